@@ -1,0 +1,125 @@
+# hyco: hycod (daemon), hycoctl (CLI), libhyco (client library).
+#
+#   make            build bin/hycod bin/hycoctl lib/libhyco.{a,so}
+#   make deps       install the Debian packages this needs (as root)
+#   make check      unit + integration tests   (SANITIZE=1: ASan+UBSan)
+#   make run        start hycod on conf/config.yaml, cache under ./cache
+#   make bench      benchmarks (bench/)
+#
+# SANITIZE=1 builds into build/san/ so normal and sanitized objects never mix.
+
+CC	?= cc
+PKGS	 = libuv msgpack yaml-0.1
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC
+CPPFLAGS += -Idaemon -Iprotocol -Iclient
+LDLIBS	 = -lm
+
+ifeq ($(SANITIZE),1)
+B	 = build/san
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=address,undefined
+BIN	 = $(B)/bin
+LIB	 = $(B)/lib
+else
+B	 = build/obj
+BIN	 = bin
+LIB	 = lib
+endif
+
+DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
+	   python3-msgpack valgrind
+
+# Flags come from pkg-config once deps are in; until then keep make quiet.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+CPPFLAGS += $(PKG_CFLAGS)
+
+PROTO_OBJ  = $(B)/protocol/proto.o
+CONFIG_OBJ = $(B)/daemon/cfgtree.o $(B)/daemon/config.o $(B)/daemon/layout.o \
+	     $(B)/daemon/log.o
+DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/dispatch.o \
+	     $(B)/daemon/scan.o $(B)/daemon/remove.o $(B)/daemon/tree.o \
+	     $(CONFIG_OBJ) $(PROTO_OBJ)
+CLIENT_OBJ = $(B)/client/hyco.o $(PROTO_OBJ)
+CTL_OBJ    = $(B)/client/hycoctl.o $(CONFIG_OBJ)
+
+UNIT_TESTS = test_layout test_cfgtree test_config test_proto test_scan \
+	     test_remove
+UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
+
+all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
+	else \
+	  echo "deps: missing packages; run as root:"; \
+	  echo "  apt-get install -y$$missing"; exit 1; \
+	fi
+
+$(B)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BIN)/hycod: $(DAEMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(BIN)/hycoctl: $(CTL_OBJ) $(LIB)/libhyco.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJ) $(LIB)/libhyco.a $(PKG_LIBS) $(LDLIBS)
+
+$(LIB)/libhyco.a: $(CLIENT_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB)/libhyco.so: $(CLIENT_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhyco.so.0 -o $@ $^ \
+	    $(shell pkg-config --libs msgpack 2>/dev/null)
+
+# Unit tests: each links its module and what that module needs.
+$(B)/tests/test_layout: $(B)/tests/test_layout.o $(B)/daemon/layout.o
+$(B)/tests/test_cfgtree: $(B)/tests/test_cfgtree.o $(B)/daemon/cfgtree.o
+$(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
+$(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
+$(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
+	$(B)/daemon/layout.o $(B)/daemon/log.o
+$(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
+$(B)/tests/test_integration: $(B)/tests/test_integration.o $(LIB)/libhyco.a
+
+$(B)/tests/%:
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(LDLIBS)
+
+TEST_ENV = HYCOD=$(abspath $(BIN)/hycod) HYCOCTL=$(abspath $(BIN)/hycoctl) \
+	   TOP=$(CURDIR)
+
+check: all $(UNIT_BINS) $(B)/tests/test_integration
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
+	@echo "== integration"; $(TEST_ENV) $(B)/tests/test_integration
+	@echo "== hycoctl"; $(TEST_ENV) sh tests/hycoctl.sh
+	@echo "== wire format (python3-msgpack)"; $(TEST_ENV) /usr/bin/python3 tests/wire.py
+	@echo "check: all passed"
+
+run: all
+	$(BIN)/hycod -c conf/config.yaml
+
+bench: all
+	$(TEST_ENV) sh bench/run.sh
+
+clean:
+	rm -rf build bin lib
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+.PHONY: all deps check run bench clean
+.SECONDARY:

@@ -1,0 +1,308 @@
+/* config.c: YAML config into a fresh, checked struct hyco_config. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/*
+ * Built-in defaults, merged beneath every config: the seed's keys the
+ * daemon uses, and the daemon's own section. A trainer's config that
+ * has no daemon: section therefore still starts a daemon.
+ */
+static const char config_defaults[] =
+	"paths:\n"
+	"  cache_root: cache\n"
+	"  tensor_cache_dir: ${paths.cache_root}/tensors\n"
+	"  generated_cache_dir: ${paths.cache_root}/generated\n"
+	"  eval_cache_dir: ${paths.cache_root}/evaluation\n"
+	"data:\n"
+	"  dset_name: burgers_128\n"
+	"trainer:\n"
+	"  synthetic_pred_cache: ${paths.generated_cache_dir}/synthetic_preds\n"
+	"  physical_pred_cache: ${paths.generated_cache_dir}/physical_preds\n"
+	"daemon:\n"
+	"  socket: ${paths.cache_root}/hycod.sock\n"
+	"  socket_mode: \"0660\"\n"
+	"  max_request_bytes: 65536\n"
+	"  max_clients: 1024\n"
+	"  log_level: info\n";
+
+enum ktype { K_MAP, K_STR, K_INT, K_FLOAT, K_MODE, K_LEVEL, K_DATASET };
+
+/* Every key the daemon knows: a wrong type here is an error. */
+static const struct key_spec {
+	const char	*key;
+	enum ktype	 type;
+	long		 min, max;	/* K_INT range */
+} key_specs[] = {
+	{ "paths", K_MAP, 0, 0 },
+	{ "paths.raw_data_root", K_STR, 0, 0 },
+	{ "paths.cache_root", K_STR, 0, 0 },
+	{ "paths.tensor_cache_dir", K_STR, 0, 0 },
+	{ "paths.generated_cache_dir", K_STR, 0, 0 },
+	{ "paths.eval_cache_dir", K_STR, 0, 0 },
+	{ "paths.results_root", K_STR, 0, 0 },
+	{ "paths.model_checkpoint_dir", K_STR, 0, 0 },
+	{ "paths.evaluation_output_dir", K_STR, 0, 0 },
+	{ "paths.log_dir", K_STR, 0, 0 },
+	{ "data", K_MAP, 0, 0 },
+	{ "data.dset_name", K_DATASET, 0, 0 },
+	{ "data.raw_data_dir", K_STR, 0, 0 },
+	{ "data.cache_dir", K_STR, 0, 0 },
+	{ "trainer", K_MAP, 0, 0 },
+	{ "trainer.alpha", K_FLOAT, 0, 0 },
+	{ "trainer.memory_budget_gb", K_FLOAT, 0, 0 },
+	{ "trainer.num_cycles", K_INT, 0, HYCO_CYCLE_MAX + 1 },
+	{ "trainer.synthetic_epochs_per_cycle", K_INT, 0, INT_MAX },
+	{ "trainer.physical_epochs_per_cycle", K_INT, 0, INT_MAX },
+	{ "trainer.synthetic_pred_cache", K_STR, 0, 0 },
+	{ "trainer.physical_pred_cache", K_STR, 0, 0 },
+	{ "daemon", K_MAP, 0, 0 },
+	{ "daemon.socket", K_STR, 0, 0 },
+	{ "daemon.socket_mode", K_MODE, 0, 0777 },
+	{ "daemon.max_request_bytes", K_INT, 1024, 16 << 20 },
+	{ "daemon.max_clients", K_INT, 1, 65536 },
+	{ "daemon.log_level", K_LEVEL, 0, 0 },
+};
+
+static const char *
+type_name(const struct cnode *n)
+{
+	if (n->type == CNODE_MAP)
+		return "a mapping";
+	if (n->type == CNODE_SEQ)
+		return "a list";
+	if (n->value == NULL)
+		return "null";
+	return "a string";
+}
+
+static int
+parse_long(const char *s, int base, long *out)
+{
+	char *end;
+
+	errno = 0;
+	long v = strtol(s, &end, base);
+	if (errno != 0 || end == s || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Check one known key; errors name file, line and key. */
+static void
+check_key(const struct key_spec *k, const struct cnode *n, struct cfg_errors *e)
+{
+	const char *why;
+	long v = 0;
+	char *end;
+
+	if (k->type == K_MAP) {
+		if (n->type != CNODE_MAP)
+			cfg_errorf(e, n->file, n->line, "%s: expected a mapping, "
+			    "got %s", k->key, type_name(n));
+		return;
+	}
+	if (n->type != CNODE_SCALAR || n->value == NULL) {
+		cfg_errorf(e, n->file, n->line, "%s: expected a %s, got %s",
+		    k->key, k->type == K_STR ? "string" : "value", type_name(n));
+		return;
+	}
+	switch (k->type) {
+	case K_STR:
+		if (n->value[0] == '\0')
+			cfg_errorf(e, n->file, n->line, "%s: must not be empty",
+			    k->key);
+		break;
+	case K_DATASET:
+		if (!layout_valid_dataset(n->value, strlen(n->value), &why))
+			cfg_errorf(e, n->file, n->line, "%s: %s", k->key, why);
+		break;
+	case K_INT:
+		if (n->quoted || parse_long(n->value, 10, &v) == -1)
+			cfg_errorf(e, n->file, n->line, "%s: expected an integer, "
+			    "got '%s'", k->key, n->value);
+		else if (v < k->min || v > k->max)
+			cfg_errorf(e, n->file, n->line, "%s: %ld is outside "
+			    "%ld..%ld", k->key, v, k->min, k->max);
+		break;
+	case K_FLOAT:
+		errno = 0;
+		(void)strtod(n->value, &end);
+		if (n->quoted || errno != 0 || end == n->value || *end != '\0')
+			cfg_errorf(e, n->file, n->line, "%s: expected a number, "
+			    "got '%s'", k->key, n->value);
+		break;
+	case K_MODE:
+		/* Octal whether written 0660 (YAML 1.1) or "0660". */
+		if (parse_long(n->value, 8, &v) == -1 || v < 0 || v > k->max)
+			cfg_errorf(e, n->file, n->line, "%s: expected an octal "
+			    "file mode like 0660, got '%s'", k->key, n->value);
+		break;
+	case K_LEVEL:
+		if (log_parse_level(n->value) == -1)
+			cfg_errorf(e, n->file, n->line, "%s: expected debug, info, "
+			    "warn or error, got '%s'", k->key, n->value);
+		break;
+	case K_MAP:
+		break;
+	}
+}
+
+static const char *
+get_str(struct cnode *tree, const char *key)
+{
+	struct cnode *n = cfgtree_get(tree, key);
+	return n != NULL && n->type == CNODE_SCALAR ? n->value : NULL;
+}
+
+static int
+set_path(struct cnode *tree, const char *key, const char *cwd, char *out,
+    struct cfg_errors *e)
+{
+	struct cnode *n = cfgtree_get(tree, key);
+
+	if (n == NULL || n->value == NULL) {
+		cfg_errorf(e, NULL, 0, "%s: missing", key);
+		return -1;
+	}
+	if (layout_absolute(cwd, n->value, out, PATH_MAX) == -1) {
+		cfg_errorf(e, n->file, n->line, "%s: path too long", key);
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+overlaps(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0 || layout_is_inside(a, b) ||
+	    layout_is_inside(b, a);
+}
+
+/* Category roots must not overlap, or a path would count twice. */
+static void
+check_layout(const struct layout *l, struct cfg_errors *e)
+{
+	struct { const char *name, *path; } r[] = {
+		{ "paths.tensor_cache_dir", l->roots[CAT_TENSORS] },
+		{ "paths.eval_cache_dir", l->roots[CAT_EVAL] },
+		{ "paths.generated_cache_dir", l->roots[CAT_GENERATED] },
+		{ "trainer.synthetic_pred_cache", l->pred_root[KIND_SYNTHETIC] },
+		{ "trainer.physical_pred_cache", l->pred_root[KIND_PHYSICAL] },
+	};
+
+	for (size_t i = 0; i < 5; i++) {
+		if (strcmp(r[i].path, "/") == 0)
+			cfg_errorf(e, NULL, 0, "%s: must not be /", r[i].name);
+		for (size_t j = i + 1; j < 5; j++) {
+			/* Prediction caches are meant to live in generated. */
+			if (i == 2 && layout_is_inside(r[i].path, r[j].path))
+				continue;
+			if (overlaps(r[i].path, r[j].path))
+				cfg_errorf(e, NULL, 0, "%s (%s) and %s (%s) overlap",
+				    r[i].name, r[i].path, r[j].name, r[j].path);
+		}
+	}
+}
+
+int
+config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
+    const char *const *overrides, int noverrides, struct cfg_errors *e)
+{
+	struct hyco_config c;
+	struct cnode *tree, *n;
+	char cwd[PATH_MAX];
+	int errors = e->count;
+	long v = 0;
+
+	memset(&c, 0, sizeof(c));
+	tree = cfgtree_parse(config_defaults, sizeof(config_defaults) - 1,
+	    "(built-in defaults)", e);
+	if (tree == NULL)
+		return -1;
+	for (int i = 0; i < nfiles; i++) {
+		struct cnode *f = cfgtree_compose(files[i], e);
+		if (f != NULL)
+			cfgtree_merge(tree, f);
+	}
+	if (e->count > errors)
+		goto fail;
+	for (int i = 0; i < noverrides; i++)
+		(void)cfgtree_override(tree, overrides[i], e);
+	if (e->count > errors || cfgtree_resolve(tree, e) == -1)
+		goto fail;
+	for (size_t i = 0; i < sizeof(key_specs) / sizeof(key_specs[0]); i++)
+		if ((n = cfgtree_get(tree, key_specs[i].key)) != NULL)
+			check_key(&key_specs[i], n, e);
+		else if (strncmp(key_specs[i].key, "daemon.", 7) == 0)
+			cfg_errorf(e, NULL, 0, "%s: missing", key_specs[i].key);
+	if (e->count > errors)
+		goto fail;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		cfg_errorf(e, NULL, 0, "getcwd: %s", strerror(errno));
+		goto fail;
+	}
+	struct layout *l = &c.layout;
+	set_path(tree, "paths.cache_root", cwd, l->cache_root, e);
+	set_path(tree, "paths.tensor_cache_dir", cwd, l->roots[CAT_TENSORS], e);
+	set_path(tree, "paths.generated_cache_dir", cwd,
+	    l->roots[CAT_GENERATED], e);
+	set_path(tree, "paths.eval_cache_dir", cwd, l->roots[CAT_EVAL], e);
+	set_path(tree, "trainer.synthetic_pred_cache", cwd,
+	    l->pred_root[KIND_SYNTHETIC], e);
+	set_path(tree, "trainer.physical_pred_cache", cwd,
+	    l->pred_root[KIND_PHYSICAL], e);
+	set_path(tree, "daemon.socket", cwd, c.socket, e);
+	if (get_str(tree, "data.dset_name") == NULL)
+		cfg_errorf(e, NULL, 0, "data.dset_name: missing");
+	else
+		snprintf(l->default_dataset, sizeof(l->default_dataset), "%s",
+		    get_str(tree, "data.dset_name"));
+	if (e->count > errors)
+		goto fail;
+	check_layout(l, e);
+	if (e->count > errors)
+		goto fail;
+
+	parse_long(get_str(tree, "daemon.socket_mode"), 8, &v);
+	c.socket_mode = (unsigned)v;
+	parse_long(get_str(tree, "daemon.max_request_bytes"), 10, &v);
+	c.max_request_bytes = (size_t)v;
+	parse_long(get_str(tree, "daemon.max_clients"), 10, &v);
+	c.max_clients = (unsigned)v;
+	c.log_level = log_parse_level(get_str(tree, "daemon.log_level"));
+	c.tree = tree;
+	*cfg = c;
+	return 0;
+fail:
+	cfgtree_free(tree);
+	return -1;
+}
+
+void
+config_free(struct hyco_config *cfg)
+{
+	cfgtree_free(cfg->tree);
+	cfg->tree = NULL;
+}
+
+const char *
+config_default_path(void)
+{
+	const char *env = getenv("HYCO_CONFIG");
+
+	if (env != NULL && env[0] != '\0')
+		return env;
+	if (access("conf/config.yaml", R_OK) == 0)
+		return "conf/config.yaml";
+	return CONFIG_SYSTEM_PATH;
+}

@@ -1,0 +1,42 @@
+/*
+ * config.h: the daemon's typed view of the trainers' YAML config.
+ *
+ * Files are composed and merged over built-in defaults, KEY=VALUE
+ * overrides applied, interpolations resolved, then the keys the daemon
+ * knows are type-checked and copied into a fresh struct hyco_config.
+ * Keys it does not know are ignored, so a trainer's config loads as is.
+ */
+#ifndef HYCO_CONFIG_H
+#define HYCO_CONFIG_H
+
+#include <stddef.h>
+
+#include "cfgtree.h"
+#include "layout.h"
+
+#define CONFIG_SYSTEM_PATH	"/etc/hyco/config.yaml"
+
+struct hyco_config {
+	struct layout	 layout;		/* absolute, normalized paths */
+	char		 socket[PATH_MAX];	/* absolute */
+	unsigned	 socket_mode;		/* daemon.socket_mode */
+	size_t		 max_request_bytes;	/* daemon.max_request_bytes */
+	unsigned	 max_clients;		/* daemon.max_clients */
+	int		 log_level;		/* enum log_level */
+	struct cnode	*tree;			/* resolved tree (print-config) */
+};
+
+/*
+ * Load files in order (later wins), apply overrides, resolve and check.
+ * Relative paths resolve against the current directory. On error
+ * returns -1 with every problem found collected in e; cfg is untouched.
+ */
+int	config_load(struct hyco_config *cfg, const char *const *files,
+	    int nfiles, const char *const *overrides, int noverrides,
+	    struct cfg_errors *e);
+void	config_free(struct hyco_config *cfg);
+
+/* $HYCO_CONFIG, else ./conf/config.yaml if present, else /etc/hyco. */
+const char *config_default_path(void);
+
+#endif

@@ -1,0 +1,698 @@
+/* dispatch.c: method table, argument checks and method handlers. */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "remove.h"
+#include "scan.h"
+#include "tree.h"
+
+#define ERRMSG_MAX	(PATH_MAX * 2 + 256)
+
+/* Where a reply goes; notify means no reply at all (msgpack-RPC). */
+struct reply {
+	struct hycod	*d;
+	struct conn	*conn;
+	uint32_t	 msgid;
+	bool		 notify;
+};
+
+enum job_type {
+	JOB_CYCLE_DIR, JOB_CLEANUP_CYCLE, JOB_CLEANUP_GENERATED, JOB_SUMMARY,
+	JOB_DISK_CHECK
+};
+
+/*
+ * Work for the thread pool. Arguments are copied in on the loop thread,
+ * results copied out by work_run, and only after_work (loop thread
+ * again) touches the connection or the daemon.
+ */
+struct job {
+	uv_work_t		 work;
+	struct reply		 r;
+	enum job_type		 type;
+	struct job		*next;		/* summary waiters */
+	/* arguments */
+	int			 kind;
+	long			 cycle;
+	char			 dataset[HYCO_DATASET_MAX + 1];
+	uint64_t		 required;
+	/* results */
+	int			 err;		/* errno, 0 on success */
+	char			 errmsg[ERRMSG_MAX];
+	bool			 created;
+	char			 path[PATH_MAX];
+	uint64_t		 freed;
+	bool			 removed[KIND_COUNT];
+	struct disk_usage	 du;
+	struct tally		 tally;
+};
+
+/* -- replies ------------------------------------------------------------ */
+
+static int
+discard_write(void *data, const char *buf, size_t len)
+{
+	(void)data;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+/* Packer for a result; notifications get one that writes nowhere. */
+static msgpack_packer *
+reply_result(struct reply *r)
+{
+	static msgpack_packer discard = { NULL, discard_write };
+
+	if (r->notify)
+		return &discard;
+	msgpack_packer *pk = conn_packer(r->conn);
+	rpc_pack_result(pk, r->msgid);
+	return pk;
+}
+
+static void
+reply_error(struct reply *r, enum rpc_error code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+reply_error(struct reply *r, enum rpc_error code, const char *fmt, ...)
+{
+	char msg[ERRMSG_MAX];
+	va_list ap;
+
+	r->d->stats.errors[code]++;
+	if (r->notify)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rpc_pack_error(conn_packer(r->conn), r->msgid, code, msg);
+}
+
+static enum rpc_error
+errno_code(int err)
+{
+	return err == ENOSPC || err == EDQUOT ? RPC_ENOSPC : RPC_EIO;
+}
+
+static void
+pack_kv_u64(msgpack_packer *pk, const char *key, uint64_t v)
+{
+	rpc_pack_cstr(pk, key);
+	msgpack_pack_uint64(pk, v);
+}
+
+static void
+pack_kv_str(msgpack_packer *pk, const char *key, const char *v)
+{
+	rpc_pack_cstr(pk, key);
+	rpc_pack_cstr(pk, v);
+}
+
+/* -- arguments ---------------------------------------------------------- */
+
+static int
+arg_cycle(struct reply *r, const msgpack_object_map *args, long *cycle)
+{
+	const msgpack_object *o = rpc_args_get(args, "cycle");
+	int64_t v;
+
+	if (o == NULL) {
+		reply_error(r, RPC_EINVAL, "cycle is required");
+		return -1;
+	}
+	if (rpc_obj_int(o, &v) == -1 || v < 0 || v > HYCO_CYCLE_MAX) {
+		reply_error(r, RPC_EINVAL, "cycle must be an integer from 0 "
+		    "to %ld", HYCO_CYCLE_MAX);
+		return -1;
+	}
+	*cycle = (long)v;
+	return 0;
+}
+
+static int
+arg_kind(struct reply *r, const msgpack_object_map *args, bool required,
+    bool allow_all, int *kind)
+{
+	const msgpack_object *o = rpc_args_get(args, "kind");
+
+	if (o == NULL) {
+		if (!required)
+			return 0;
+		reply_error(r, RPC_EINVAL, "kind is required");
+		return -1;
+	}
+	if (o->type != MSGPACK_OBJECT_STR ||
+	    (*kind = layout_parse_kind(o->via.str.ptr, o->via.str.size,
+	    allow_all)) == -1) {
+		reply_error(r, RPC_EINVAL, "kind must be \"synthetic\"%s",
+		    allow_all ? ", \"physical\" or \"all\"" : " or \"physical\"");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+arg_dataset(struct reply *r, const msgpack_object_map *args, char *out)
+{
+	const msgpack_object *o = rpc_args_get(args, "dataset");
+	const char *why;
+
+	if (o == NULL) {
+		strcpy(out, r->d->cfg.layout.default_dataset);
+		return 0;
+	}
+	if (o->type != MSGPACK_OBJECT_STR) {
+		reply_error(r, RPC_EINVAL, "dataset must be a string");
+		return -1;
+	}
+	if (!layout_valid_dataset(o->via.str.ptr, o->via.str.size, &why)) {
+		reply_error(r, RPC_EINVAL, "%s", why);
+		return -1;
+	}
+	memcpy(out, o->via.str.ptr, o->via.str.size);
+	out[o->via.str.size] = '\0';
+	return 0;
+}
+
+/* -- thread pool -------------------------------------------------------- */
+
+static void
+job_fail(struct job *j, int err, const char *what, const char *path)
+{
+	j->err = err;
+	snprintf(j->errmsg, sizeof(j->errmsg), "%s %s: %s", what, path,
+	    strerror(err));
+}
+
+static void
+work_cycle_dir(struct job *j, const struct layout *l)
+{
+	char cname[32];
+	const char *comps[2] = { cname, j->dataset };
+	int r;
+
+	layout_cycle_name(cname, sizeof(cname), j->cycle);
+	layout_cycle_dir(l, j->kind, j->cycle, j->dataset, j->path,
+	    sizeof(j->path));
+	if ((r = tree_mkdir_under(l->pred_root[j->kind], comps, 2,
+	    &j->created)) < 0)
+		job_fail(j, -r, "mkdir", j->path);
+}
+
+/* Remove pred_root[k]/name (name NULL: everything in pred_root[k]). */
+static void
+remove_in_pred_root(struct job *j, const struct layout *l, int k,
+    const char *name)
+{
+	struct remove_stats st = { 0 };
+	int fd;
+
+	if ((fd = tree_open_root(l->pred_root[k])) == -1) {
+		if (errno != ENOENT)
+			job_fail(j, errno, "open", l->pred_root[k]);
+		return;
+	}
+	if (name != NULL) {
+		if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			j->removed[k] = true;
+			remove_at(fd, name, &st);
+		}
+	} else
+		remove_contents(fd, &st);
+	close(fd);
+	j->freed += st.bytes;
+	if (st.error != 0 && j->err == 0) {
+		char path[PATH_MAX + 64];
+		snprintf(path, sizeof(path), "%s%s%s", l->pred_root[k],
+		    name ? "/" : "", name ? name : "");
+		job_fail(j, st.error, "remove", path);
+	}
+	if (name != NULL || st.error != 0)
+		return;
+	log_info("cleanup-generated: emptied %s, %llu bytes in %llu files",
+	    l->pred_root[k], (unsigned long long)st.bytes,
+	    (unsigned long long)st.files);
+}
+
+static void
+work_run(uv_work_t *w)
+{
+	struct job *j = w->data;
+	const struct layout *l = &j->r.d->cfg.layout;
+	char cname[32];
+	int r;
+
+	switch (j->type) {
+	case JOB_CYCLE_DIR:
+		work_cycle_dir(j, l);
+		break;
+	case JOB_CLEANUP_CYCLE:
+		layout_cycle_name(cname, sizeof(cname), j->cycle);
+		for (int k = 0; k < KIND_COUNT; k++)
+			if (j->kind == KIND_ALL || j->kind == k)
+				remove_in_pred_root(j, l, k, cname);
+		break;
+	case JOB_CLEANUP_GENERATED:
+		for (int k = 0; k < KIND_COUNT; k++) {
+			remove_in_pred_root(j, l, k, NULL);
+			if ((r = tree_mkdir_p(l->pred_root[k], 0775)) < 0 &&
+			    j->err == 0)
+				job_fail(j, -r, "mkdir", l->pred_root[k]);
+		}
+		break;
+	case JOB_SUMMARY:
+		if (scan_tree(l, &j->tally) == -1)
+			job_fail(j, ENOMEM, "scan", l->cache_root);
+		/* FALLTHROUGH */
+	case JOB_DISK_CHECK:
+		if ((r = tree_disk(l->cache_root, &j->du)) < 0 && j->err == 0)
+			job_fail(j, -r, "statvfs", l->cache_root);
+		break;
+	}
+}
+
+static void after_work(uv_work_t *w, int status);
+
+/* Run j on the thread pool; the connection stays alive until it replies. */
+static void
+job_start(struct job *j)
+{
+	int r;
+
+	if (j->r.conn != NULL)
+		conn_ref(j->r.conn);	/* dropped in after_work */
+	j->work.data = j;
+	if ((r = uv_queue_work(j->r.d->loop, &j->work, work_run,
+	    after_work)) < 0) {
+		/* after_work will not run: answer and release here. */
+		log_warnx("job_start: uv_queue_work: %s", uv_strerror(r));
+		if (j->r.conn != NULL) {
+			reply_error(&j->r, RPC_EINTERNAL, "cannot queue work");
+			conn_flush(j->r.conn);
+			conn_unref(j->r.conn);
+		}
+		free(j);
+	}
+}
+
+static struct job *
+job_new(struct reply *r, enum job_type type)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	j->r = *r;
+	j->type = type;
+	return j;
+}
+
+/* -- results ------------------------------------------------------------ */
+
+static void
+pack_summary(msgpack_packer *pk, const struct job *j, const struct hycod *d)
+{
+	const struct tally *t = &j->tally;
+	uint64_t total = 0, files = 0;
+
+	for (int c = 0; c < CAT_COUNT; c++) {
+		total += t->bytes[c];
+		files += t->files[c];
+	}
+	msgpack_pack_map(pk, 8);
+	for (int c = 0; c < CAT_COUNT; c++)
+		pack_kv_u64(pk, layout_category_names[c], t->bytes[c]);
+	pack_kv_u64(pk, "total", total);
+	pack_kv_u64(pk, "files", files);
+	rpc_pack_cstr(pk, "datasets");
+	msgpack_pack_map(pk, t->nds);
+	for (size_t i = 0; i < t->nds; i++) {
+		rpc_pack_cstr(pk, t->ds[i].name);
+		msgpack_pack_map(pk, CAT_COUNT);
+		for (int c = 0; c < CAT_COUNT; c++)
+			pack_kv_u64(pk, layout_category_names[c],
+			    t->ds[i].bytes[c]);
+	}
+	rpc_pack_cstr(pk, "cycles");
+	msgpack_pack_array(pk, t->ncy);
+	for (size_t i = 0; i < t->ncy; i++) {
+		msgpack_pack_map(pk, 4);
+		pack_kv_str(pk, "kind", layout_kind_names[t->cy[i].kind]);
+		rpc_pack_cstr(pk, "cycle");
+		msgpack_pack_long(pk, t->cy[i].cycle);
+		pack_kv_u64(pk, "bytes", t->cy[i].bytes);
+		pack_kv_u64(pk, "files", t->cy[i].files);
+	}
+	rpc_pack_cstr(pk, "disk");
+	msgpack_pack_map(pk, 3);
+	pack_kv_u64(pk, "free_bytes", j->du.avail_bytes);
+	pack_kv_u64(pk, "total_bytes", j->du.total_bytes);
+	pack_kv_str(pk, "path", d->cfg.layout.cache_root);
+}
+
+static void
+reply_job(struct job *j, const struct job *res)
+{
+	struct reply *r = &j->r;
+	msgpack_packer *pk;
+	int n;
+
+	if (res->err != 0) {
+		reply_error(r, errno_code(res->err), "%s", res->errmsg);
+		return;
+	}
+	switch (j->type) {
+	case JOB_CYCLE_DIR:
+		pk = reply_result(r);
+		msgpack_pack_map(pk, 2);
+		pack_kv_str(pk, "path", j->path);
+		rpc_pack_cstr(pk, "created");
+		j->created ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+		break;
+	case JOB_CLEANUP_CYCLE:
+		pk = reply_result(r);
+		msgpack_pack_map(pk, 2);
+		pack_kv_u64(pk, "freed_bytes", j->freed);
+		rpc_pack_cstr(pk, "removed");
+		n = 0;
+		for (int k = 0; k < KIND_COUNT; k++)
+			n += j->removed[k];
+		msgpack_pack_array(pk, (size_t)n);
+		for (int k = 0; k < KIND_COUNT; k++)
+			if (j->removed[k]) {
+				char path[PATH_MAX];
+				layout_cycle_dir(&r->d->cfg.layout, k, j->cycle,
+				    NULL, path, sizeof(path));
+				rpc_pack_cstr(pk, path);
+			}
+		break;
+	case JOB_CLEANUP_GENERATED:
+		pk = reply_result(r);
+		msgpack_pack_map(pk, 1);
+		pack_kv_u64(pk, "freed_bytes", j->freed);
+		break;
+	case JOB_SUMMARY:
+		pack_summary(reply_result(r), res, r->d);
+		break;
+	case JOB_DISK_CHECK:
+		pk = reply_result(r);
+		msgpack_pack_map(pk, 4);
+		rpc_pack_cstr(pk, "ok");
+		res->du.avail_bytes >= j->required ? msgpack_pack_true(pk) :
+		    msgpack_pack_false(pk);
+		pack_kv_u64(pk, "available_bytes", res->du.avail_bytes);
+		pack_kv_u64(pk, "required_bytes", j->required);
+		pack_kv_str(pk, "path", r->d->cfg.layout.cache_root);
+		break;
+	}
+}
+
+/* Answer j from res and release j's connection reference. */
+static void
+finish(struct job *j, const struct job *res)
+{
+	struct conn *c = j->r.conn;
+
+	if (c != NULL && conn_is_open(c)) {
+		reply_job(j, res);
+		conn_flush(c);
+	}
+	if (c != NULL)
+		conn_unref(c);
+}
+
+static void scan_start(struct hycod *d);
+
+static void
+after_work(uv_work_t *w, int status)
+{
+	struct job *j = w->data;
+	struct hycod *d = j->r.d;
+
+	if (status < 0 && j->err == 0)
+		job_fail(j, ECANCELED, "job", "cancelled");
+	if (j->type == JOB_CYCLE_DIR && j->err == 0 && j->created)
+		log_debug("get-cycle-dir: created %s", j->path);
+	if (j->type == JOB_CLEANUP_CYCLE && j->err == 0 &&
+	    (j->removed[0] || j->removed[1]))
+		log_info("cleanup-cycle: removed cycle %ld (%s), %llu bytes",
+		    j->cycle, j->kind == KIND_ALL ? "all" :
+		    layout_kind_names[j->kind], (unsigned long long)j->freed);
+	if (j->type != JOB_SUMMARY) {
+		finish(j, j);
+		free(j);
+		return;
+	}
+	/* j is the walk itself: answer everyone who waited for it. */
+	struct job *waiter = d->scan_waiting;
+	d->scan_waiting = NULL;
+	d->scan_running = false;
+	while (waiter != NULL) {
+		struct job *next = waiter->next;
+		finish(waiter, j);
+		free(waiter);
+		waiter = next;
+	}
+	tally_free(&j->tally);
+	free(j);
+	if (d->scan_next != NULL)
+		scan_start(d);
+}
+
+static void
+scan_start(struct hycod *d)
+{
+	struct reply none = { .d = d };
+	struct job *walk = job_new(&none, JOB_SUMMARY);
+
+	if (walk == NULL) {
+		/* Answer the waiters rather than leave them hanging. */
+		struct job err = { .err = ENOMEM };
+		snprintf(err.errmsg, sizeof(err.errmsg), "out of memory");
+		while (d->scan_next != NULL) {
+			struct job *next = d->scan_next->next;
+			finish(d->scan_next, &err);
+			free(d->scan_next);
+			d->scan_next = next;
+		}
+		return;
+	}
+	d->scan_waiting = d->scan_next;
+	d->scan_next = NULL;
+	d->scan_running = true;
+	d->stats.scans++;
+	job_start(walk);
+}
+
+/* -- methods ------------------------------------------------------------ */
+
+static void
+m_ping(struct reply *r, const msgpack_object_map *args)
+{
+	struct hycod *d = r->d;
+	msgpack_packer *pk = reply_result(r);
+
+	(void)args;
+	msgpack_pack_map(pk, 5);
+	pack_kv_str(pk, "version", HYCO_VERSION);
+	rpc_pack_cstr(pk, "pid");
+	msgpack_pack_int(pk, (int)getpid());
+	rpc_pack_cstr(pk, "uptime_s");
+	msgpack_pack_double(pk, (double)(uv_hrtime() - d->start_ns) / 1e9);
+	pack_kv_u64(pk, "connections", d->server.stats.active);
+	pack_kv_u64(pk, "requests", d->stats.requests);
+}
+
+static void
+m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
+{
+	struct job *j;
+	int kind;
+	long cycle;
+	char ds[HYCO_DATASET_MAX + 1];
+
+	if (arg_kind(r, args, true, false, &kind) == -1 ||
+	    arg_cycle(r, args, &cycle) == -1 || arg_dataset(r, args, ds) == -1)
+		return;
+	if ((j = job_new(r, JOB_CYCLE_DIR)) == NULL)
+		return;
+	j->kind = kind;
+	j->cycle = cycle;
+	strcpy(j->dataset, ds);
+	if (layout_cycle_dir(&r->d->cfg.layout, kind, cycle, ds, j->path,
+	    sizeof(j->path)) == -1) {
+		reply_error(r, RPC_EINVAL, "cycle directory path is too long");
+		free(j);
+		return;
+	}
+	job_start(j);
+}
+
+static void
+m_cleanup_cycle(struct reply *r, const msgpack_object_map *args)
+{
+	struct job *j;
+	int kind = KIND_ALL;
+	long cycle;
+
+	if (arg_cycle(r, args, &cycle) == -1 ||
+	    arg_kind(r, args, false, true, &kind) == -1)
+		return;
+	if ((j = job_new(r, JOB_CLEANUP_CYCLE)) == NULL)
+		return;
+	j->kind = kind;
+	j->cycle = cycle;
+	job_start(j);
+}
+
+static void
+m_cleanup_generated(struct reply *r, const msgpack_object_map *args)
+{
+	struct job *j;
+
+	(void)args;
+	if ((j = job_new(r, JOB_CLEANUP_GENERATED)) != NULL)
+		job_start(j);
+}
+
+static void
+m_summary(struct reply *r, const msgpack_object_map *args)
+{
+	struct hycod *d = r->d;
+	struct job *j;
+
+	(void)args;
+	if ((j = job_new(r, JOB_SUMMARY)) == NULL)
+		return;
+	conn_ref(r->conn);	/* dropped in finish() */
+	j->next = d->scan_next;
+	d->scan_next = j;
+	if (!d->scan_running)
+		scan_start(d);
+}
+
+static void
+m_disk_check(struct reply *r, const msgpack_object_map *args)
+{
+	const msgpack_object *b = rpc_args_get(args, "required_bytes");
+	const msgpack_object *g = rpc_args_get(args, "required_gb");
+	struct job *j;
+	int64_t v;
+	double gb;
+
+	if ((b == NULL) == (g == NULL)) {
+		reply_error(r, RPC_EINVAL, "give exactly one of required_bytes "
+		    "and required_gb");
+		return;
+	}
+	if (b != NULL && (rpc_obj_int(b, &v) == -1 || v < 0)) {
+		reply_error(r, RPC_EINVAL, "required_bytes must be an integer "
+		    ">= 0");
+		return;
+	}
+	if (g != NULL) {
+		if (rpc_obj_number(g, &gb) == -1 || !isfinite(gb) || gb < 0 ||
+		    gb * 1e9 >= 9.2e18) {
+			reply_error(r, RPC_EINVAL, "required_gb must be a "
+			    "number from 0 to 9.2e9");
+			return;
+		}
+		/* 1 GB = 1e9 bytes, as the seed's check_disk_space(). */
+		v = (int64_t)ceil(gb * 1e9);
+	}
+	if ((j = job_new(r, JOB_DISK_CHECK)) == NULL)
+		return;
+	j->required = (uint64_t)v;
+	job_start(j);
+}
+
+static const char *const no_args[] = { NULL };
+static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset", NULL };
+static const char *const cleanup_cycle_args[] = { "cycle", "kind", NULL };
+static const char *const disk_check_args[] = { "required_bytes",
+	"required_gb", NULL };
+
+static const struct method {
+	const char		*name;
+	void			(*fn)(struct reply *, const msgpack_object_map *);
+	const char *const	*args;
+} methods[] = {
+	{ "ping", m_ping, no_args },
+	{ "get-cycle-dir", m_get_cycle_dir, cycle_dir_args },
+	{ "cleanup-cycle", m_cleanup_cycle, cleanup_cycle_args },
+	{ "cleanup-generated", m_cleanup_generated, no_args },
+	{ "summary", m_summary, no_args },
+	{ "disk-check", m_disk_check, disk_check_args },
+};
+
+static int
+dispatch_message(void *ctx, struct conn *c, const msgpack_object *msg)
+{
+	struct hycod *d = ctx;
+	struct rpc_request req;
+	struct reply r = { .d = d, .conn = c };
+	const char *why;
+	char buf[160];
+	int rc;
+
+	if ((rc = rpc_decode_request(msg, &req, &why)) == RPC_DECODE_CLOSE) {
+		log_debug("dispatch: %s, closing connection", why);
+		return -1;
+	}
+	r.msgid = req.msgid;
+	r.notify = req.type == RPC_NOTIFY;
+	d->stats.requests++;
+	if (rc == RPC_DECODE_BADPARAMS) {
+		reply_error(&r, RPC_EINVAL, "%s", why);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		const struct method *m = &methods[i];
+		if (strlen(m->name) != req.method_len ||
+		    memcmp(m->name, req.method, req.method_len) != 0)
+			continue;
+		if (rpc_args_check(req.args, m->args, buf, sizeof(buf)) == -1)
+			reply_error(&r, RPC_EINVAL, "%s: %s", m->name, buf);
+		else
+			m->fn(&r, req.args);
+		return 0;
+	}
+	reply_error(&r, RPC_EMETHOD, "unknown method '%.*s'",
+	    (int)(req.method_len > 64 ? 64 : req.method_len), req.method);
+	return 0;
+}
+
+static void
+dispatch_too_large(void *ctx, struct conn *c, const char *start, size_t len)
+{
+	struct hycod *d = ctx;
+	struct reply r = { .d = d, .conn = c };
+	uint32_t msgid;
+
+	log_debug("dispatch: request of %zu+ bytes over the %zu limit", len,
+	    d->cfg.max_request_bytes);
+	if (rpc_peek_msgid(start, len, &msgid) == -1) {
+		d->stats.errors[RPC_ETOOLARGE]++;
+		return;
+	}
+	r.msgid = msgid;
+	reply_error(&r, RPC_ETOOLARGE, "request is larger than "
+	    "daemon.max_request_bytes (%zu)", d->cfg.max_request_bytes);
+}
+
+const struct server_ops dispatch_ops = {
+	.message = dispatch_message,
+	.too_large = dispatch_too_large,
+};

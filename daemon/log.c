@@ -1,0 +1,105 @@
+/* log.c: leveled logging to stderr; errno is saved and restored. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *log_prog = "hycod";
+static int log_level = LOG_LEVEL_INFO;
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+void
+log_init(const char *progname, enum log_level level)
+{
+	log_prog = progname;
+	log_level = level;
+}
+
+void
+log_setlevel(enum log_level level)
+{
+	log_level = level;
+}
+
+int
+log_getlevel(void)
+{
+	return log_level;
+}
+
+int
+log_parse_level(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return i;
+	if (strcmp(name, "warning") == 0)
+		return LOG_LEVEL_WARN;
+	return -1;
+}
+
+const char *
+log_level_name(enum log_level level)
+{
+	return level_names[level];
+}
+
+static void
+vlog(int level, int with_errno, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	char msg[1024];
+
+	if (level < log_level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* One fprintf per line so concurrent writers do not interleave. */
+	if (with_errno)
+		fprintf(stderr, "%s: %s: %s: %s\n", log_prog, level_names[level],
+		    msg, strerror(saved));
+	else
+		fprintf(stderr, "%s: %s: %s\n", log_prog, level_names[level], msg);
+	errno = saved;
+}
+
+#define LOGFN(name, level, with_errno)			\
+void							\
+name(const char *fmt, ...)				\
+{							\
+	va_list ap;					\
+	va_start(ap, fmt);				\
+	vlog(level, with_errno, fmt, ap);		\
+	va_end(ap);					\
+}
+
+LOGFN(log_warn, LOG_LEVEL_WARN, 1)
+LOGFN(log_warnx, LOG_LEVEL_WARN, 0)
+LOGFN(log_error, LOG_LEVEL_ERROR, 0)
+LOGFN(log_info, LOG_LEVEL_INFO, 0)
+LOGFN(log_debug, LOG_LEVEL_DEBUG, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERROR, 1, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERROR, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

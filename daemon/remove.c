@@ -1,0 +1,133 @@
+/* remove.c: recursive removal through directory descriptors only. */
+#include "remove.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define REMOVE_MAX_DEPTH	512	/* directory levels below the target */
+#define REMOVE_RETRIES		4	/* entry changed under us: try again */
+
+static int
+fail(struct remove_stats *st, int err)
+{
+	if (st->error == 0)
+		st->error = err;
+	return -1;
+}
+
+static int rm_entry(int dirfd, const char *name, dev_t dev, int depth,
+    struct remove_stats *st);
+
+/* Remove the contents of fd, which this function closes. */
+static int
+rm_contents(int fd, dev_t dev, int depth, struct remove_stats *st)
+{
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return fail(st, errno);
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		if (rm_entry(fd, de->d_name, dev, depth, st) == -1)
+			rc = -1;
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+rm_entry(int dirfd, const char *name, dev_t dev, int depth,
+    struct remove_stats *st)
+{
+	struct stat sb, fsb;
+	int fd, rc;
+
+	for (int tries = 0; tries < REMOVE_RETRIES; tries++) {
+		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+			return errno == ENOENT ? 0 : fail(st, errno);
+		if (!S_ISDIR(sb.st_mode)) {
+			if (unlinkat(dirfd, name, 0) == 0) {
+				if (S_ISREG(sb.st_mode))
+					st->bytes += (uint64_t)sb.st_size;
+				st->files++;
+				return 0;
+			}
+			if (errno == ENOENT)
+				return 0;
+			if (errno == EISDIR)	/* swapped for a directory */
+				continue;
+			return fail(st, errno);
+		}
+		if (sb.st_dev != dev) {
+			st->skipped_mounts++;
+			return fail(st, EXDEV);
+		}
+		if (depth >= REMOVE_MAX_DEPTH)
+			return fail(st, ELOOP);
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd == -1) {
+			if (errno == ENOENT)
+				return 0;
+			if (errno == ELOOP || errno == ENOTDIR)
+				continue;	/* swapped for a link or file */
+			return fail(st, errno);
+		}
+		/* What we opened must be what we looked at. */
+		if (fstat(fd, &fsb) == -1 || fsb.st_dev != sb.st_dev ||
+		    fsb.st_ino != sb.st_ino) {
+			close(fd);
+			continue;
+		}
+		rc = rm_contents(fd, dev, depth + 1, st);
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0) {
+			st->dirs++;
+			return rc;
+		}
+		if (errno == ENOENT)
+			return rc;
+		if (errno == ENOTEMPTY && rc == 0)
+			continue;	/* a writer added entries meanwhile */
+		return fail(st, errno);
+	}
+	return fail(st, EBUSY);
+}
+
+int
+remove_at(int dirfd, const char *name, struct remove_stats *st)
+{
+	struct stat sb;
+
+	if (fstat(dirfd, &sb) == -1)
+		return fail(st, errno);
+	if (strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || name[0] == '\0')
+		return fail(st, EINVAL);
+	return rm_entry(dirfd, name, sb.st_dev, 0, st);
+}
+
+int
+remove_contents(int dirfd, struct remove_stats *st)
+{
+	struct stat sb;
+	int fd;
+
+	if (fstat(dirfd, &sb) == -1)
+		return fail(st, errno);
+	/* rm_contents closes what it is given; keep the caller's fd. */
+	if ((fd = dup(dirfd)) == -1)
+		return fail(st, errno);
+	/* A dup shares the offset: start the listing from the top. */
+	lseek(fd, 0, SEEK_SET);
+	return rm_contents(fd, sb.st_dev, 0, st);
+}

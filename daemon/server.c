@@ -1,0 +1,416 @@
+/* server.c: libuv Unix-socket server; bytes and framing, no methods. */
+#include "server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define CONN_IN_INITIAL	(16 * 1024)	/* first input buffer */
+#define CONN_READ_MIN	(4 * 1024)	/* smallest read offered to libuv */
+#define CONN_OUT_HIGH	(1024 * 1024)	/* pause reading above this output */
+#define CONN_OUT_LOW	(256 * 1024)	/* resume reading below this */
+#define LISTEN_BACKLOG	1024
+
+struct conn {
+	uv_pipe_t	 pipe;		/* pipe.data points back here */
+	struct server	*srv;
+	struct conn	*prev, *next;	/* srv->conns */
+	/*
+	 * One reference for the open handle (dropped in close_cb) and one
+	 * per asynchronous request in flight (dropped when it replies), so
+	 * a reply never lands in freed memory.
+	 */
+	int		 refs;
+	bool		 closing;	/* uv_close called */
+	bool		 close_after_write;
+	bool		 paused;	/* reading stopped for backpressure */
+	bool		 writing;	/* wreq in flight with wbuf */
+	char		*in;		/* unparsed input */
+	size_t		 in_len, in_cap;
+	msgpack_unpacked unpacked;	/* its zone is reused per message */
+	msgpack_sbuffer	 out;		/* replies not yet handed to libuv */
+	msgpack_packer	 pk;		/* packs into out */
+	uv_write_t	 wreq;
+	char		*wbuf;		/* buffer being written (owned) */
+	size_t		 wcap, wlen;
+	void		*userdata;
+};
+
+static void on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void on_alloc(uv_handle_t *, size_t, uv_buf_t *);
+
+static void
+conn_free(struct conn *c)
+{
+	msgpack_unpacked_destroy(&c->unpacked);
+	msgpack_sbuffer_destroy(&c->out);
+	free(c->in);
+	free(c->wbuf);
+	free(c);
+}
+
+void
+conn_ref(struct conn *c)
+{
+	c->refs++;
+}
+
+void
+conn_unref(struct conn *c)
+{
+	if (--c->refs == 0)
+		conn_free(c);
+}
+
+void **
+conn_userdata(struct conn *c)
+{
+	return &c->userdata;
+}
+
+bool
+conn_is_open(const struct conn *c)
+{
+	return !c->closing && !c->close_after_write;
+}
+
+msgpack_packer *
+conn_packer(struct conn *c)
+{
+	return &c->pk;
+}
+
+static void
+on_close(uv_handle_t *h)
+{
+	conn_unref(h->data);
+}
+
+static void
+conn_close_now(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->stats.active--;
+	/* Frees only in on_close, never here (libuv handle.rst). */
+	uv_close((uv_handle_t *)&c->pipe, on_close);
+}
+
+static void
+on_write(uv_write_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	c->writing = false;
+	if (c->closing)
+		return;
+	if (status < 0) {
+		log_debug("on_write: %s", uv_strerror(status));
+		conn_close_now(c);
+		return;
+	}
+	if (c->out.size > 0)
+		conn_flush(c);
+	else if (c->close_after_write) {
+		conn_close_now(c);
+		return;
+	}
+	if (c->paused && c->out.size + (c->writing ? c->wlen : 0) < CONN_OUT_LOW &&
+	    !c->close_after_write) {
+		c->paused = false;
+		if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
+			conn_close_now(c);
+	}
+}
+
+void
+conn_flush(struct conn *c)
+{
+	char *tmp;
+	size_t cap;
+	uv_buf_t buf;
+	int r;
+
+	if (c->closing || c->writing || c->out.size == 0)
+		return;
+	/*
+	 * Swap buffers: out's memory goes to the write, the previous write
+	 * buffer becomes out. No allocation once both are warm.
+	 */
+	tmp = c->wbuf;
+	cap = c->wcap;
+	c->wbuf = c->out.data;
+	c->wcap = c->out.alloc;
+	c->wlen = c->out.size;
+	c->out.data = tmp;
+	c->out.alloc = cap;
+	c->out.size = 0;
+	buf = uv_buf_init(c->wbuf, (unsigned)c->wlen);
+	c->wreq.data = c;
+	if ((r = uv_write(&c->wreq, (uv_stream_t *)&c->pipe, &buf, 1,
+	    on_write)) < 0) {
+		log_debug("conn_flush: uv_write: %s", uv_strerror(r));
+		conn_close_now(c);
+		return;
+	}
+	c->writing = true;
+}
+
+void
+conn_close(struct conn *c)
+{
+	if (c->closing || c->close_after_write)
+		return;
+	c->close_after_write = true;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	if (c->writing || c->out.size > 0)
+		conn_flush(c);
+	else
+		conn_close_now(c);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	/* Room for one maximal request plus a read's worth after it. */
+	size_t limit = c->srv->max_request + CONN_READ_MIN;
+
+	(void)suggested;
+	if (c->in_cap - c->in_len < CONN_READ_MIN && c->in_cap < limit) {
+		size_t cap = c->in_cap ? c->in_cap * 2 : CONN_IN_INITIAL;
+		char *p;
+		if (cap > limit)
+			cap = limit;
+		if ((p = realloc(c->in, cap)) != NULL) {
+			c->in = p;
+			c->in_cap = cap;
+		}
+	}
+	*buf = uv_buf_init(c->in + c->in_len, (unsigned)(c->in_cap - c->in_len));
+}
+
+static void
+on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = st->data;
+	struct server *s = c->srv;
+	size_t off = 0;
+
+	(void)buf;
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			log_debug("on_read: %s", uv_strerror((int)nread));
+		conn_close_now(c);
+		return;
+	}
+	c->in_len += (size_t)nread;
+	while (off < c->in_len && conn_is_open(c)) {
+		size_t start = off;
+		msgpack_unpack_return r = msgpack_unpack_next(&c->unpacked,
+		    c->in, c->in_len, &off);
+		if (r == MSGPACK_UNPACK_CONTINUE) {
+			off = start;
+			break;
+		}
+		if (r < 0) {
+			s->stats.closed_bad_input++;
+			log_debug("on_read: input is not msgpack, closing");
+			conn_close_now(c);
+			return;
+		}
+		if (off - start > s->max_request) {
+			s->stats.closed_too_large++;
+			s->ops->too_large(s->ctx, c, c->in + start, off - start);
+			conn_close(c);
+			break;
+		}
+		s->stats.messages++;
+		if (s->ops->message(s->ctx, c, &c->unpacked.data) == -1) {
+			s->stats.closed_bad_input++;
+			conn_close(c);
+		}
+	}
+	if (c->closing)
+		return;
+	if (off > 0) {
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+	if (conn_is_open(c) && c->in_len >= s->max_request) {
+		s->stats.closed_too_large++;
+		s->ops->too_large(s->ctx, c, c->in, c->in_len);
+		conn_close(c);
+	}
+	conn_flush(c);
+	if (conn_is_open(c) && !c->paused &&
+	    c->out.size + (c->writing ? c->wlen : 0) > CONN_OUT_HIGH) {
+		/* The peer is not reading its replies: stop reading its requests. */
+		c->paused = true;
+		s->stats.paused_reads++;
+		uv_read_stop(st);
+	}
+}
+
+static void
+on_connection(uv_stream_t *listener, int status)
+{
+	struct server *s = listener->data;
+	struct conn *c;
+	int r;
+
+	if (status < 0) {
+		log_warnx("on_connection: %s", uv_strerror(status));
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("on_connection: calloc");
+		return;
+	}
+	c->srv = s;
+	c->refs = 1;
+	msgpack_unpacked_init(&c->unpacked);
+	msgpack_sbuffer_init(&c->out);
+	msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
+	uv_pipe_init(s->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	if ((r = uv_accept(listener, (uv_stream_t *)&c->pipe)) < 0) {
+		log_warnx("on_connection: uv_accept: %s", uv_strerror(r));
+		c->closing = true;
+		uv_close((uv_handle_t *)&c->pipe, on_close);
+		return;
+	}
+	s->stats.accepted++;
+	s->stats.active++;
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	if (s->stats.active > s->max_clients) {
+		if (s->stats.refused_max_clients++ % 1000 == 0)
+			log_warnx("on_connection: max_clients (%u) reached, "
+			    "refusing connections (%llu so far)", s->max_clients,
+			    (unsigned long long)s->stats.refused_max_clients);
+		conn_close_now(c);
+		return;
+	}
+	if ((r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read)) < 0) {
+		log_warnx("on_connection: uv_read_start: %s", uv_strerror(r));
+		conn_close_now(c);
+	}
+}
+
+/* Replace a stale socket file; refuse a live socket or a non-socket. */
+static int
+check_socket_path(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("server_listen: lstat: %s", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("server_listen: %s exists and is not a socket", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("server_listen: socket");
+		return -1;
+	}
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (r == 0) {
+		log_warnx("server_listen: %s: another hycod is listening there",
+		    path);
+		return -1;
+	}
+	if (errno != ECONNREFUSED) {
+		log_warn("server_listen: connect: %s", path);
+		return -1;
+	}
+	log_info("server_listen: removing stale socket %s", path);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("server_listen: unlink: %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+server_listen(struct server *s, uv_loop_t *loop, const char *path,
+    unsigned mode, unsigned max_clients, size_t max_request,
+    const struct server_ops *ops, void *ctx)
+{
+	mode_t old;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if (strlen(path) >= sizeof(s->path)) {
+		log_warnx("server_listen: socket path is %zu bytes, the limit "
+		    "is %zu: %s", strlen(path), sizeof(s->path) - 1, path);
+		return -1;
+	}
+	strcpy(s->path, path);
+	s->loop = loop;
+	s->max_clients = max_clients;
+	s->max_request = max_request;
+	s->ops = ops;
+	s->ctx = ctx;
+	if (check_socket_path(path) == -1)
+		return -1;
+	uv_pipe_init(loop, &s->listener, 0);
+	s->listener.data = s;
+	/* The socket is born with the right mode: no window after bind. */
+	old = umask(~mode & 0777);
+	r = uv_pipe_bind(&s->listener, path);
+	umask(old);
+	if (r == 0 && chmod(path, mode) == -1)
+		r = uv_translate_sys_error(errno);
+	if (r == 0)
+		r = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG,
+		    on_connection);
+	if (r < 0) {
+		log_warnx("server_listen: %s: %s", path, uv_strerror(r));
+		uv_close((uv_handle_t *)&s->listener, NULL);
+		unlink(path);
+		return -1;
+	}
+	s->listening = true;
+	return 0;
+}
+
+void
+server_close(struct server *s)
+{
+	if (s->listening) {
+		s->listening = false;
+		uv_close((uv_handle_t *)&s->listener, NULL);
+		if (unlink(s->path) == -1 && errno != ENOENT)
+			log_warn("server_close: unlink: %s", s->path);
+	}
+	while (s->conns != NULL)
+		conn_close_now(s->conns);
+}

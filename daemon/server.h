@@ -1,0 +1,77 @@
+/*
+ * server.h: the Unix socket: listen, accept, read, write. It frames
+ * msgpack messages and enforces byte limits but knows no methods; each
+ * complete message goes to ops->message.
+ */
+#ifndef HYCO_SERVER_H
+#define HYCO_SERVER_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct conn;
+
+struct server_ops {
+	/* One complete message; return -1 to close the connection. */
+	int	(*message)(void *ctx, struct conn *c, const msgpack_object *msg);
+	/* A message over the size limit; the connection closes after. */
+	void	(*too_large)(void *ctx, struct conn *c, const char *start,
+		    size_t len);
+};
+
+/* Counters, read by ping and summary. */
+struct server_stats {
+	uint64_t	accepted;	/* connections accepted */
+	uint64_t	active;		/* connections open now */
+	uint64_t	messages;	/* complete messages framed */
+	uint64_t	refused_max_clients; /* closed at accept: max_clients */
+	uint64_t	closed_too_large;    /* closed: request over the limit */
+	uint64_t	closed_bad_input;    /* closed: not msgpack-RPC */
+	uint64_t	paused_reads;	/* reads paused: peer not reading */
+};
+
+struct server {
+	uv_loop_t		*loop;
+	uv_pipe_t		 listener;
+	char			 path[108];
+	unsigned		 max_clients;
+	size_t			 max_request;
+	const struct server_ops	*ops;
+	void			*ctx;
+	struct conn		*conns;		/* all open connections */
+	bool			 listening;
+	struct server_stats	 stats;
+};
+
+/*
+ * Bind path with mode and listen. A stale socket left by a dead daemon
+ * is replaced; a live one, or a path that is not a socket, is refused.
+ * Returns 0, or -1 after logging why.
+ */
+int	server_listen(struct server *s, uv_loop_t *loop, const char *path,
+	    unsigned mode, unsigned max_clients, size_t max_request,
+	    const struct server_ops *ops, void *ctx);
+/* Stop listening, remove the socket file and close every connection. */
+void	server_close(struct server *s);
+
+/*
+ * Replies are packed into the connection's output buffer with
+ * conn_packer() and sent by conn_flush(); the server flushes after each
+ * batch of reads itself, so only replies made later (from the thread
+ * pool) need an explicit flush.
+ */
+msgpack_packer	*conn_packer(struct conn *c);
+void		 conn_flush(struct conn *c);
+/* Mark for closing after pending output is written. */
+void		 conn_close(struct conn *c);
+bool		 conn_is_open(const struct conn *c);
+/* Keep the struct alive across asynchronous work (see conn_unref). */
+void		 conn_ref(struct conn *c);
+void		 conn_unref(struct conn *c);
+/* Opaque per-connection slot for the dispatcher's own state. */
+void		**conn_userdata(struct conn *c);
+
+#endif

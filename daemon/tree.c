@@ -1,0 +1,117 @@
+/* tree.c: directory creation and free space for the cache tree. */
+#include "tree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define TREE_DIR_MODE	0775
+
+int
+tree_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, mode) == -1 && errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (stat(path, &st) == -1)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int
+tree_create_all(const struct layout *l)
+{
+	char path[PATH_MAX];
+	const char *dirs[CAT_COUNT + KIND_COUNT + 1];
+	int n = 0, r, rc = 0;
+
+	for (int c = 0; c < CAT_COUNT; c++)
+		dirs[n++] = l->roots[c];
+	for (int k = 0; k < KIND_COUNT; k++)
+		dirs[n++] = l->pred_root[k];
+	if (snprintf(path, sizeof(path), "%s/%s", l->roots[CAT_TENSORS],
+	    l->default_dataset) < (int)sizeof(path))
+		dirs[n++] = path;
+	for (int i = 0; i < n; i++)
+		if ((r = tree_mkdir_p(dirs[i], TREE_DIR_MODE)) < 0) {
+			log_warnx("tree_create_all: mkdir %s: %s", dirs[i],
+			    strerror(-r));
+			rc = -1;
+		}
+	return rc;
+}
+
+int
+tree_open_root(const char *root)
+{
+	return open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int
+tree_mkdir_under(const char *root, const char *const *comps, int n,
+    bool *created)
+{
+	int fd, next, r = 0;
+
+	*created = false;
+	if ((fd = tree_open_root(root)) == -1) {
+		if (errno != ENOENT)
+			return -errno;
+		/* Someone removed a root: it is ours, make it again. */
+		if ((r = tree_mkdir_p(root, TREE_DIR_MODE)) < 0)
+			return r;
+		if ((fd = tree_open_root(root)) == -1)
+			return -errno;
+	}
+	for (int i = 0; i < n; i++) {
+		bool made = mkdirat(fd, comps[i], TREE_DIR_MODE) == 0;
+		if (!made && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		next = openat(fd, comps[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (next == -1) {
+			r = errno == ELOOP ? -ENOTDIR : -errno;
+			break;
+		}
+		close(fd);
+		fd = next;
+		if (i == n - 1)
+			*created = made;
+	}
+	close(fd);
+	return r;
+}
+
+int
+tree_disk(const char *path, struct disk_usage *du)
+{
+	struct statvfs sv;
+
+	if (statvfs(path, &sv) == -1)
+		return -errno;
+	du->avail_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+	du->total_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;
+	du->avail_inodes = sv.f_favail;
+	return 0;
+}
