@@ -95,7 +95,7 @@ $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
 $(B)/tests/test_integration: $(B)/tests/test_integration.o $(LIB)/libhyco.a
 
-$(B)/tests/%:
+$(UNIT_BINS) $(B)/tests/test_integration: %: %.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(LDLIBS)
 

@@ -71,6 +71,8 @@ static const struct key_spec {
 	{ "daemon.log_level", K_LEVEL, 0, 0 },
 };
 
+#define NKEYS	(sizeof(key_specs) / sizeof(key_specs[0]))
+
 static const char *
 type_name(const struct cnode *n)
 {
@@ -96,23 +98,35 @@ parse_long(const char *s, int base, long *out)
 	return 0;
 }
 
-/* Check one known key; errors name file, line and key. */
+/*
+ * Check one known key; errors name file, line and key. The shape (map
+ * or value) is checked before interpolation, so that a list where a
+ * path belongs is reported as such and not as a failed ${...}; values
+ * are checked after.
+ */
 static void
-check_key(const struct key_spec *k, const struct cnode *n, struct cfg_errors *e)
+check_key(const struct key_spec *k, const struct cnode *n, bool values,
+    struct cfg_errors *e)
 {
 	const char *why;
 	long v = 0;
 	char *end;
 
-	if (k->type == K_MAP) {
-		if (n->type != CNODE_MAP)
+	if (!values) {
+		if (k->type == K_MAP && n->type != CNODE_MAP)
 			cfg_errorf(e, n->file, n->line, "%s: expected a mapping, "
 			    "got %s", k->key, type_name(n));
+		else if (k->type != K_MAP && n->type != CNODE_SCALAR)
+			cfg_errorf(e, n->file, n->line, "%s: expected a %s, got "
+			    "%s", k->key, k->type == K_STR ? "string" : "value",
+			    type_name(n));
 		return;
 	}
-	if (n->type != CNODE_SCALAR || n->value == NULL) {
-		cfg_errorf(e, n->file, n->line, "%s: expected a %s, got %s",
-		    k->key, k->type == K_STR ? "string" : "value", type_name(n));
+	if (k->type == K_MAP || n->type != CNODE_SCALAR)
+		return;		/* shape: reported before interpolation */
+	if (n->value == NULL) {
+		cfg_errorf(e, n->file, n->line, "%s: expected a %s, got null",
+		    k->key, k->type == K_STR ? "string" : "value");
 		return;
 	}
 	switch (k->type) {
@@ -237,13 +251,29 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
 		goto fail;
 	for (int i = 0; i < noverrides; i++)
 		(void)cfgtree_override(tree, overrides[i], e);
-	if (e->count > errors || cfgtree_resolve(tree, e) == -1)
+	if (e->count > errors)
 		goto fail;
-	for (size_t i = 0; i < sizeof(key_specs) / sizeof(key_specs[0]); i++)
-		if ((n = cfgtree_get(tree, key_specs[i].key)) != NULL)
-			check_key(&key_specs[i], n, e);
-		else if (strncmp(key_specs[i].key, "daemon.", 7) == 0)
-			cfg_errorf(e, NULL, 0, "%s: missing", key_specs[i].key);
+	for (int values = 0; values < 2; values++) {
+		bool unresolved = false;
+		if (values == 1 && (e->count > errors ||
+		    cfgtree_resolve(tree, e) == -1))
+			unresolved = true;
+		for (size_t i = 0; i < NKEYS; i++) {
+			n = cfgtree_get(tree, key_specs[i].key);
+			if (n == NULL) {
+				if (values && !unresolved &&
+				    strncmp(key_specs[i].key, "daemon.", 7) == 0)
+					cfg_errorf(e, NULL, 0, "%s: missing",
+					    key_specs[i].key);
+				continue;
+			}
+			/* Unresolved: still report what needs no ${...}. */
+			if (unresolved && (n->type != CNODE_SCALAR ||
+			    n->value == NULL || strstr(n->value, "${")))
+				continue;
+			check_key(&key_specs[i], n, values, e);
+		}
+	}
 	if (e->count > errors)
 		goto fail;
 
