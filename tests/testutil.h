@@ -25,10 +25,11 @@ tu_tmpdir(void)
 static inline void
 tu_write(const char *dir, const char *name, const char *text)
 {
-	char path[PATH_MAX], cmd[PATH_MAX + 32];
+	char path[PATH_MAX * 2], cmd[PATH_MAX * 2 + 32];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		abort();
 	char *slash = strrchr(path, '/');
 	*slash = '\0';
 	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
