@@ -94,6 +94,7 @@ $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/layout.o $(B)/daemon/log.o
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
 $(B)/tests/test_integration: $(B)/tests/test_integration.o $(LIB)/libhyco.a
+$(B)/tests/test_integration: LDLIBS += -lpthread
 
 $(UNIT_BINS) $(B)/tests/test_integration: %: %.o
 	@mkdir -p $(@D)
