@@ -82,7 +82,7 @@ main(int argc, char **argv)
 	int nfiles = 0, noverrides = 0, print = 0, ch, rc;
 
 	log_init("hycod", LOG_LEVEL_INFO);
-	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			if (nfiles == MAX_CONFIG_FILES)

@@ -1,0 +1,74 @@
+#!/bin/sh
+# hycoctl.sh: the CLI's output and exit codes against a real hycod.
+# Needs $HYCOD, $HYCOCTL and $TOP (set by make check).
+set -u
+fail=0 passed=0
+dir=$(mktemp -d /dev/shm/hycoctl-XXXXXX 2>/dev/null || mktemp -d)
+sock="$dir/cache/hycod.sock"
+"$HYCOD" -c "$TOP/conf/config.yaml" paths.cache_root="$dir/cache" 2>"$dir/log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+
+ok() { passed=$((passed + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# expect CODE CMD...: run CMD, check its exit status.
+expect() {
+	want=$1; shift
+	"$@" >"$dir/out" 2>"$dir/err"; got=$?
+	[ "$got" = "$want" ] && ok || bad "$* exited $got, want $want: $(cat "$dir/err")"
+}
+ctl() { "$HYCOCTL" --socket "$sock" "$@"; }
+
+expect 0 ctl ping
+grep -q "^hycod 0.1.0 pid $pid " "$dir/out" && ok || bad "ping output: $(cat "$dir/out")"
+
+# cycle-dir prints the path alone, for dir=$(hycoctl cycle-dir ...)
+d=$(ctl cycle-dir --kind synthetic --cycle 3)
+[ "$d" = "$dir/cache/generated/synthetic_preds/cycle_003/burgers_128" ] && [ -d "$d" ] && ok || bad "cycle-dir printed '$d'"
+dd if=/dev/zero of="$d/gen_000000.pt" bs=1000000 count=30 2>/dev/null
+
+# Global options before or after the command; env var finds the socket.
+expect 0 "$HYCOCTL" summary --socket "$sock"
+expect 0 env HYCO_SOCKET="$sock" "$HYCOCTL" summary
+grep -q "^Generated cache: 0.03 GB$" "$dir/out" && ok || bad "summary: $(cat "$dir/out")"
+grep -q "^CACHE USAGE SUMMARY$" "$dir/out" && ok || bad "summary header"
+expect 0 ctl summary -v
+grep -q "^synthetic *3 *30000000 *1$" "$dir/out" && ok || bad "summary -v: $(cat "$dir/out")"
+expect 0 ctl --json summary
+grep -q '"generated": 30000000' "$dir/out" && ok || bad "--json: $(cat "$dir/out")"
+# The socket from a config file given with -c.
+printf 'paths:\n  cache_root: %s/cache\n' "$dir" >"$dir/c.yaml"
+expect 0 "$HYCOCTL" -c "$dir/c.yaml" ping
+
+expect 0 ctl cleanup --cycle 3 --kind synthetic
+grep -q "^freed 30000000 bytes" "$dir/out" && ok || bad "cleanup: $(cat "$dir/out")"
+expect 0 ctl clean generated
+expect 0 ctl disk-check --required 1K
+expect 2 ctl disk-check --required 1000P
+grep -q "NOT ENOUGH SPACE" "$dir/out" && ok || bad "disk-check output"
+expect 2 ctl --json disk-check --required 1000P
+expect 0 ctl disk-check --required 1.5M
+expect 0 ctl disk-check --required 1GiB
+
+# Refusals exit 1 with the daemon's message on stderr.
+expect 1 ctl cycle-dir --kind synthetic --cycle -1
+grep -q "invalid_argument" "$dir/err" && ok || bad "refusal message"
+expect 1 ctl cycle-dir --kind nope --cycle 1
+expect 1 ctl cycle-dir --kind synthetic --cycle 1 --dataset ../x
+# Usage errors exit 1 and do not reach the daemon.
+expect 1 ctl
+expect 1 ctl frobnicate
+expect 1 ctl cycle-dir --cycle 1
+expect 1 ctl cleanup
+expect 1 ctl clean tensors
+expect 1 ctl disk-check --required 12Q
+expect 1 ctl disk-check --required -5G
+expect 1 ctl cycle-dir --kind synthetic --cycle x
+expect 0 ctl --help
+# Unreachable daemon: 3.
+expect 3 "$HYCOCTL" --socket "$dir/nope.sock" ping
+expect 3 "$HYCOCTL" --socket "$dir/nope.sock" disk-check --required 1G
+
+echo "hycoctl: $passed passed, $fail failed"
+[ $fail = 0 ]
