@@ -392,11 +392,11 @@ cfgtree_merge(struct cnode *dst, struct cnode *src)
 		if (d == NULL)
 			node_append(dst, c);
 		else if (d->type == CNODE_MAP && c->type == CNODE_MAP) {
-			cfgtree_merge(d, c);
 			/* Where the key was last set is what errors should name. */
 			free(d->file);
 			d->file = xstrdup(c->file);
 			d->line = c->line;
+			cfgtree_merge(d, c);	/* consumes c */
 		} else
 			node_replace(d, c);
 	}

@@ -247,8 +247,10 @@ scan_tree(const struct layout *l, struct tally *t)
 	walk_root(&w, l->roots[CAT_GENERATED], 0, CAT_GENERATED, -1);
 	for (int k = 0; k < KIND_COUNT; k++)
 		walk_root(&w, l->pred_root[k], 2, CAT_GENERATED, k);
-	qsort(t->ds, t->nds, sizeof(*t->ds), ds_cmp);
-	qsort(t->cy, t->ncy, sizeof(*t->cy), cy_cmp);
+	if (t->nds > 0)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(t->ds, t->nds, sizeof(*t->ds), ds_cmp);
+	if (t->ncy > 0)
+		qsort(t->cy, t->ncy, sizeof(*t->cy), cy_cmp);
 	return w.nomem ? -1 : 0;
 }
 
