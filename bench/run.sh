@@ -1,0 +1,62 @@
+#!/bin/sh
+# bench/run.sh: hycod against real references in the same run.
+#   1. request rate: hycod ping vs redis-server PING, same Unix-socket
+#      setup, one connection, pipelined 1 and 100 deep.
+#   2. summary on a tree of N small files vs `du -sb` of the same tree.
+#   3. cleanup-cycle of a cycle of N files vs `rm -rf` of an identical copy.
+# Needs $HYCOD, $TOP; BENCH_FILES (default 100000) sets the tree size.
+set -eu
+N=${BENCH_FILES:-100000}
+REQS=${BENCH_REQS:-200000}
+B=$(mktemp -d /dev/shm/hyco-bench-XXXXXX)
+BR="$TOP/build/obj/bench"
+mkdir -p "$BR"
+cc -O2 -std=c11 -D_GNU_SOURCE -I"$TOP/protocol" -o "$BR/bench_rpc" \
+    "$TOP/bench/bench_rpc.c" "$TOP/protocol/proto.c" $(pkg-config --libs msgpack)
+"$HYCOD" -c "$TOP/conf/config.yaml" paths.cache_root="$B/cache" 2>"$B/hycod.log" &
+HP=$!
+RP=
+trap 'kill $HP $RP 2>/dev/null; wait 2>/dev/null; rm -rf "$B"' EXIT
+for i in $(seq 100); do [ -S "$B/cache/hycod.sock" ] && break; sleep 0.05; done
+S="$B/cache/hycod.sock"
+
+echo "== 1. request rate (one connection, Unix socket)"
+"$BR/bench_rpc" "$S" ping "$REQS" 100
+"$BR/bench_rpc" "$S" ping $((REQS / 10)) 1
+if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+	redis-server --port 0 --unixsocket "$B/redis.sock" --save "" \
+	    --appendonly no --daemonize no >"$B/redis.log" 2>&1 &
+	RP=$!
+	for i in $(seq 100); do [ -S "$B/redis.sock" ] && break; sleep 0.05; done
+	printf "redis depth 100: "
+	redis-benchmark -s "$B/redis.sock" -c 1 -P 100 -n "$REQS" -t ping -q 2>&1 | tr "\r" "\n" | grep "per second" | tail -1
+	printf "redis depth 1: "
+	redis-benchmark -s "$B/redis.sock" -c 1 -P 1 -n $((REQS / 10)) -t ping -q 2>&1 | tr "\r" "\n" | grep "per second" | tail -1
+else
+	echo "(redis-server/redis-benchmark not installed: apt-get install redis-server redis-tools)"
+fi
+
+echo "== 2. summary vs du -sb on $N files"
+d="$B/cache/tensors/burgers_128"
+mkdir -p "$d"
+i=0
+while [ $i -lt $((N / 1000)) ]; do
+	mkdir -p "$d/s$i"
+	( cd "$d/s$i" && seq 1000 | xargs touch )
+	i=$((i + 1))
+done
+t0=$(date +%s.%N); du -sb "$B/cache" >/dev/null; t1=$(date +%s.%N)
+"$HYCOD" --version >/dev/null
+t2=$(date +%s.%N); "$TOP/bin/hycoctl" --socket "$S" summary >/dev/null; t3=$(date +%s.%N)
+echo "du -sb: $(echo "$t1 - $t0" | bc) s; hycoctl summary: $(echo "$t3 - $t2" | bc) s;" \
+    "ratio summary/du = $(echo "scale=2; ($t3 - $t2) / ($t1 - $t0)" | bc)"
+
+echo "== 3. cleanup-cycle vs rm -rf on $N files"
+c="$B/cache/generated/synthetic_preds/cycle_001"
+mkdir -p "$c"
+cp -r "$d" "$c/burgers_128"
+cp -r "$d" "$B/copy"
+t0=$(date +%s.%N); rm -rf "$B/copy"; t1=$(date +%s.%N)
+t2=$(date +%s.%N); "$TOP/bin/hycoctl" --socket "$S" cleanup --cycle 1 >/dev/null; t3=$(date +%s.%N)
+echo "rm -rf: $(echo "$t1 - $t0" | bc) s; cleanup-cycle: $(echo "$t3 - $t2" | bc) s;" \
+    "ratio cleanup/rm = $(echo "scale=2; ($t3 - $t2) / ($t1 - $t0)" | bc)"
