@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -389,6 +390,30 @@ test_integration_io_error(void **state)
 	snprintf(path, sizeof(path), "%s/generated/synthetic_preds/cycle_005",
 	    cache);
 	unlink(path);
+	hyco_free(c);
+}
+
+/* A full filesystem answers no_space (needs root to mount a tmpfs). */
+static void
+test_integration_no_space(void **state)
+{
+	hyco_client *c = hyco_new(sock);
+	char root[PATH_MAX * 2], path[PATH_MAX];
+	int rc = HYCO_OK;
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/generated/physical_preds", cache);
+	if (geteuid() != 0 || mount("none", root, "tmpfs", 0,
+	    "size=64k,nr_inodes=8") == -1) {
+		hyco_free(c);
+		skip();
+	}
+	for (long cycle = 0; cycle < 20 && rc == HYCO_OK; cycle++)
+		rc = hyco_get_cycle_dir(c, "physical", cycle, NULL, path,
+		    sizeof(path), NULL);
+	assert_int_equal(rc, HYCO_EREFUSED);
+	assert_string_equal(hyco_error_code(c), "no_space");
+	assert_int_equal(umount(root), 0);
 	hyco_free(c);
 }
 
@@ -938,6 +963,7 @@ main(void)
 		cmocka_unit_test(test_integration_cycle_dir_race),
 		cmocka_unit_test(test_integration_bad_arguments),
 		cmocka_unit_test(test_integration_io_error),
+		cmocka_unit_test(test_integration_no_space),
 		cmocka_unit_test(test_integration_cleanup_cycle),
 		cmocka_unit_test(test_integration_cleanup_generated),
 		cmocka_unit_test(test_integration_summary_exact),
