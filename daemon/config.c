@@ -170,6 +170,32 @@ check_key(const struct key_spec *k, const struct cnode *n, bool values,
 	}
 }
 
+/*
+ * Check every known key present in tree: shapes (values false) or
+ * values. literal_only skips values that still hold a ${...} because
+ * interpolation failed; a missing daemon key is reported only once
+ * interpolation has succeeded.
+ */
+static void
+check_keys(struct cnode *tree, bool values, bool literal_only,
+    struct cfg_errors *e)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		struct cnode *n = cfgtree_get(tree, key_specs[i].key);
+		if (n == NULL) {
+			if (values && !literal_only &&
+			    strncmp(key_specs[i].key, "daemon.", 7) == 0)
+				cfg_errorf(e, NULL, 0, "%s: missing",
+				    key_specs[i].key);
+			continue;
+		}
+		if (literal_only && (n->type != CNODE_SCALAR ||
+		    n->value == NULL || strstr(n->value, "${") != NULL))
+			continue;
+		check_key(&key_specs[i], n, values, e);
+	}
+}
+
 static const char *
 get_str(struct cnode *tree, const char *key)
 {
@@ -232,7 +258,7 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
     const char *const *overrides, int noverrides, struct cfg_errors *e)
 {
 	struct hyco_config c;
-	struct cnode *tree, *n;
+	struct cnode *tree;
 	char cwd[PATH_MAX];
 	int errors = e->count;
 	long v = 0;
@@ -253,27 +279,13 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
 		(void)cfgtree_override(tree, overrides[i], e);
 	if (e->count > errors)
 		goto fail;
-	for (int values = 0; values < 2; values++) {
-		bool unresolved = false;
-		if (values == 1 && (e->count > errors ||
-		    cfgtree_resolve(tree, e) == -1))
-			unresolved = true;
-		for (size_t i = 0; i < NKEYS; i++) {
-			n = cfgtree_get(tree, key_specs[i].key);
-			if (n == NULL) {
-				if (values && !unresolved &&
-				    strncmp(key_specs[i].key, "daemon.", 7) == 0)
-					cfg_errorf(e, NULL, 0, "%s: missing",
-					    key_specs[i].key);
-				continue;
-			}
-			/* Unresolved: still report what needs no ${...}. */
-			if (unresolved && (n->type != CNODE_SCALAR ||
-			    n->value == NULL || strstr(n->value, "${")))
-				continue;
-			check_key(&key_specs[i], n, values, e);
-		}
+	check_keys(tree, false, false, e);
+	if (e->count > errors || cfgtree_resolve(tree, e) == -1) {
+		/* Unresolved: still report the values that need no ${...}. */
+		check_keys(tree, true, true, e);
+		goto fail;
 	}
+	check_keys(tree, true, false, e);
 	if (e->count > errors)
 		goto fail;
 
