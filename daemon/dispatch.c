@@ -201,9 +201,8 @@ work_cycle_dir(struct job *j, const struct layout *l)
 	const char *comps[2] = { cname, j->dataset };
 	int r;
 
+	/* j->path was built (and its length checked) by m_get_cycle_dir. */
 	layout_cycle_name(cname, sizeof(cname), j->cycle);
-	layout_cycle_dir(l, j->kind, j->cycle, j->dataset, j->path,
-	    sizeof(j->path));
 	if ((r = tree_mkdir_under(l->pred_root[j->kind], comps, 2,
 	    &j->created)) < 0)
 		job_fail(j, -r, "mkdir", j->path);
