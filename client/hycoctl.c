@@ -10,6 +10,7 @@
 #include "config.h"
 #include "hyco.h"
 #include "log.h"
+#include "proto.h"
 
 #define EXIT_REFUSED	1	/* the daemon said no, or bad usage */
 #define EXIT_NOSPACE	2	/* disk-check: not enough free space */
@@ -257,12 +258,7 @@ run_json(hyco_client *c, const char *method, const struct hyco_arg *a,
 	hyco_print_json(stdout, res);
 	putchar('\n');
 	if (strcmp(method, "disk-check") == 0) {
-		const msgpack_object *ok = NULL;
-		for (uint32_t i = 0; res->type == MSGPACK_OBJECT_MAP &&
-		    i < res->via.map.size; i++)
-			if (res->via.map.ptr[i].key.via.str.size == 2 &&
-			    memcmp(res->via.map.ptr[i].key.via.str.ptr, "ok", 2) == 0)
-				ok = &res->via.map.ptr[i].val;
+		const msgpack_object *ok = rpc_map_get(res, "ok");
 		if (ok != NULL && ok->type == MSGPACK_OBJECT_BOOLEAN &&
 		    !ok->via.boolean)
 			return EXIT_NOSPACE;
