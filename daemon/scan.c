@@ -40,6 +40,53 @@ is_skipped(struct walk *w, const struct stat *st)
 	return false;
 }
 
+/* fdopendir that owns fd: closes it and counts the error on failure. */
+static DIR *
+open_dir(struct walk *w, int fd)
+{
+	DIR *d = fdopendir(fd);
+
+	if (d == NULL) {
+		close(fd);
+		w->t->errors++;
+	}
+	return d;
+}
+
+/*
+ * The next entry of d other than "." and "..", lstat'ed into st; NULL at
+ * the end. An entry gone since readdir is skipped quietly, one that
+ * cannot be read is skipped and counted.
+ */
+static struct dirent *
+next_entry(struct walk *w, DIR *d, struct stat *st)
+{
+	struct dirent *de;
+
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, st, AT_SYMLINK_NOFOLLOW) == 0)
+			return de;
+		if (errno != ENOENT)
+			w->t->errors++;
+	}
+	return NULL;
+}
+
+/* Open subdirectory name of d without following a symlink; -1 to skip. */
+static int
+open_subdir(struct walk *w, DIR *d, const char *name)
+{
+	int fd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+
+	if (fd == -1 && errno != ENOENT)
+		w->t->errors++;
+	return fd;
+}
+
 /* Sum every regular file below dirfd (which this function closes). */
 static void
 sum_dir(struct walk *w, int dirfd, int depth, struct sum *s)
@@ -47,40 +94,19 @@ sum_dir(struct walk *w, int dirfd, int depth, struct sum *s)
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
+	int fd;
 
-	if ((d = fdopendir(dirfd)) == NULL) {
-		close(dirfd);
-		w->t->errors++;
+	if ((d = open_dir(w, dirfd)) == NULL)
 		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
-		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
-			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
-			if (errno != ENOENT)	/* gone since readdir: fine */
-				w->t->errors++;
-			continue;
-		}
+	while ((de = next_entry(w, d, &st)) != NULL) {
 		if (S_ISREG(st.st_mode)) {
 			s->bytes += (uint64_t)st.st_size;
 			s->files++;
-		} else if (S_ISDIR(st.st_mode)) {
-			int fd;
-			if (is_skipped(w, &st))
-				continue;
-			if (depth >= SCAN_MAX_DEPTH) {
+		} else if (S_ISDIR(st.st_mode) && !is_skipped(w, &st)) {
+			if (depth >= SCAN_MAX_DEPTH)
 				w->t->errors++;
-				continue;
-			}
-			fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
-			if (fd == -1) {
-				if (errno != ENOENT)
-					w->t->errors++;
-				continue;
-			}
-			sum_dir(w, fd, depth + 1, s);
+			else if ((fd = open_subdir(w, d, de->d_name)) != -1)
+				sum_dir(w, fd, depth + 1, s);
 		}
 	}
 	closedir(d);
@@ -145,34 +171,18 @@ walk_level(struct walk *w, int dirfd, int level, int levels, int cat, int kind)
 	struct stat st;
 	struct tally *t = w->t;
 
-	if ((d = fdopendir(dirfd)) == NULL) {
-		close(dirfd);
-		t->errors++;
+	if ((d = open_dir(w, dirfd)) == NULL)
 		return;
-	}
-	while ((de = readdir(d)) != NULL) {
+	while ((de = next_entry(w, d, &st)) != NULL) {
 		struct sum s = { 0, 0 };
 		long n;
 		int fd;
-		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
-		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
-			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
-			if (errno != ENOENT)
-				t->errors++;
-			continue;
-		}
 		if (S_ISREG(st.st_mode)) {
 			s.bytes = (uint64_t)st.st_size;
 			s.files = 1;
 		} else if (S_ISDIR(st.st_mode) && !is_skipped(w, &st)) {
-			fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
-			if (fd == -1) {
-				if (errno != ENOENT)
-					t->errors++;
+			if ((fd = open_subdir(w, d, de->d_name)) == -1)
 				continue;
-			}
 			if (levels == 2 && level == 0 &&
 			    layout_parse_cycle(de->d_name, &n) == 0) {
 				/* The cycle's share is what its walk added. */
