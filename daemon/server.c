@@ -86,6 +86,13 @@ conn_packer(struct conn *c)
 	return &c->pk;
 }
 
+/* Reply bytes queued for the peer: collected plus being written. */
+static size_t
+pending_out(const struct conn *c)
+{
+	return c->out.size + (c->writing ? c->wlen : 0);
+}
+
 static void
 on_close(uv_handle_t *h)
 {
@@ -130,7 +137,7 @@ on_write(uv_write_t *req, int status)
 		conn_close_now(c);
 		return;
 	}
-	if (c->paused && c->out.size + (c->writing ? c->wlen : 0) < CONN_OUT_LOW &&
+	if (c->paused && pending_out(c) < CONN_OUT_LOW &&
 	    !c->close_after_write) {
 		c->paused = false;
 		if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
@@ -259,7 +266,7 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 	conn_flush(c);
 	if (conn_is_open(c) && !c->paused &&
-	    c->out.size + (c->writing ? c->wlen : 0) > CONN_OUT_HIGH) {
+	    pending_out(c) > CONN_OUT_HIGH) {
 		/* The peer is not reading its replies: stop reading its requests. */
 		c->paused = true;
 		s->stats.paused_reads++;
