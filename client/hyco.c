@@ -198,8 +198,10 @@ send_all(hyco_client *c, const char *buf, size_t len, size_t *sent)
 	return 0;
 }
 
+/* Read the reply to msgid; its error and result borrow from c->reply. */
 static int
-read_reply(hyco_client *c, uint32_t msgid, int64_t deadline)
+read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
+    const msgpack_object **err, const msgpack_object **res)
 {
 	for (;;) {
 		size_t off = 0;
@@ -208,7 +210,6 @@ read_reply(hyco_client *c, uint32_t msgid, int64_t deadline)
 		if (r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES) {
 			const msgpack_object *o = &c->reply.data;
 			uint32_t id;
-			const msgpack_object *err, *res;
 			/* The reply lives in c->reply's zone, not in c->in. */
 			memmove(c->in, c->in + off, c->in_len - off);
 			c->in_len -= off;
@@ -216,7 +217,7 @@ read_reply(hyco_client *c, uint32_t msgid, int64_t deadline)
 			    o->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 			    o->via.array.ptr[0].via.u64 == RPC_NOTIFY)
 				continue;	/* notifications are not ours */
-			if (rpc_decode_response(o, &id, &err, &res) == -1 ||
+			if (rpc_decode_response(o, &id, err, res) == -1 ||
 			    id != msgid) {
 				disconnect(c);
 				return fail(c, HYCO_EPROTO, "protocol",
@@ -319,12 +320,9 @@ hyco_call(hyco_client *c, const char *method, const struct hyco_arg *args,
 		    strerror(err));
 	}
 	int64_t deadline = c->call_ms < 0 ? -1 : now_ms() + c->call_ms;
-	if ((rc = read_reply(c, msgid, deadline)) != HYCO_OK)
-		return rc;
-
 	const msgpack_object *err, *res;
-	uint32_t id;
-	rpc_decode_response(&c->reply.data, &id, &err, &res);
+	if ((rc = read_reply(c, msgid, deadline, &err, &res)) != HYCO_OK)
+		return rc;
 	if (err != NULL) {
 		const msgpack_object *code = rpc_map_get(err, "code");
 		const msgpack_object *msg = rpc_map_get(err, "message");
