@@ -1,5 +1,4 @@
 /* main.c: hycod start-up, signals and shut-down. */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
