@@ -39,14 +39,16 @@ CPPFLAGS += $(PKG_CFLAGS)
 PROTO_OBJ  = $(B)/protocol/proto.o
 CONFIG_OBJ = $(B)/daemon/cfgtree.o $(B)/daemon/config.o $(B)/daemon/layout.o \
 	     $(B)/daemon/log.o
+INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
+	     $(B)/daemon/watch.o
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/dispatch.o \
-	     $(B)/daemon/scan.o $(B)/daemon/remove.o $(B)/daemon/tree.o \
+	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/tree.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(PROTO_OBJ)
 CTL_OBJ    = $(B)/client/hycoctl.o $(CONFIG_OBJ)
 
-UNIT_TESTS = test_layout test_cfgtree test_config test_proto test_scan \
-	     test_remove
+UNIT_TESTS = test_layout test_cfgtree test_config test_proto test_index \
+	     test_scan test_remove
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -91,7 +93,9 @@ $(B)/tests/test_cfgtree: $(B)/tests/test_cfgtree.o $(B)/daemon/cfgtree.o
 $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
 $(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
-	$(B)/daemon/layout.o $(B)/daemon/log.o
+	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
+	$(B)/daemon/log.o
+$(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
 $(B)/tests/test_integration: $(B)/tests/test_integration.o $(LIB)/libhyco.a
 $(B)/tests/test_integration: LDLIBS += -lpthread

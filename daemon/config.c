@@ -31,7 +31,10 @@ static const char config_defaults[] =
 	"  socket_mode: \"0660\"\n"
 	"  max_request_bytes: 65536\n"
 	"  max_clients: 1024\n"
-	"  log_level: info\n";
+	"  log_level: info\n"
+	"  max_watches: 0\n"
+	"  rescan_interval_s: 30\n"
+	"  scan_threads: 2\n";
 
 enum ktype { K_MAP, K_STR, K_INT, K_FLOAT, K_MODE, K_LEVEL, K_DATASET };
 
@@ -39,7 +42,7 @@ enum ktype { K_MAP, K_STR, K_INT, K_FLOAT, K_MODE, K_LEVEL, K_DATASET };
 static const struct key_spec {
 	const char	*key;
 	enum ktype	 type;
-	long		 min, max;	/* K_INT range */
+	long		 min, max;	/* K_INT range; K_FLOAT (min, max] if max */
 } key_specs[] = {
 	{ "paths", K_MAP, 0, 0 },
 	{ "paths.raw_data_root", K_STR, 0, 0 },
@@ -69,6 +72,9 @@ static const struct key_spec {
 	{ "daemon.max_request_bytes", K_INT, 1024, 16 << 20 },
 	{ "daemon.max_clients", K_INT, 1, 65536 },
 	{ "daemon.log_level", K_LEVEL, 0, 0 },
+	{ "daemon.max_watches", K_INT, 0, INT_MAX },
+	{ "daemon.rescan_interval_s", K_FLOAT, 0, 86400 },
+	{ "daemon.scan_threads", K_INT, 1, 2 },
 };
 
 #define NKEYS	(sizeof(key_specs) / sizeof(key_specs[0]))
@@ -111,6 +117,7 @@ check_key(const struct key_spec *k, const struct cnode *n, bool values,
 	const char *why;
 	long v = 0;
 	char *end;
+	double d;
 
 	if (!values) {
 		if (k->type == K_MAP && n->type != CNODE_MAP)
@@ -149,10 +156,13 @@ check_key(const struct key_spec *k, const struct cnode *n, bool values,
 		break;
 	case K_FLOAT:
 		errno = 0;
-		(void)strtod(n->value, &end);
+		d = strtod(n->value, &end);
 		if (n->quoted || errno != 0 || end == n->value || *end != '\0')
 			cfg_errorf(e, n->file, n->line, "%s: expected a number, "
 			    "got '%s'", k->key, n->value);
+		else if (k->max != 0 && !(d > k->min && d <= k->max))
+			cfg_errorf(e, n->file, n->line, "%s: %s is outside "
+			    "(%ld, %ld]", k->key, n->value, k->min, k->max);
 		break;
 	case K_MODE:
 		/* Octal whether written 0660 (YAML 1.1) or "0660". */
@@ -322,6 +332,12 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
 	parse_long(get_str(tree, "daemon.max_clients"), 10, &v);
 	c.max_clients = (unsigned)v;
 	c.log_level = log_parse_level(get_str(tree, "daemon.log_level"));
+	parse_long(get_str(tree, "daemon.max_watches"), 10, &v);
+	c.max_watches = v;
+	c.rescan_interval_s = strtod(get_str(tree, "daemon.rescan_interval_s"),
+	    NULL);
+	parse_long(get_str(tree, "daemon.scan_threads"), 10, &v);
+	c.scan_threads = (int)v;
 	c.tree = tree;
 	*cfg = c;
 	return 0;

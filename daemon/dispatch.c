@@ -11,7 +11,7 @@
 
 #include "log.h"
 #include "remove.h"
-#include "scan.h"
+#include "tally.h"
 #include "tree.h"
 
 #define ERRMSG_MAX	(PATH_MAX * 2 + 256)
@@ -25,8 +25,7 @@ struct reply {
 };
 
 enum job_type {
-	JOB_CYCLE_DIR, JOB_CLEANUP_CYCLE, JOB_CLEANUP_GENERATED, JOB_SUMMARY,
-	JOB_DISK_CHECK
+	JOB_CYCLE_DIR, JOB_CLEANUP_CYCLE, JOB_CLEANUP_GENERATED, JOB_DISK_CHECK
 };
 
 /*
@@ -38,7 +37,6 @@ struct job {
 	uv_work_t		 work;
 	struct reply		 r;
 	enum job_type		 type;
-	struct job		*next;		/* summary waiters */
 	/* arguments */
 	int			 kind;
 	long			 cycle;
@@ -52,7 +50,6 @@ struct job {
 	uint64_t		 freed;
 	bool			 removed[KIND_COUNT];
 	struct disk_usage	 du;
-	struct tally		 tally;
 };
 
 /* -- replies ------------------------------------------------------------ */
@@ -269,10 +266,6 @@ work_run(uv_work_t *w)
 				job_fail(j, -r, "mkdir", l->pred_root[k]);
 		}
 		break;
-	case JOB_SUMMARY:
-		if (scan_tree(l, &j->tally) == -1)
-			job_fail(j, ENOMEM, "scan", l->cache_root);
-		/* FALLTHROUGH */
 	case JOB_DISK_CHECK:
 		if ((r = tree_disk(l->cache_root, &j->du)) < 0 && j->err == 0)
 			job_fail(j, -r, "statvfs", l->cache_root);
@@ -320,17 +313,44 @@ job_new(struct reply *r, enum job_type type)
 
 /* -- results ------------------------------------------------------------ */
 
+#define RESCANNING_MAX	16
+#define INDEX_FIELDS	10	/* pairs pack_index adds to the summary */
+
+/* Index health: whether the figures are exact, and why not. */
 static void
-pack_summary(msgpack_packer *pk, const struct job *j, const struct hycod *d)
+pack_index(msgpack_packer *pk, const struct watch *w)
 {
-	const struct tally *t = &j->tally;
+	const char *paths[RESCANNING_MAX];
+	size_t n = watch_rescanning(w, paths, RESCANNING_MAX);
+
+	rpc_pack_cstr(pk, "exact");
+	watch_exact(w) ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	pack_kv_u64(pk, "watched_dirs", w->ix.watched);
+	pack_kv_u64(pk, "unwatched_dirs", w->ix.unwatched);
+	pack_kv_u64(pk, "tracked_files", w->ix.files);
+	pack_kv_u64(pk, "index_bytes", index_memory(&w->ix));
+	rpc_pack_cstr(pk, "last_rescan");
+	msgpack_pack_double(pk, w->stats.last_rescan);
+	pack_kv_u64(pk, "overflows", w->stats.overflows);
+	pack_kv_u64(pk, "rescans", w->stats.rescans);
+	pack_kv_u64(pk, "events", w->stats.events);
+	rpc_pack_cstr(pk, "rescanning");
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++)
+		rpc_pack_cstr(pk, paths[i]);
+}
+
+static void
+pack_summary(msgpack_packer *pk, const struct tally *t,
+    const struct disk_usage *du, const struct hycod *d)
+{
 	uint64_t total = 0, files = 0;
 
 	for (int c = 0; c < CAT_COUNT; c++) {
 		total += t->bytes[c];
 		files += t->files[c];
 	}
-	msgpack_pack_map(pk, 8);
+	msgpack_pack_map(pk, 8 + INDEX_FIELDS);
 	for (int c = 0; c < CAT_COUNT; c++)
 		pack_kv_u64(pk, layout_category_names[c], t->bytes[c]);
 	pack_kv_u64(pk, "total", total);
@@ -356,9 +376,10 @@ pack_summary(msgpack_packer *pk, const struct job *j, const struct hycod *d)
 	}
 	rpc_pack_cstr(pk, "disk");
 	msgpack_pack_map(pk, 3);
-	pack_kv_u64(pk, "free_bytes", j->du.avail_bytes);
-	pack_kv_u64(pk, "total_bytes", j->du.total_bytes);
+	pack_kv_u64(pk, "free_bytes", du->avail_bytes);
+	pack_kv_u64(pk, "total_bytes", du->total_bytes);
 	pack_kv_str(pk, "path", d->cfg.layout.cache_root);
+	pack_index(pk, &d->watch);
 }
 
 static void
@@ -402,9 +423,6 @@ reply_job(struct job *j, const struct job *res)
 		msgpack_pack_map(pk, 1);
 		pack_kv_u64(pk, "freed_bytes", j->freed);
 		break;
-	case JOB_SUMMARY:
-		pack_summary(reply_result(r), res, r->d);
-		break;
 	case JOB_DISK_CHECK:
 		pk = reply_result(r);
 		msgpack_pack_map(pk, 4);
@@ -432,16 +450,41 @@ finish(struct job *j, const struct job *res)
 		conn_unref(c);
 }
 
-static void scan_start(struct hycod *d);
+/* The daemon's own changes go into the index before the reply does. */
+static void
+refresh_index(struct job *j)
+{
+	struct watch *w = &j->r.d->watch;
+	const struct layout *l = &j->r.d->cfg.layout;
+	char path[PATH_MAX];
+
+	switch (j->type) {
+	case JOB_CYCLE_DIR:
+		watch_refresh(w, j->path);
+		break;
+	case JOB_CLEANUP_CYCLE:
+		for (int k = 0; k < KIND_COUNT; k++)
+			if (j->removed[k] && layout_cycle_dir(l, k, j->cycle,
+			    NULL, path, sizeof(path)) == 0)
+				watch_refresh(w, path);
+		break;
+	case JOB_CLEANUP_GENERATED:
+		for (int k = 0; k < KIND_COUNT; k++)
+			watch_refresh(w, l->pred_root[k]);
+		break;
+	case JOB_DISK_CHECK:
+		break;
+	}
+}
 
 static void
 after_work(uv_work_t *w, int status)
 {
 	struct job *j = w->data;
-	struct hycod *d = j->r.d;
 
 	if (status < 0 && j->err == 0)
 		job_fail(j, ECANCELED, "job", "cancelled");
+	refresh_index(j);
 	if (j->type == JOB_CYCLE_DIR && j->err == 0 && j->created)
 		log_debug("get-cycle-dir: created %s", j->path);
 	if (j->type == JOB_CLEANUP_CYCLE && j->err == 0 &&
@@ -449,50 +492,8 @@ after_work(uv_work_t *w, int status)
 		log_info("cleanup-cycle: removed cycle %ld (%s), %llu bytes",
 		    j->cycle, j->kind == KIND_ALL ? "all" :
 		    layout_kind_names[j->kind], (unsigned long long)j->freed);
-	if (j->type != JOB_SUMMARY) {
-		finish(j, j);
-		free(j);
-		return;
-	}
-	/* j is the walk itself: answer everyone who waited for it. */
-	struct job *waiter = d->scan_waiting;
-	d->scan_waiting = NULL;
-	d->scan_running = false;
-	while (waiter != NULL) {
-		struct job *next = waiter->next;
-		finish(waiter, j);
-		free(waiter);
-		waiter = next;
-	}
-	tally_free(&j->tally);
+	finish(j, j);
 	free(j);
-	if (d->scan_next != NULL)
-		scan_start(d);
-}
-
-static void
-scan_start(struct hycod *d)
-{
-	struct reply none = { .d = d };
-	struct job *walk = job_new(&none, JOB_SUMMARY);
-
-	if (walk == NULL) {
-		/* Answer the waiters rather than leave them hanging. */
-		struct job err = { .err = ENOMEM };
-		snprintf(err.errmsg, sizeof(err.errmsg), "out of memory");
-		while (d->scan_next != NULL) {
-			struct job *next = d->scan_next->next;
-			finish(d->scan_next, &err);
-			free(d->scan_next);
-			d->scan_next = next;
-		}
-		return;
-	}
-	d->scan_waiting = d->scan_next;
-	d->scan_next = NULL;
-	d->scan_running = true;
-	d->stats.scans++;
-	job_start(walk);
 }
 
 /* -- methods ------------------------------------------------------------ */
@@ -566,20 +567,30 @@ m_cleanup_generated(struct reply *r, const msgpack_object_map *args)
 		job_start(j);
 }
 
+/* O(datasets + cycles) off the index, answered at once. */
 static void
 m_summary(struct reply *r, const msgpack_object_map *args)
 {
 	struct hycod *d = r->d;
-	struct job *j;
+	struct tally t = { 0 };
+	struct disk_usage du = { 0 };
+	int rc;
 
 	(void)args;
-	if ((j = job_new(r, JOB_SUMMARY)) == NULL)
+	if (watch_tally(&d->watch, &t) == -1) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		tally_free(&t);
 		return;
-	conn_ref(r->conn);	/* dropped in finish() */
-	j->next = d->scan_next;
-	d->scan_next = j;
-	if (!d->scan_running)
-		scan_start(d);
+	}
+	/* statvfs of a local filesystem: a microsecond, fine on the loop. */
+	if ((rc = tree_disk(d->cfg.layout.cache_root, &du)) < 0) {
+		reply_error(r, errno_code(-rc), "statvfs %s: %s",
+		    d->cfg.layout.cache_root, strerror(-rc));
+		tally_free(&t);
+		return;
+	}
+	pack_summary(reply_result(r), &t, &du, d);
+	tally_free(&t);
 }
 
 static void

@@ -9,15 +9,13 @@
 #include "config.h"
 #include "proto.h"
 #include "server.h"
+#include "watch.h"
 
 #define HYCO_VERSION	"0.1.0"
-
-struct job;
 
 struct dispatch_stats {
 	uint64_t	requests;	/* requests and notifications handled */
 	uint64_t	errors[RPC_ERROR_COUNT]; /* error replies, by code */
-	uint64_t	scans;		/* summary walks run */
 };
 
 struct hycod {
@@ -26,13 +24,7 @@ struct hycod {
 	struct server		 server;
 	uint64_t		 start_ns;	/* uv_hrtime() at start-up */
 	uv_signal_t		 sigterm, sigint;
-	/*
-	 * Summaries share walks: requests that arrive while a walk runs wait
-	 * for the next one, which starts after it and so sees their writes.
-	 */
-	bool			 scan_running;
-	struct job		*scan_waiting;	/* answered by the running walk */
-	struct job		*scan_next;	/* answered by the next walk */
+	struct watch		 watch;		/* the index and its inotify */
 	struct dispatch_stats	 stats;
 };
 

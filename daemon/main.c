@@ -10,7 +10,6 @@
 #include "dispatch.h"
 #include "hycod.h"
 #include "log.h"
-#include "scan.h"
 #include "tree.h"
 
 #define MAX_CONFIG_FILES	16
@@ -38,29 +37,23 @@ on_signal(uv_signal_t *h, int signum)
 
 	log_info("received %s, shutting down", strsignal(signum));
 	server_close(&d->server);
+	watch_close(&d->watch);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 }
 
+/* The first scan is in: only now are summaries exact, so listen. */
 static void
-log_scan(const struct hycod *d)
+on_ready(void *arg)
 {
-	struct tally t = { 0 };
-	uint64_t start = uv_hrtime();
+	struct hycod *d = arg;
 
-	if (scan_tree(&d->cfg.layout, &t) == -1)
-		fatalx("scan_tree: out of memory");
-	log_info("scanned %s in %.3f s: tensors %llu, generated %llu, "
-	    "eval %llu bytes in %llu datasets, %llu cycles",
-	    d->cfg.layout.cache_root, (double)(uv_hrtime() - start) / 1e9,
-	    (unsigned long long)t.bytes[CAT_TENSORS],
-	    (unsigned long long)t.bytes[CAT_GENERATED],
-	    (unsigned long long)t.bytes[CAT_EVAL], (unsigned long long)t.nds,
-	    (unsigned long long)t.ncy);
-	if (t.errors > 0)
-		log_warnx("scan: %llu entries could not be read",
-		    (unsigned long long)t.errors);
-	tally_free(&t);
+	if (server_listen(&d->server, d->loop, d->cfg.socket,
+	    d->cfg.socket_mode, d->cfg.max_clients, d->cfg.max_request_bytes,
+	    &dispatch_ops, d) == -1)
+		fatalx("cannot listen on %s", d->cfg.socket);
+	log_info("hycod %s ready on %s (pid %d), cache %s", HYCO_VERSION,
+	    d->cfg.socket, (int)getpid(), d->cfg.layout.cache_root);
 }
 
 int
@@ -149,17 +142,19 @@ main(int argc, char **argv)
 	if (tree_create_all(&d.cfg.layout) == -1)
 		fatalx("cannot create the cache tree under %s",
 		    d.cfg.layout.cache_root);
-	log_scan(&d);
-	if (server_listen(&d.server, d.loop, d.cfg.socket, d.cfg.socket_mode,
-	    d.cfg.max_clients, d.cfg.max_request_bytes, &dispatch_ops, &d) == -1)
-		fatalx("cannot listen on %s", d.cfg.socket);
+	struct watch_opts wo = {
+		.max_watches = d.cfg.max_watches,
+		.rescan_interval_s = d.cfg.rescan_interval_s,
+		.scan_threads = d.cfg.scan_threads,
+	};
+	if (watch_start(&d.watch, d.loop, &d.cfg.layout, &wo, on_ready, &d)
+	    == -1)
+		fatalx("cannot watch the cache tree");
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
-	log_info("hycod %s ready on %s (pid %d), cache %s", HYCO_VERSION,
-	    d.cfg.socket, (int)getpid(), d.cfg.layout.cache_root);
 
 	uv_run(d.loop, UV_RUN_DEFAULT);
 

@@ -1,273 +1,436 @@
-/* scan.c: walk the cache tree with openat/fstatat and tally it. */
+/* scan.c: getdents64 walk, fstatat split over two threads, into an index. */
 #include "scan.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdio.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <uv.h>
 
-#include "log.h"
+#define BATCH_MAX	1024		/* files per stat batch */
+#define BATCH_NAMES	(32 * 1024)	/* name bytes per stat batch */
+#define QUEUE_HELP	4		/* walker stats too past this backlog */
+#define DENTS_BUF	(64 * 1024)
+#define GONE		UINT64_MAX	/* size of a file that vanished */
 
-#define SCAN_MAX_DEPTH	512	/* directory levels below a root */
-
-struct skip {
-	dev_t	dev;
-	ino_t	ino;
-	bool	valid;
+/* A directory's descriptor, shared by the walker and its stat batches. */
+struct dirref {
+	int		 fd;
+	int		 refs;		/* under mu */
+	uint32_t	 node;
+	int64_t		 mtime;		/* newest file mtime seen; under mu */
+	struct dirref	*next;		/* every dirref, applied at the end */
 };
 
-struct walk {
-	struct tally	*t;
-	struct skip	 skip[KIND_COUNT];	/* prediction roots */
-	int		 nomem;
+struct batch {
+	struct batch	*next;
+	struct dirref	*dir;
+	uint32_t	 n;
+	uint32_t	 nameslen;
+	uint32_t	 ids[BATCH_MAX];
+	uint32_t	 off[BATCH_MAX];
+	char		 names[BATCH_NAMES];
 };
-
-struct sum {
-	uint64_t	bytes, files;
-};
-
-static bool
-is_skipped(struct walk *w, const struct stat *st)
-{
-	for (int k = 0; k < KIND_COUNT; k++)
-		if (w->skip[k].valid && w->skip[k].dev == st->st_dev &&
-		    w->skip[k].ino == st->st_ino)
-			return true;
-	return false;
-}
-
-/* fdopendir that owns fd: closes it and counts the error on failure. */
-static DIR *
-open_dir(struct walk *w, int fd)
-{
-	DIR *d = fdopendir(fd);
-
-	if (d == NULL) {
-		close(fd);
-		w->t->errors++;
-	}
-	return d;
-}
 
 /*
- * The next entry of d other than "." and "..", lstat'ed into st; NULL at
- * the end. An entry gone since readdir is skipped quietly, one that
- * cannot be read is skipped and counted.
+ * The walker (the calling thread) alone touches the index structure;
+ * the helper only writes the size of file nodes handed to it in a
+ * batch, and nodes never move (index.h).
  */
-static struct dirent *
-next_entry(struct walk *w, DIR *d, struct stat *st)
-{
-	struct dirent *de;
+struct scanner {
+	struct index		*ix;
+	const struct scan_opts	*o;
+	struct scan_stats	*st;
+	uv_mutex_t		 mu;
+	uv_cond_t		 cv;
+	struct batch		*head, *tail;	/* queued, under mu */
+	struct batch		*spare;		/* recycled, under mu */
+	unsigned		 queued, active;/* under mu */
+	bool			 finished;	/* under mu: no more batches */
+	uint64_t		 errors;	/* helper's, under mu */
+	struct dirref		*dirs;		/* walker only */
+	struct batch		*cur;		/* walker's batch being filled */
+	int64_t			 watches;	/* added by this scan */
+	char			*dents;		/* getdents64 buffer */
+	bool			 nomem;
+};
 
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
-		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+/* -- stat batches (either thread) --------------------------------------- */
+
+static void
+stat_batch(struct scanner *s, struct batch *b)
+{
+	struct stat st;
+	int64_t mtime = 0;
+	uint64_t errors = 0;
+
+	for (uint32_t i = 0; i < b->n; i++) {
+		struct ix_node *x = index_node(s->ix, b->ids[i]);
+		if (fstatat(b->dir->fd, b->names + b->off[i], &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+			x->size = (uint64_t)st.st_size;
+			if (st.st_mtime > mtime)
+				mtime = st.st_mtime;
 			continue;
-		if (fstatat(dirfd(d), de->d_name, st, AT_SYMLINK_NOFOLLOW) == 0)
-			return de;
+		}
+		/* Gone, or no longer a file: the walker drops it at the end. */
 		if (errno != ENOENT)
-			w->t->errors++;
+			errors++;
+		x->size = GONE;
 	}
-	return NULL;
+	uv_mutex_lock(&s->mu);
+	if (mtime > b->dir->mtime)
+		b->dir->mtime = mtime;
+	s->errors += errors;
+	if (--b->dir->refs == 0)
+		close(b->dir->fd);
+	b->next = s->spare;
+	s->spare = b;
+	s->active--;
+	uv_cond_broadcast(&s->cv);
+	uv_mutex_unlock(&s->mu);
 }
 
-/* Open subdirectory name of d without following a symlink; -1 to skip. */
+/* Take the next queued batch (mu held); NULL if none. */
+static struct batch *
+pop_locked(struct scanner *s)
+{
+	struct batch *b = s->head;
+
+	if (b == NULL)
+		return NULL;
+	if ((s->head = b->next) == NULL)
+		s->tail = NULL;
+	s->queued--;
+	s->active++;
+	return b;
+}
+
+static void
+helper(void *arg)
+{
+	struct scanner *s = arg;
+	struct batch *b;
+
+	uv_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->head == NULL && !s->finished)
+			uv_cond_wait(&s->cv, &s->mu);
+		if ((b = pop_locked(s)) == NULL)
+			break;
+		uv_mutex_unlock(&s->mu);
+		stat_batch(s, b);
+		uv_mutex_lock(&s->mu);
+	}
+	uv_mutex_unlock(&s->mu);
+}
+
+/* -- walker ------------------------------------------------------------- */
+
+static void
+push(struct scanner *s)
+{
+	struct batch *b = s->cur, *help = NULL;
+
+	if (b == NULL || b->n == 0)
+		return;
+	s->cur = NULL;
+	uv_mutex_lock(&s->mu);
+	b->next = NULL;
+	if (s->tail != NULL)
+		s->tail->next = b;
+	else
+		s->head = b;
+	s->tail = b;
+	s->queued++;
+	if (s->o->threads < 2 || s->queued > QUEUE_HELP)
+		help = pop_locked(s);
+	uv_cond_broadcast(&s->cv);
+	uv_mutex_unlock(&s->mu);
+	if (help != NULL)
+		stat_batch(s, help);
+}
+
 static int
-open_subdir(struct walk *w, DIR *d, const char *name)
+add_file(struct scanner *s, struct dirref *r, uint32_t id, const char *name,
+    size_t len)
 {
-	int fd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	struct batch *b = s->cur;
 
-	if (fd == -1 && errno != ENOENT)
-		w->t->errors++;
-	return fd;
+	if (b != NULL && (b->dir != r || b->n == BATCH_MAX ||
+	    b->nameslen + len + 1 > BATCH_NAMES)) {
+		push(s);
+		b = NULL;
+	}
+	if (b == NULL) {
+		uv_mutex_lock(&s->mu);
+		if ((b = s->spare) != NULL)
+			s->spare = b->next;
+		uv_mutex_unlock(&s->mu);
+		if (b == NULL && (b = malloc(sizeof(*b))) == NULL)
+			return -1;
+		uv_mutex_lock(&s->mu);
+		r->refs++;	/* dropped by stat_batch */
+		uv_mutex_unlock(&s->mu);
+		b->dir = r;
+		b->n = 0;
+		b->nameslen = 0;
+		s->cur = b;
+	}
+	b->ids[b->n] = id;
+	b->off[b->n++] = b->nameslen;
+	memcpy(b->names + b->nameslen, name, len + 1);
+	b->nameslen += (uint32_t)len + 1;
+	return 0;
 }
 
-/* Sum every regular file below dirfd (which this function closes). */
 static void
-sum_dir(struct walk *w, int dirfd, int depth, struct sum *s)
+watch_dir(struct scanner *s, uint32_t dir, int fd)
 {
-	DIR *d;
-	struct dirent *de;
-	struct stat st;
-	int fd;
+	const struct scan_opts *o = s->o;
+	char proc[64];
+	int wd;
 
-	if ((d = open_dir(w, dirfd)) == NULL)
+	if (o->inotify_fd < 0)
 		return;
-	while ((de = next_entry(w, d, &st)) != NULL) {
-		if (S_ISREG(st.st_mode)) {
-			s->bytes += (uint64_t)st.st_size;
-			s->files++;
-		} else if (S_ISDIR(st.st_mode) && !is_skipped(w, &st)) {
-			if (depth >= SCAN_MAX_DEPTH)
-				w->t->errors++;
-			else if ((fd = open_subdir(w, d, de->d_name)) != -1)
-				sum_dir(w, fd, depth + 1, s);
-		}
+	if (o->max_watches >= 0 && s->watches >= o->max_watches) {
+		errno = ENOSPC;
+		wd = -1;
+	} else {
+		/* Watch the directory we opened, not whatever the path is now. */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		wd = inotify_add_watch(o->inotify_fd, proc, o->mask);
 	}
-	closedir(d);
+	if (wd == -1) {
+		if (s->st->watch_errno == 0)
+			s->st->watch_errno = errno;
+		s->st->unwatched++;
+		index_dir(s->ix, dir)->flags |= IXD_UNWATCHED;
+		s->ix->unwatched++;
+		return;
+	}
+	s->watches++;
+	if (index_set_wd(s->ix, dir, wd) == -1)
+		s->nomem = true;
 }
 
-static struct tally_dataset *
-dataset(struct walk *w, const char *name)
-{
-	struct tally *t = w->t;
+static void walk(struct scanner *, uint32_t, int, int);
 
-	for (size_t i = 0; i < t->nds; i++)
-		if (strcmp(t->ds[i].name, name) == 0)
-			return &t->ds[i];
-	if (t->nds == t->capds) {
-		size_t cap = t->capds ? t->capds * 2 : 16;
-		void *p = realloc(t->ds, cap * sizeof(*t->ds));
-		if (p == NULL) {
-			w->nomem = 1;
-			return NULL;
-		}
-		t->ds = p;
-		t->capds = cap;
-	}
-	memset(&t->ds[t->nds], 0, sizeof(t->ds[0]));
-	snprintf(t->ds[t->nds].name, sizeof(t->ds[0].name), "%s", name);
-	return &t->ds[t->nds++];
-}
-
-static struct tally_cycle *
-cycle(struct walk *w, int kind, long n)
-{
-	struct tally *t = w->t;
-
-	if (t->ncy == t->capcy) {
-		size_t cap = t->capcy ? t->capcy * 2 : 16;
-		void *p = realloc(t->cy, cap * sizeof(*t->cy));
-		if (p == NULL) {
-			w->nomem = 1;
-			return NULL;
-		}
-		t->cy = p;
-		t->capcy = cap;
-	}
-	memset(&t->cy[t->ncy], 0, sizeof(t->cy[0]));
-	t->cy[t->ncy].kind = kind;
-	t->cy[t->ncy].cycle = n;
-	return &t->cy[t->ncy++];
-}
-
-/*
- * Walk a root whose first levels mean something:
- *   levels == 1: <root>/<dataset>/...              (tensors, eval)
- *   levels == 2: <root>/cycle_NNN/<dataset>/...    (prediction caches)
- *   levels == 0: no structure                      (generated)
- * Every byte goes into category cat; dataset and cycle bytes on top.
- */
+/* List dir (open as fd) into the index, queueing its files for stat. */
 static void
-walk_level(struct walk *w, int dirfd, int level, int levels, int cat, int kind)
+list_dir(struct scanner *s, uint32_t dir, struct dirref *r, uint32_t **subs,
+    size_t *nsubs)
 {
-	DIR *d;
-	struct dirent *de;
+	size_t cap = 0;
+	ssize_t n;
 	struct stat st;
-	struct tally *t = w->t;
 
-	if ((d = open_dir(w, dirfd)) == NULL)
-		return;
-	while ((de = next_entry(w, d, &st)) != NULL) {
-		struct sum s = { 0, 0 };
-		long n;
-		int fd;
-		if (S_ISREG(st.st_mode)) {
-			s.bytes = (uint64_t)st.st_size;
-			s.files = 1;
-		} else if (S_ISDIR(st.st_mode) && !is_skipped(w, &st)) {
-			if ((fd = open_subdir(w, d, de->d_name)) == -1)
+	while ((n = getdents64(r->fd, s->dents, DENTS_BUF)) > 0) {
+		for (ssize_t pos = 0; pos < n;) {
+			struct dirent64 *de = (void *)(s->dents + pos);
+			const char *name = de->d_name;
+			size_t len = strlen(name);
+			unsigned type = de->d_type;
+			uint32_t id;
+
+			pos += de->d_reclen;
+			if (name[0] == '.' && (len == 1 ||
+			    (len == 2 && name[1] == '.')))
 				continue;
-			if (levels == 2 && level == 0 &&
-			    layout_parse_cycle(de->d_name, &n) == 0) {
-				/* The cycle's share is what its walk added. */
-				uint64_t b = t->bytes[cat], f = t->files[cat];
-				walk_level(w, fd, 1, levels, cat, kind);
-				struct tally_cycle *c = cycle(w, kind, n);
-				if (c != NULL) {
-					c->bytes = t->bytes[cat] - b;
-					c->files = t->files[cat] - f;
+			if (type == DT_UNKNOWN) {
+				if (fstatat(r->fd, name, &st,
+				    AT_SYMLINK_NOFOLLOW) == -1)
+					continue;
+				type = S_ISREG(st.st_mode) ? DT_REG :
+				    S_ISDIR(st.st_mode) ? DT_DIR : DT_UNKNOWN;
+			}
+			if (type != DT_REG && type != DT_DIR)
+				continue;
+			id = index_add(s->ix, dir, name, len, type == DT_DIR,
+			    false);
+			if (id == IX_NIL) {
+				s->nomem = true;
+				return;
+			}
+			if (type == DT_REG) {
+				if (add_file(s, r, id, name, len) == -1) {
+					s->nomem = true;
+					return;
 				}
 				continue;
 			}
-			sum_dir(w, fd, 1, &s);
-			if (level == levels - 1 && de->d_name[0] != '.') {
-				struct tally_dataset *ds = dataset(w, de->d_name);
-				if (ds != NULL)
-					ds->bytes[cat] += s.bytes;
+			if (*nsubs == cap) {
+				cap = cap ? cap * 2 : 16;
+				uint32_t *p = realloc(*subs, cap * sizeof(**subs));
+				if (p == NULL) {
+					s->nomem = true;
+					return;
+				}
+				*subs = p;
 			}
+			(*subs)[(*nsubs)++] = id;
 		}
-		t->bytes[cat] += s.bytes;
-		t->files[cat] += s.files;
 	}
-	closedir(d);
+	if (n == -1)
+		s->st->errors++;
+}
+
+/* Scan the directory open as fd (which this closes) into node dir. */
+static void
+walk(struct scanner *s, uint32_t dir, int fd, int depth)
+{
+	struct dirref *r;
+	struct stat st;
+	uint32_t *subs = NULL;
+	size_t nsubs = 0;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		close(fd);
+		s->nomem = true;
+		return;
+	}
+	r->fd = fd;
+	r->refs = 1;		/* the walker's, dropped below */
+	r->node = dir;
+	r->next = s->dirs;
+	s->dirs = r;
+	watch_dir(s, dir, fd);
+	if (fstat(fd, &st) == 0) {
+		index_dir(s->ix, dir)->dev = st.st_dev;
+		index_dir(s->ix, dir)->ino = st.st_ino;
+	}
+	list_dir(s, dir, r, &subs, &nsubs);
+	push(s);
+	for (size_t i = 0; i < nsubs && !s->nomem; i++) {
+		int cfd;
+		if (depth + 1 > SCAN_MAX_DEPTH) {
+			s->st->errors++;
+			index_remove(s->ix, subs[i], NULL, NULL);
+			continue;
+		}
+		cfd = openat(fd, index_name(s->ix, subs[i]), O_RDONLY |
+		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd == -1) {
+			/* Gone or replaced since it was listed: events tell. */
+			if (errno != ENOENT && errno != ENOTDIR &&
+			    errno != ELOOP)
+				s->st->errors++;
+			index_remove(s->ix, subs[i], NULL, NULL);
+			continue;
+		}
+		walk(s, subs[i], cfd, depth + 1);
+	}
+	free(subs);
+	uv_mutex_lock(&s->mu);
+	if (--r->refs == 0)
+		close(r->fd);
+	uv_mutex_unlock(&s->mu);
 }
 
 static void
-walk_root(struct walk *w, const char *path, int levels, int cat, int kind)
+scan_top(struct scanner *s, const char *path, bool follow)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	uint32_t top = index_add_top(s->ix, path);
+	int fd;
 
-	if (fd == -1) {
-		if (errno != ENOENT)
-			w->t->errors++;
+	if (top == IX_NIL) {
+		s->nomem = true;
 		return;
 	}
-	walk_level(w, fd, 0, levels, cat, kind);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    (follow ? 0 : O_NOFOLLOW));
+	if (fd == -1) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+			s->st->errors++;
+		return;
+	}
+	walk(s, top, fd, 0);
 }
 
-static int
-ds_cmp(const void *a, const void *b)
+/* Wait for every batch, then drop vanished files and fill in totals. */
+static void
+finish(struct scanner *s)
 {
-	return strcmp(((const struct tally_dataset *)a)->name,
-	    ((const struct tally_dataset *)b)->name);
+	struct batch *b;
+
+	uv_mutex_lock(&s->mu);
+	while ((b = pop_locked(s)) != NULL) {
+		uv_mutex_unlock(&s->mu);
+		stat_batch(s, b);
+		uv_mutex_lock(&s->mu);
+	}
+	s->finished = true;
+	uv_cond_broadcast(&s->cv);
+	while (s->active > 0)
+		uv_cond_wait(&s->cv, &s->mu);
+	s->st->errors += s->errors;
+	uv_mutex_unlock(&s->mu);
 }
 
-static int
-cy_cmp(const void *a, const void *b)
+static void
+settle(struct scanner *s)
 {
-	const struct tally_cycle *x = a, *y = b;
-	int c = strcmp(layout_kind_names[x->kind], layout_kind_names[y->kind]);
+	struct index *ix = s->ix;
 
-	if (c != 0)
-		return c;
-	return x->cycle < y->cycle ? -1 : x->cycle > y->cycle;
+	for (uint32_t id = 0; id < ix->nnodes; id++) {
+		struct ix_node *x = index_node(ix, id);
+		if (x->size == GONE && !(x->flags & IX_DIR) &&
+		    x->parent != IX_NIL && !(x->flags & IX_FREE)) {
+			x->size = 0;
+			index_remove(ix, id, NULL, NULL);
+		}
+	}
+	for (struct dirref *r = s->dirs, *next; r != NULL; r = next) {
+		next = r->next;
+		index_dir(ix, r->node)->mtime = r->mtime;
+		free(r);
+	}
+	s->dirs = NULL;
+	index_recount(ix);
 }
 
 int
-scan_tree(const struct layout *l, struct tally *t)
+scan_build(struct index *ix, const char *const *paths, const bool *follow,
+    int npaths, const struct scan_opts *o, struct scan_stats *st)
 {
-	struct walk w = { .t = t };
-	struct stat st;
+	struct scanner s = { .ix = ix, .o = o, .st = st };
+	uv_thread_t tid;
+	bool threaded = false;
 
-	tally_free(t);
-	for (int k = 0; k < KIND_COUNT; k++)
-		if (stat(l->pred_root[k], &st) == 0) {
-			w.skip[k].dev = st.st_dev;
-			w.skip[k].ino = st.st_ino;
-			w.skip[k].valid = true;
-		}
-	walk_root(&w, l->roots[CAT_TENSORS], 1, CAT_TENSORS, -1);
-	walk_root(&w, l->roots[CAT_EVAL], 1, CAT_EVAL, -1);
-	walk_root(&w, l->roots[CAT_GENERATED], 0, CAT_GENERATED, -1);
-	for (int k = 0; k < KIND_COUNT; k++)
-		walk_root(&w, l->pred_root[k], 2, CAT_GENERATED, k);
-	if (t->nds > 0)	/* qsort(NULL, 0, ...) is undefined */
-		qsort(t->ds, t->nds, sizeof(*t->ds), ds_cmp);
-	if (t->ncy > 0)
-		qsort(t->cy, t->ncy, sizeof(*t->cy), cy_cmp);
-	return w.nomem ? -1 : 0;
-}
-
-void
-tally_free(struct tally *t)
-{
-	free(t->ds);
-	free(t->cy);
-	memset(t, 0, sizeof(*t));
+	if ((s.dents = malloc(DENTS_BUF)) == NULL)
+		return -1;
+	if (uv_mutex_init(&s.mu) != 0 || uv_cond_init(&s.cv) != 0)
+		abort();
+	if (o->threads >= 2 && uv_thread_create(&tid, helper, &s) == 0)
+		threaded = true;
+	for (int i = 0; i < npaths && !s.nomem; i++)
+		scan_top(&s, paths[i], follow[i]);
+	push(&s);
+	finish(&s);
+	if (threaded)
+		uv_thread_join(&tid);
+	if (s.cur != NULL) {	/* only when an allocation failed mid-way */
+		if (--s.cur->dir->refs == 0)
+			close(s.cur->dir->fd);
+		free(s.cur);
+	}
+	while (s.spare != NULL) {
+		struct batch *b = s.spare;
+		s.spare = b->next;
+		free(b);
+	}
+	settle(&s);
+	uv_cond_destroy(&s.cv);
+	uv_mutex_destroy(&s.mu);
+	free(s.dents);
+	if (s.nomem || ix->nomem) {
+		ix->nomem = true;
+		return -1;
+	}
+	return 0;
 }

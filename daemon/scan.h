@@ -1,41 +1,48 @@
 /*
- * scan.h: one walk of the cache tree into a tally.
+ * scan.h: build a private index of directories from the filesystem.
  *
- * Sizes are the seed's: the sum of st_size of every regular file,
- * found with lstat (symlinks are neither followed nor counted). Each
- * path is counted once, in one category: the prediction caches count
- * as "generated" even when configured outside generated_cache_dir.
+ * Runs off the loop thread (a uv work item). Each directory is opened
+ * relative to its parent's descriptor without following symlinks, read
+ * with getdents64 and watched before it is read, so that nothing made
+ * after the read is missed: it shows up as an event. With two threads
+ * one lists directories and both stat files; the fstatat calls are the
+ * whole cost, so they are what is split.
+ *
+ * Counted: regular files, by st_size. Symlinks, sockets and the like
+ * are neither followed nor counted.
  */
 #ifndef HYCO_SCAN_H
 #define HYCO_SCAN_H
 
-#include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "layout.h"
+#include "index.h"
 
-struct tally_dataset {
-	char		name[HYCO_DATASET_MAX + 1];
-	uint64_t	bytes[CAT_COUNT];
+#define SCAN_MAX_DEPTH	512	/* directory levels below a top */
+
+struct scan_opts {
+	int		inotify_fd;	/* -1: do not watch */
+	uint32_t	mask;		/* inotify events to ask for */
+	int64_t		max_watches;	/* watches it may add; < 0: any */
+	int		threads;	/* 1 or 2 */
 };
 
-struct tally_cycle {
-	int		kind;		/* enum kind */
-	long		cycle;
-	uint64_t	bytes, files;
+struct scan_stats {
+	uint64_t	errors;		/* entries that could not be read */
+	uint64_t	unwatched;	/* directories left without a watch */
+	int		watch_errno;	/* why the first one was, or 0 */
 };
 
-struct tally {
-	uint64_t		 bytes[CAT_COUNT], files[CAT_COUNT];
-	struct tally_dataset	*ds;	/* sorted by name after scan */
-	size_t			 nds, capds;
-	struct tally_cycle	*cy;	/* sorted by kind name, then cycle */
-	size_t			 ncy, capcy;
-	uint64_t		 errors;	/* entries that could not be read */
-};
-
-/* Walk every root of l into t (which is reset first). 0, or -1 on ENOMEM. */
-int	scan_tree(const struct layout *l, struct tally *t);
-void	tally_free(struct tally *t);
+/*
+ * Scan each path into a new top of ix (initialized by the caller), in
+ * order. A path that is missing leaves an empty top with ino 0. A path
+ * that is a symlink is followed only where follow[i] is true (a root
+ * may be a link to another disk); nothing below a path ever is. 0, or
+ * -1 on ENOMEM.
+ */
+int	scan_build(struct index *ix, const char *const *paths,
+	    const bool *follow, int npaths, const struct scan_opts *o,
+	    struct scan_stats *st);
 
 #endif

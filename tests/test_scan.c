@@ -1,4 +1,4 @@
-/* test_scan.c: one walk of a real tree, attributed as the seed lays it out. */
+/* test_scan.c: a scan of a real tree into an index, read as the seed lays it out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "scan.h"
+#include "tally.h"
 #include "testutil.h"
 
 static void
@@ -24,6 +25,27 @@ make_layout(struct layout *l, const char *dir, bool preds_outside)
 	strcpy(l->default_dataset, "burgers_128");
 }
 
+/* Scan every top of l, as hycod does at start-up; threads 1 or 2. */
+static int
+scan_tree(const struct layout *l, struct tally *t, int threads, uint64_t *errors)
+{
+	const char *paths[CAT_COUNT + KIND_COUNT];
+	bool follow[CAT_COUNT + KIND_COUNT] = { true, true, true, true, true };
+	struct scan_opts o = { .inotify_fd = -1, .max_watches = -1,
+	    .threads = threads };
+	struct scan_stats st = { 0 };
+	struct index ix;
+	int n = tally_tops(l, paths), rc;
+
+	assert_int_equal(index_init(&ix), 0);
+	rc = scan_build(&ix, paths, follow, n, &o, &st);
+	if (rc == 0)
+		rc = tally_read(&ix, l, t);
+	*errors = st.errors;
+	index_free(&ix);
+	return rc;
+}
+
 static const struct tally_dataset *
 find_ds(const struct tally *t, const char *name)
 {
@@ -39,6 +61,7 @@ test_scan_attribution(void **state)
 	char *dir = tu_tmpdir(), path[PATH_MAX];
 	struct layout l;
 	struct tally t = { 0 };
+	uint64_t errors;
 
 	(void)state;
 	make_layout(&l, dir, false);
@@ -60,13 +83,14 @@ test_scan_attribution(void **state)
 	snprintf(path, sizeof(path), "%s/tensors/burgers_128/flink", dir);
 	assert_int_equal(symlink("sim_000000.pt", path), 0);
 
-	assert_int_equal(scan_tree(&l, &t), 0);
+	for (int threads = 1; threads <= 2; threads++) {
+	assert_int_equal(scan_tree(&l, &t, threads, &errors), 0);
 	assert_int_equal(t.bytes[CAT_TENSORS], 315);
 	assert_int_equal(t.files[CAT_TENSORS], 4);
 	assert_int_equal(t.bytes[CAT_EVAL], 30);
 	assert_int_equal(t.bytes[CAT_GENERATED], 1000 + 2000 + 7 + 300 + 11 + 13);
 	assert_int_equal(t.files[CAT_GENERATED], 6);
-	assert_int_equal(t.errors, 0);
+	assert_int_equal(errors, 0);
 
 	assert_int_equal(t.nds, 2);
 	assert_string_equal(t.ds[0].name, "burgers_128");	/* sorted */
@@ -87,6 +111,7 @@ test_scan_attribution(void **state)
 	assert_int_equal(t.cy[1].files, 2);
 	assert_int_equal(t.cy[2].cycle, 1000);
 	tally_free(&t);
+	}
 	tu_rmrf(dir);
 	free(dir);
 }
@@ -97,12 +122,13 @@ test_scan_pred_root_outside_generated(void **state)
 	char *dir = tu_tmpdir();
 	struct layout l;
 	struct tally t = { 0 };
+	uint64_t errors;
 
 	(void)state;
 	make_layout(&l, dir, true);
 	tu_file(dir, "elsewhere/synthetic_preds/cycle_001/d/g.pt", 40);
 	tu_file(dir, "generated/physical_preds/cycle_001/d/g.pt", 2);
-	assert_int_equal(scan_tree(&l, &t), 0);
+	assert_int_equal(scan_tree(&l, &t, 2, &errors), 0);
 	assert_int_equal(t.bytes[CAT_GENERATED], 42);
 	assert_int_equal(t.ncy, 2);
 	tally_free(&t);
@@ -115,14 +141,50 @@ test_scan_missing_roots(void **state)
 {
 	struct layout l;
 	struct tally t = { 0 };
+	uint64_t errors;
 
 	(void)state;
 	make_layout(&l, "/nonexistent/hyco", false);
-	assert_int_equal(scan_tree(&l, &t), 0);
+	assert_int_equal(scan_tree(&l, &t, 2, &errors), 0);
 	assert_int_equal(t.bytes[CAT_TENSORS] + t.bytes[CAT_GENERATED] +
 	    t.bytes[CAT_EVAL], 0);
-	assert_int_equal(t.errors, 0);
+	assert_int_equal(errors, 0);
 	tally_free(&t);
+}
+
+/* Thousands of files in one directory cross batch boundaries. */
+static void
+test_scan_big_directory(void **state)
+{
+	char *dir = tu_tmpdir(), name[128];
+	struct layout l;
+	struct tally t = { 0 };
+	uint64_t errors, want = 0;
+
+	(void)state;
+	make_layout(&l, dir, false);
+	tu_file(dir, "tensors/big/first", 1);
+	want = 1;
+	for (int i = 0; i < 5000; i++) {
+		char path[PATH_MAX];
+		snprintf(name, sizeof(name), "f%05d_%s", i,
+		    "a-rather-long-name-to-fill-the-batch-name-buffer");
+		snprintf(path, sizeof(path), "%s/tensors/big/%s", dir, name);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		for (int k = 0; k < i % 97 + 1; k++)
+			fputc('x', f);
+		fclose(f);
+		want += (uint64_t)(i % 97 + 1);
+	}
+	for (int threads = 1; threads <= 2; threads++) {
+		assert_int_equal(scan_tree(&l, &t, threads, &errors), 0);
+		assert_int_equal(t.files[CAT_TENSORS], 5001);
+		assert_int_equal(t.bytes[CAT_TENSORS], want);
+		tally_free(&t);
+	}
+	tu_rmrf(dir);
+	free(dir);
 }
 
 int
@@ -132,6 +194,7 @@ main(void)
 		cmocka_unit_test(test_scan_attribution),
 		cmocka_unit_test(test_scan_pred_root_outside_generated),
 		cmocka_unit_test(test_scan_missing_roots),
+		cmocka_unit_test(test_scan_big_directory),
 	};
 	return cmocka_run_group_tests_name("scan", tests, NULL, NULL);
 }

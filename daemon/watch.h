@@ -1,0 +1,105 @@
+/*
+ * watch.h: keep the index equal to the tree, with inotify.
+ *
+ * Loop thread only. The inotify descriptor is read directly (uv_poll),
+ * in bounded rounds so a storm cannot starve socket clients. Every
+ * event names a (directory, name) to look at again; those are collected
+ * per round, deduplicated and reconciled with one fstatat each, so what
+ * the index records is what the filesystem says now, not what an event
+ * claimed. Directories that arrive with content, roots that vanish and
+ * reappear, queue overflows and directories left unwatched (watch
+ * limit) are re-scanned on the thread pool (scan.h) and grafted in;
+ * events seen meanwhile are replayed afterwards.
+ */
+#ifndef HYCO_WATCH_H
+#define HYCO_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "index.h"
+#include "layout.h"
+#include "tally.h"
+
+#define WATCH_MAX_TOPS	(CAT_COUNT + KIND_COUNT)
+
+struct watch_opts {
+	int64_t		max_watches;	/* 0: as many as the kernel allows */
+	double		rescan_interval_s; /* for unwatched directories */
+	int		scan_threads;	/* 1 or 2 */
+};
+
+struct watch_stats {
+	uint64_t	events;		/* inotify events read */
+	uint64_t	reconciled;	/* (directory, name) pairs looked at */
+	uint64_t	overflows;	/* IN_Q_OVERFLOW seen */
+	uint64_t	rescans;	/* scans run after overflow or for
+					   unwatched or vanished parts */
+	uint64_t	arrivals;	/* directories scanned on arrival */
+	uint64_t	scan_errors;	/* entries a scan could not read */
+	double		last_rescan;	/* wall time the last scan ended */
+	double		last_scan_s;	/* how long it took */
+};
+
+struct watch_target;
+struct watch_log;
+struct watch_dirty;
+struct watch_extra;
+
+struct watch {
+	uv_loop_t		*loop;
+	const struct layout	*layout;
+	struct watch_opts	 opts;
+	struct index		 ix;
+	int			 fd;		/* inotify */
+	uv_poll_t		 poll;
+	uv_timer_t		 timer;		/* backoff, periodic rescans */
+	int			 ntops;
+	char			*top_path[WATCH_MAX_TOPS];
+	int32_t			 parent_wd[WATCH_MAX_TOPS]; /* tops' parents */
+	struct watch_dirty	*dirty;		/* to reconcile this round */
+	struct watch_dirty	*deferred;	/* path was stale: retry */
+	struct watch_target	*targets;	/* to scan, in order */
+	size_t			 ntargets, captargets;
+	struct watch_log	*log;		/* events during a scan */
+	void			*job;		/* the scan running, if any */
+	bool			 full_pending;	/* rescan everything next */
+	bool			 ready;		/* first scan grafted */
+	bool			 closing;
+	unsigned		 backoff_ms;	/* before the next full rescan */
+	uint64_t		 last_overflow;	/* uv_now of the last one */
+	char			*buf;		/* inotify read buffer */
+	struct watch_extra	*x;		/* timers, move pairs */
+	void			(*on_ready)(void *);
+	void			*arg;
+	struct watch_stats	 stats;
+};
+
+/*
+ * Open inotify, then scan every root of l on the thread pool; on_ready
+ * runs once the index is exact for the first time. -1 if inotify or
+ * memory is missing (logged).
+ */
+int	watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
+	    const struct watch_opts *o, void (*on_ready)(void *), void *arg);
+
+/* Close the handles (the loop finishes a running scan first). */
+void	watch_close(struct watch *w);
+
+/*
+ * Look at path (absolute, inside a root) and its parents again, now:
+ * the daemon's own mkdir and removals are in the index before their
+ * reply goes out.
+ */
+void	watch_refresh(struct watch *w, const char *path);
+
+/* True when every figure is known to the byte. */
+bool	watch_exact(const struct watch *w);
+
+/* Paths being (or about to be) re-scanned, at most n; their number. */
+size_t	watch_rescanning(const struct watch *w, const char **paths, size_t n);
+
+int	watch_tally(const struct watch *w, struct tally *t);
+
+#endif
