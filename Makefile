@@ -3,6 +3,7 @@
 #   make            build bin/hycod bin/hycoctl lib/libhyco.{a,so}
 #   make deps       install the Debian packages this needs (as root)
 #   make check      unit + integration tests   (SANITIZE=1: ASan+UBSan)
+#   make check-long a million churn operations (minutes)
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make bench      benchmarks (bench/)
 #
@@ -113,7 +114,17 @@ check: all $(UNIT_BINS) $(B)/tests/test_integration
 	@echo "== integration"; $(TEST_ENV) $(B)/tests/test_integration
 	@echo "== hycoctl"; $(TEST_ENV) sh tests/hycoctl.sh
 	@echo "== wire format (python3-msgpack)"; $(TEST_ENV) /usr/bin/python3 tests/wire.py
+	@echo "== churn"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 1 --ops 2000
+	@echo "== churn, queue overflow"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 2 --ops 1000 --overflow
+	@echo "== churn, watch limit"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 3 --ops 1000 --max-watches 40
 	@echo "check: all passed"
+
+# A million churn operations, with a tiny kernel queue where root may set it.
+check-long: all
+	$(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 7 --writers 4 --ops 250000
+	$(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 8 --writers 4 --ops 50000 --overflow
+	if [ -w /proc/sys/fs/inotify/max_queued_events ]; then \
+	  $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 9 --ops 50000 --queue 256; fi
 
 run: all
 	$(BIN)/hycod -c conf/config.yaml
@@ -126,5 +137,5 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: all deps check run bench clean
+.PHONY: all deps check check-long run bench clean
 .SECONDARY:

@@ -355,6 +355,25 @@ get_u64(const msgpack_object *map, const char *key, uint64_t *v)
 	return 0;
 }
 
+static int
+get_bool(const msgpack_object *map, const char *key, int *v)
+{
+	const msgpack_object *o = rpc_map_get(map, key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_BOOLEAN)
+		return -1;
+	*v = o->via.boolean;
+	return 0;
+}
+
+static int
+get_double(const msgpack_object *map, const char *key, double *v)
+{
+	const msgpack_object *o = rpc_map_get(map, key);
+
+	return o == NULL ? -1 : rpc_obj_number(o, v);
+}
+
 static char *
 dup_str(const msgpack_object *o)
 {
@@ -498,7 +517,15 @@ hyco_summary(hyco_client *c, struct hyco_summary *s)
 	    cy->type != MSGPACK_OBJECT_ARRAY ||
 	    get_u64(disk, "free_bytes", &s->disk_free_bytes) == -1 ||
 	    get_u64(disk, "total_bytes", &s->disk_total_bytes) == -1 ||
-	    (s->disk_path = dup_str(rpc_map_get(disk, "path"))) == NULL)
+	    (s->disk_path = dup_str(rpc_map_get(disk, "path"))) == NULL ||
+	    get_bool(r, "exact", &s->exact) == -1 ||
+	    get_u64(r, "watched_dirs", &s->watched_dirs) == -1 ||
+	    get_u64(r, "unwatched_dirs", &s->unwatched_dirs) == -1 ||
+	    get_u64(r, "tracked_files", &s->tracked_files) == -1 ||
+	    get_u64(r, "index_bytes", &s->index_bytes) == -1 ||
+	    get_u64(r, "overflows", &s->overflows) == -1 ||
+	    get_u64(r, "rescans", &s->rescans) == -1 ||
+	    get_double(r, "last_rescan", &s->last_rescan) == -1)
 		goto bad;
 	s->datasets = calloc(ds->via.map.size + 1, sizeof(*s->datasets));
 	s->cycles = calloc(cy->via.array.size + 1, sizeof(*s->cycles));

@@ -85,6 +85,12 @@ struct hyco_summary {
 	struct hyco_cycle_usage		*cycles;
 	uint64_t			 disk_free_bytes, disk_total_bytes;
 	char				*disk_path;
+	/* The daemon's index: whether the figures above are exact. */
+	int				 exact;
+	uint64_t			 watched_dirs, unwatched_dirs;
+	uint64_t			 tracked_files, index_bytes;
+	uint64_t			 overflows, rescans;
+	double				 last_rescan;	/* Unix time */
 };
 
 struct hyco_disk_check {

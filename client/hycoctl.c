@@ -217,6 +217,12 @@ print_summary(const struct hyco_summary *s, int verbose)
 	printf("Files:           %llu\n", (unsigned long long)s->files);
 	printf("Disk free:       %.2f GB of %.2f GB (%s)\n",
 	    gb(s->disk_free_bytes), gb(s->disk_total_bytes), s->disk_path);
+	printf("Index:           %s; %llu files in %llu watched directories"
+	    "%s, %.1f MB\n", s->exact ? "exact" : "NOT EXACT (re-scanning)",
+	    (unsigned long long)s->tracked_files,
+	    (unsigned long long)s->watched_dirs,
+	    s->unwatched_dirs ? " (some unwatched: see the log)" : "",
+	    (double)s->index_bytes / 1e6);
 	printf("\n%-32s %12s %12s %12s\n", "Dataset", "Tensors GB",
 	    "Generated GB", "Eval GB");
 	for (size_t i = 0; i < s->ndatasets; i++)

@@ -577,6 +577,7 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 	int rc;
 
 	(void)args;
+	watch_sync(&d->watch);
 	if (watch_tally(&d->watch, &t) == -1) {
 		reply_error(r, RPC_EINTERNAL, "out of memory");
 		tally_free(&t);

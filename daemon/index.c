@@ -293,6 +293,9 @@ index_add(struct index *ix, uint32_t dir, const char *name, size_t len,
 {
 	uint32_t id, off;
 
+	/* Grow first: the new node must be hashed once, below. */
+	if (ix->live + 1 > ix->nbuckets)
+		hash_grow(ix);
 	if (len > 255 || names_add(ix, name, len, &off) == -1 ||
 	    (id = node_alloc(ix)) == IX_NIL) {
 		ix->nomem = true;
@@ -320,8 +323,6 @@ index_add(struct index *ix, uint32_t dir, const char *name, size_t len,
 		if (count)
 			carry(ix, dir, 0, 1, 0);
 	}
-	if (ix->live > ix->nbuckets)
-		hash_grow(ix);
 	hash_insert(ix, id);
 	link_child(ix, id);
 	return id;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -741,7 +742,9 @@ watch_fd(struct watch *w, uint32_t dir, int fd)
 	char proc[64];
 	int wd = -1;
 
-	if (w->opts.max_watches > 0 && w->ix.watched >= w->opts.max_watches)
+	/* A running scan holds what is left under the cap until it ends. */
+	if (w->opts.max_watches > 0 && (w->ix.watched >= w->opts.max_watches ||
+	    w->job != NULL))
 		errno = ENOSPC;
 	else {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
@@ -993,18 +996,12 @@ on_retry(uv_timer_t *h)
 	start_job(w);
 }
 
+/* Read and apply what the queue holds, bounded: a storm waits a turn. */
 static void
-on_readable(uv_poll_t *h, int status, int events)
+drain(struct watch *w)
 {
-	struct watch *w = h->data;
 	ssize_t n;
 
-	(void)events;
-	if (status < 0) {
-		log_warnx("watch: poll: %s", uv_strerror(status));
-		return;
-	}
-	/* Bounded: a storm waits for the next turn of the loop. */
 	for (int round = 0; round < READ_ROUNDS; round++) {
 		if ((n = read(w->fd, w->buf, READ_BUF)) <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
@@ -1022,6 +1019,17 @@ on_readable(uv_poll_t *h, int status, int events)
 	ex(w)->nmoves = 0;
 	process_dirty(w);
 	start_job(w);
+}
+
+static void
+on_readable(uv_poll_t *h, int status, int events)
+{
+	(void)events;
+	if (status < 0) {
+		log_warnx("watch: poll: %s", uv_strerror(status));
+		return;
+	}
+	drain(h->data);
 }
 
 /* Periodic: unwatched parts, vanished roots and their parents' watches. */
@@ -1211,9 +1219,21 @@ watch_refresh(struct watch *w, const char *path)
 	start_job(w);
 }
 
+void
+watch_sync(struct watch *w)
+{
+	if (!w->closing)
+		drain(w);
+}
+
 bool
 watch_exact(const struct watch *w)
 {
+	int queued = 0;
+
+	/* Events still in the kernel's queue are changes not counted yet. */
+	if (ioctl(w->fd, FIONREAD, &queued) == -1 || queued > 0)
+		return false;
 	return w->ready && w->job == NULL && w->ntargets == 0 &&
 	    !w->full_pending && w->ix.unwatched == 0 && !w->ix.nomem &&
 	    w->deferred->n == 0;

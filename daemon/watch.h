@@ -94,6 +94,12 @@ void	watch_close(struct watch *w);
  */
 void	watch_refresh(struct watch *w, const char *path);
 
+/*
+ * Apply the events queued so far, now: a summary asked for after a
+ * change sees it. Bounded like any read; a storm may leave some queued.
+ */
+void	watch_sync(struct watch *w);
+
 /* True when every figure is known to the byte. */
 bool	watch_exact(const struct watch *w);
 

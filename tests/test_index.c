@@ -107,13 +107,13 @@ test_index_random(void **state)
 	assert_int_not_equal(top, IX_NIL);
 	m.live[top] = m.isdir[top] = true;
 	m.parent[top] = IX_NIL;
-	for (int step = 0; step < 6000; step++) {
+	for (int step = 0; step < 16000; step++) {
 		int op = rand() % 10;
 		uint32_t d = random_live(true), f, id;
 		char name[16];
 
-		snprintf(name, sizeof(name), "n%d", rand() % 50);
-		if (op <= 3 && d != IX_NIL) {		/* create */
+		snprintf(name, sizeof(name), "n%d", rand() % 200);
+		if (op <= 4 && d != IX_NIL) {		/* create */
 			if (index_lookup(&ix, d, name, strlen(name)) != IX_NIL)
 				continue;
 			bool isdir = op == 0;
@@ -128,13 +128,13 @@ test_index_random(void **state)
 				m.size[id] = (uint64_t)(rand() % 1000);
 				index_set_file(&ix, id, m.size[id], step);
 			}
-		} else if (op <= 5) {			/* rewrite */
+		} else if (op <= 6) {			/* rewrite */
 			if ((f = random_live(false)) == IX_NIL)
 				continue;
 			m.size[f] = (uint64_t)(rand() % 100000);
 			index_set_file(&ix, f, m.size[f], step);
-		} else if (op <= 7) {			/* remove */
-			if ((f = random_live(rand() % 4 == 0)) == IX_NIL ||
+		} else if (op == 7) {			/* remove */
+			if ((f = random_live(rand() % 40 == 0)) == IX_NIL ||
 			    f == top)
 				continue;
 			index_remove(&ix, f, NULL, NULL);
@@ -149,10 +149,12 @@ test_index_random(void **state)
 			m.parent[f] = d;
 			strcpy(m.name[f], name);
 		}
-		if (step % 500 == 0)
+		if (step % 2000 == 0)
 			check(&ix);
 	}
 	check(&ix);
+	/* Big enough that the hash table grew several times. */
+	assert_true(ix.live > 2 * 1024);
 	/* Removals and moves left dead names: compaction bounds them. */
 	size_t live_names = 0;
 	for (uint32_t i = 0; i < MAXN; i++)

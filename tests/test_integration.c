@@ -619,6 +619,12 @@ test_integration_summary_exact(void **state)
 	assert_int_equal(s.eval, ex.cat[2]);
 	assert_int_equal(s.total, ex.cat[0] + ex.cat[1] + ex.cat[2]);
 	assert_int_equal(s.files, ex.files);
+	/* The files were written just now: seen through events, exactly. */
+	assert_int_equal(s.exact, 1);
+	assert_int_equal(s.tracked_files, ex.files);
+	assert_true(s.watched_dirs > 0);
+	assert_int_equal(s.unwatched_dirs, 0);
+	assert_true(s.index_bytes > 0);
 	for (int i = 0; i < ex.nds; i++) {
 		size_t j;
 		for (j = 0; j < s.ndatasets; j++)
