@@ -60,3 +60,6 @@ t0=$(date +%s.%N); rm -rf "$B/copy"; t1=$(date +%s.%N)
 t2=$(date +%s.%N); "$TOP/bin/hycoctl" --socket "$S" cleanup --cycle 1 >/dev/null; t3=$(date +%s.%N)
 echo "rm -rf: $(echo "$t1 - $t0" | bc) s; cleanup-cycle: $(echo "$t3 - $t2" | bc) s;" \
     "ratio cleanup/rm = $(echo "scale=2; ($t3 - $t2) / ($t1 - $t0)" | bc)"
+
+echo "== 4. the index (bench/index.py)"
+/usr/bin/python3 "$TOP/bench/index.py"

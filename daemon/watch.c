@@ -369,12 +369,25 @@ warn_unwatched(struct watch *w, const struct scan_stats *st)
 		    strerror(st->watch_errno), w->opts.rescan_interval_s);
 }
 
+/* Whether j scanned every top, in order (a full re-scan or the first). */
+static bool
+covers_all(const struct watch *w, const struct scan_job *j)
+{
+	if (!j->full || j->n != (size_t)w->ntops)
+		return false;
+	for (size_t i = 0; i < j->n; i++)
+		if (j->t[i].node != w->ix.tops[i].node)
+			return false;
+	return true;
+}
+
 static void
 job_done(uv_work_t *req, int status)
 {
 	struct scan_job *j = req->data;
 	struct watch *w = j->w;
 	double took = (double)(uv_hrtime() - j->start) / 1e9;
+	bool swapped = false;
 
 	w->job = NULL;
 	if (w->closing) {
@@ -385,7 +398,22 @@ job_done(uv_work_t *req, int status)
 	}
 	if (status < 0 || j->rc == -1)
 		w->full_pending = true;	/* out of memory: try again later */
-	for (size_t i = 0; i < j->n && status == 0; i++) {
+	if (status == 0 && j->rc == 0 && covers_all(w, j)) {
+		/*
+		 * A scan of every top replaces the whole index: take it as
+		 * is rather than copy it. What was queued or deferred named
+		 * old nodes; the events behind it are in the log, replayed
+		 * below.
+		 */
+		index_free(&w->ix);
+		w->ix = j->ix;
+		if (index_init(&j->ix) == -1)
+			memset(&j->ix, 0, sizeof(j->ix));
+		w->ntargets = 0;
+		dirty_clear(w->deferred);
+		swapped = true;
+	}
+	for (size_t i = 0; i < j->n && status == 0 && !swapped; i++) {
 		struct watch_target *t = &j->t[i];
 		if (!dir_valid(&w->ix, t->node, t->drec, t->gen))
 			continue;	/* removed meanwhile */
