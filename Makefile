@@ -43,7 +43,8 @@ CONFIG_OBJ = $(B)/daemon/cfgtree.o $(B)/daemon/config.o $(B)/daemon/layout.o \
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 	     $(B)/daemon/watch.o
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/dispatch.o \
-	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/tree.o \
+	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
+	     $(B)/daemon/tree.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(PROTO_OBJ)
 CTL_OBJ    = $(B)/client/hycoctl.o $(CONFIG_OBJ)

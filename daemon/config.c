@@ -34,7 +34,9 @@ static const char config_defaults[] =
 	"  log_level: info\n"
 	"  max_watches: 0\n"
 	"  rescan_interval_s: 30\n"
-	"  scan_threads: 2\n";
+	"  scan_threads: 2\n"
+	"retention:\n"
+	"  trash_dir: ${paths.cache_root}/.trash\n";
 
 enum ktype { K_MAP, K_STR, K_INT, K_FLOAT, K_MODE, K_LEVEL, K_DATASET };
 
@@ -75,6 +77,8 @@ static const struct key_spec {
 	{ "daemon.max_watches", K_INT, 0, INT_MAX },
 	{ "daemon.rescan_interval_s", K_FLOAT, 0, 86400 },
 	{ "daemon.scan_threads", K_INT, 1, 2 },
+	{ "retention", K_MAP, 0, 0 },
+	{ "retention.trash_dir", K_STR, 0, 0 },
 };
 
 #define NKEYS	(sizeof(key_specs) / sizeof(key_specs[0]))
@@ -194,7 +198,8 @@ check_keys(struct cnode *tree, bool values, bool literal_only,
 		struct cnode *n = cfgtree_get(tree, key_specs[i].key);
 		if (n == NULL) {
 			if (values && !literal_only &&
-			    strncmp(key_specs[i].key, "daemon.", 7) == 0)
+			    (strncmp(key_specs[i].key, "daemon.", 7) == 0 ||
+			    strncmp(key_specs[i].key, "retention.", 10) == 0))
 				cfg_errorf(e, NULL, 0, "%s: missing",
 				    key_specs[i].key);
 			continue;
@@ -263,6 +268,22 @@ check_layout(const struct layout *l, struct cfg_errors *e)
 	}
 }
 
+/* The trash must be outside every root, and no root inside it. */
+static void
+check_trash(const struct layout *l, const char *trash, struct cfg_errors *e)
+{
+	for (int c = 0; c < CAT_COUNT; c++)
+		if (overlaps(l->roots[c], trash))
+			cfg_errorf(e, NULL, 0, "retention.trash_dir (%s) overlaps "
+			    "the %s cache (%s)", trash, layout_category_names[c],
+			    l->roots[c]);
+	for (int k = 0; k < KIND_COUNT; k++)
+		if (overlaps(l->pred_root[k], trash))
+			cfg_errorf(e, NULL, 0, "retention.trash_dir (%s) overlaps "
+			    "%s (%s)", trash, k ? "trainer.physical_pred_cache" :
+			    "trainer.synthetic_pred_cache", l->pred_root[k]);
+}
+
 int
 config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
     const char *const *overrides, int noverrides, struct cfg_errors *e)
@@ -314,6 +335,7 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
 	set_path(tree, "trainer.physical_pred_cache", cwd,
 	    l->pred_root[KIND_PHYSICAL], e);
 	set_path(tree, "daemon.socket", cwd, c.socket, e);
+	set_path(tree, "retention.trash_dir", cwd, c.trash_dir, e);
 	if (get_str(tree, "data.dset_name") == NULL)
 		cfg_errorf(e, NULL, 0, "data.dset_name: missing");
 	else
@@ -322,6 +344,7 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
 	if (e->count > errors)
 		goto fail;
 	check_layout(l, e);
+	check_trash(l, c.trash_dir, e);
 	if (e->count > errors)
 		goto fail;
 

@@ -26,6 +26,7 @@ struct hyco_config {
 	long		 max_watches;		/* daemon.max_watches, 0: any */
 	double		 rescan_interval_s;	/* daemon.rescan_interval_s */
 	int		 scan_threads;		/* daemon.scan_threads */
+	char		 trash_dir[PATH_MAX];	/* retention.trash_dir */
 	struct cnode	*tree;			/* resolved tree (print-config) */
 };
 

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "remove.h"
 #include "tally.h"
+#include "trash.h"
 #include "tree.h"
 
 #define ERRMSG_MAX	(PATH_MAX * 2 + 256)
@@ -49,6 +50,16 @@ struct job {
 	char			 path[PATH_MAX];
 	uint64_t		 freed;
 	bool			 removed[KIND_COUNT];
+	bool			 wait;		/* reply once the bytes are freed */
+	uint64_t		 seq;		/* names in the trash */
+	uint64_t		 root_bytes[KIND_COUNT]; /* index, at request */
+	struct moved {
+		int		 which;		/* trash */
+		char		 name[TRASH_NAME_MAX];
+		uint64_t	 bytes;		/* index bytes it held */
+	}			*moved;		/* renamed into the trash */
+	size_t			 nmoved, capmoved;
+	int			 pending;	/* trash items to wait for */
 	struct disk_usage	 du;
 };
 
@@ -181,6 +192,32 @@ arg_dataset(struct reply *r, const msgpack_object_map *args, char *out)
 	return 0;
 }
 
+static int
+arg_wait(struct reply *r, const msgpack_object_map *args, bool *wait)
+{
+	const msgpack_object *o = rpc_args_get(args, "wait");
+
+	*wait = false;
+	if (o == NULL)
+		return 0;
+	if (o->type != MSGPACK_OBJECT_BOOLEAN) {
+		reply_error(r, RPC_EINVAL, "wait must be true or false");
+		return -1;
+	}
+	*wait = o->via.boolean;
+	return 0;
+}
+
+/* Trash names for one job: a range no other job uses. */
+static uint64_t
+reserve_seq(struct hycod *d)
+{
+	uint64_t seq = d->trash.seq;
+
+	d->trash.seq += 1u << 20;
+	return seq;
+}
+
 /* -- thread pool -------------------------------------------------------- */
 
 static void
@@ -205,13 +242,58 @@ work_cycle_dir(struct job *j, const struct layout *l)
 		job_fail(j, -r, "mkdir", j->path);
 }
 
-/* Remove pred_root[k]/name (name NULL: everything in pred_root[k]). */
+/*
+ * Take name out of dirfd: renamed into the trash (deleted later, off the
+ * request), or deleted here when its filesystem has no trash.
+ */
+static void
+discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
+    const char *where)
+{
+	const struct trash *t = &j->r.d->trash;
+	struct remove_stats st = { 0 };
+	struct moved *m;
+	char path[PATH_MAX + 64];
+	int which;
+
+	snprintf(path, sizeof(path), "%s/%s", where, name);
+	if (j->nmoved == j->capmoved) {
+		size_t cap = j->capmoved ? j->capmoved * 2 : 4;
+		void *p = realloc(j->moved, cap * sizeof(*j->moved));
+		if (p == NULL) {
+			job_fail(j, ENOMEM, "remove", path);
+			return;
+		}
+		j->moved = p;
+		j->capmoved = cap;
+	}
+	m = &j->moved[j->nmoved];
+	if (trash_move(t, dirfd, name, j->seq++, m->name, &which) == 0) {
+		m->which = which;
+		m->bytes = bytes;
+		j->nmoved++;
+		return;
+	}
+	if (errno == ENOENT)
+		return;
+	if (errno != EXDEV) {
+		job_fail(j, errno, "rename into the trash", path);
+		return;
+	}
+	/* Its bytes were counted from the index when the request came. */
+	if (remove_at(dirfd, name, &st) == -1 && j->err == 0)
+		job_fail(j, st.error, "remove", path);
+}
+
+/* Remove pred_root[k]/name, or everything in pred_root[k] (name NULL). */
 static void
 remove_in_pred_root(struct job *j, const struct layout *l, int k,
     const char *name)
 {
-	struct remove_stats st = { 0 };
-	int fd;
+	uint64_t bytes = j->root_bytes[k];
+	struct dirent *de;
+	DIR *d;
+	int fd, lfd;
 
 	if ((fd = tree_open_root(l->pred_root[k])) == -1) {
 		if (errno != ENOENT)
@@ -221,23 +303,28 @@ remove_in_pred_root(struct job *j, const struct layout *l, int k,
 	if (name != NULL) {
 		if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 			j->removed[k] = true;
-			remove_at(fd, name, &st);
+			discard(j, fd, name, bytes, l->pred_root[k]);
 		}
-	} else
-		remove_contents(fd, &st);
-	close(fd);
-	j->freed += st.bytes;
-	if (st.error != 0 && j->err == 0) {
-		char path[PATH_MAX + 64];
-		snprintf(path, sizeof(path), "%s%s%s", l->pred_root[k],
-		    name ? "/" : "", name ? name : "");
-		job_fail(j, st.error, "remove", path);
-	}
-	if (name != NULL || st.error != 0)
+		close(fd);
 		return;
-	log_info("cleanup-generated: emptied %s, %llu bytes in %llu files",
-	    l->pred_root[k], (unsigned long long)st.bytes,
-	    (unsigned long long)st.files);
+	}
+	if ((lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (d = fdopendir(lfd)) == NULL) {
+		job_fail(j, errno, "list", l->pred_root[k]);
+		if (lfd != -1)
+			close(lfd);
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL && j->err == 0) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		/* The root's bytes go with its first item, for trash_bytes. */
+		discard(j, fd, de->d_name, bytes, l->pred_root[k]);
+		bytes = 0;
+	}
+	closedir(d);
+	close(fd);
 }
 
 static void
@@ -261,6 +348,7 @@ work_run(uv_work_t *w)
 	case JOB_CLEANUP_GENERATED:
 		for (int k = 0; k < KIND_COUNT; k++) {
 			remove_in_pred_root(j, l, k, NULL);
+			/* A root removed by hand comes back, as the seed's. */
 			if ((r = tree_mkdir_p(l->pred_root[k], 0775)) < 0 &&
 			    j->err == 0)
 				job_fail(j, -r, "mkdir", l->pred_root[k]);
@@ -314,7 +402,7 @@ job_new(struct reply *r, enum job_type type)
 /* -- results ------------------------------------------------------------ */
 
 #define RESCANNING_MAX	16
-#define INDEX_FIELDS	10	/* pairs pack_index adds to the summary */
+#define INDEX_FIELDS	12	/* pairs pack_index adds to the summary */
 
 /* Index health: whether the figures are exact, and why not. */
 static void
@@ -338,6 +426,14 @@ pack_index(msgpack_packer *pk, const struct watch *w)
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++)
 		rpc_pack_cstr(pk, paths[i]);
+}
+
+/* Removals not finished yet: renamed into the trash, being deleted. */
+static void
+pack_trash(msgpack_packer *pk, const struct trash *t)
+{
+	pack_kv_u64(pk, "trash_bytes", t->bytes);
+	pack_kv_u64(pk, "trash_items", t->items);
 }
 
 static void
@@ -380,6 +476,7 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 	pack_kv_u64(pk, "total_bytes", du->total_bytes);
 	pack_kv_str(pk, "path", d->cfg.layout.cache_root);
 	pack_index(pk, &d->watch);
+	pack_trash(pk, &d->trash);
 }
 
 static void
@@ -460,17 +557,17 @@ refresh_index(struct job *j)
 
 	switch (j->type) {
 	case JOB_CYCLE_DIR:
-		watch_refresh(w, j->path);
+		watch_refresh(w, j->path, false);
 		break;
 	case JOB_CLEANUP_CYCLE:
 		for (int k = 0; k < KIND_COUNT; k++)
 			if (j->removed[k] && layout_cycle_dir(l, k, j->cycle,
 			    NULL, path, sizeof(path)) == 0)
-				watch_refresh(w, path);
+				watch_refresh(w, path, false);
 		break;
 	case JOB_CLEANUP_GENERATED:
 		for (int k = 0; k < KIND_COUNT; k++)
-			watch_refresh(w, l->pred_root[k]);
+			watch_refresh(w, l->pred_root[k], true);
 		break;
 	case JOB_DISK_CHECK:
 		break;
@@ -478,12 +575,35 @@ refresh_index(struct job *j)
 }
 
 static void
+job_free(struct job *j)
+{
+	free(j->moved);
+	free(j);
+}
+
+/* One trash item of j freed (or, for the guard, none left to queue). */
+static void
+on_freed(void *arg, const struct remove_stats *st)
+{
+	struct job *j = arg;
+
+	if (st != NULL && st->error != 0 && j->err == 0)
+		job_fail(j, st->error, "delete", "trash item");
+	if (--j->pending > 0)
+		return;
+	finish(j, j);
+	job_free(j);
+}
+
+static void
 after_work(uv_work_t *w, int status)
 {
 	struct job *j = w->data;
+	struct trash *t = &j->r.d->trash;
 
 	if (status < 0 && j->err == 0)
 		job_fail(j, ECANCELED, "job", "cancelled");
+	/* The paths are gone: out of the index, watches and all, first. */
 	refresh_index(j);
 	if (j->type == JOB_CYCLE_DIR && j->err == 0 && j->created)
 		log_debug("get-cycle-dir: created %s", j->path);
@@ -492,8 +612,18 @@ after_work(uv_work_t *w, int status)
 		log_info("cleanup-cycle: removed cycle %ld (%s), %llu bytes",
 		    j->cycle, j->kind == KIND_ALL ? "all" :
 		    layout_kind_names[j->kind], (unsigned long long)j->freed);
-	finish(j, j);
-	free(j);
+	if (j->type == JOB_CLEANUP_GENERATED && j->err == 0)
+		log_info("cleanup-generated: %zu items, %llu bytes",
+		    j->nmoved, (unsigned long long)j->freed);
+	/* pending starts at one, for this function: no early reply. */
+	j->pending = 1;
+	for (size_t i = 0; i < j->nmoved; i++) {
+		if (j->wait)
+			j->pending++;
+		trash_put(t, j->moved[i].which, j->moved[i].name,
+		    j->moved[i].bytes, j->wait ? on_freed : NULL, j);
+	}
+	on_freed(j, NULL);
 }
 
 /* -- methods ------------------------------------------------------------ */
@@ -546,14 +676,25 @@ m_cleanup_cycle(struct reply *r, const msgpack_object_map *args)
 	struct job *j;
 	int kind = KIND_ALL;
 	long cycle;
+	bool wait;
 
 	if (arg_cycle(r, args, &cycle) == -1 ||
 	    arg_kind(r, args, false, true, &kind) == -1)
 		return;
-	if ((j = job_new(r, JOB_CLEANUP_CYCLE)) == NULL)
+	if (arg_wait(r, args, &wait) == -1 ||
+	    (j = job_new(r, JOB_CLEANUP_CYCLE)) == NULL)
 		return;
 	j->kind = kind;
 	j->cycle = cycle;
+	j->wait = wait;
+	for (int k = 0; k < KIND_COUNT; k++) {
+		char path[PATH_MAX];
+		if ((kind == KIND_ALL || kind == k) && layout_cycle_dir(
+		    &r->d->cfg.layout, k, cycle, NULL, path, sizeof(path)) == 0)
+			j->freed += j->root_bytes[k] =
+			    watch_bytes(&r->d->watch, path);
+	}
+	j->seq = reserve_seq(r->d);
 	job_start(j);
 }
 
@@ -561,10 +702,17 @@ static void
 m_cleanup_generated(struct reply *r, const msgpack_object_map *args)
 {
 	struct job *j;
+	bool wait;
 
-	(void)args;
-	if ((j = job_new(r, JOB_CLEANUP_GENERATED)) != NULL)
-		job_start(j);
+	if (arg_wait(r, args, &wait) == -1 ||
+	    (j = job_new(r, JOB_CLEANUP_GENERATED)) == NULL)
+		return;
+	j->wait = wait;
+	for (int k = 0; k < KIND_COUNT; k++)
+		j->freed += j->root_bytes[k] = watch_bytes(&r->d->watch,
+		    r->d->cfg.layout.pred_root[k]);
+	j->seq = reserve_seq(r->d);
+	job_start(j);
 }
 
 /* O(datasets + cycles) off the index, answered at once. */
@@ -631,7 +779,9 @@ m_disk_check(struct reply *r, const msgpack_object_map *args)
 
 static const char *const no_args[] = { NULL };
 static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset", NULL };
-static const char *const cleanup_cycle_args[] = { "cycle", "kind", NULL };
+static const char *const cleanup_cycle_args[] = { "cycle", "kind", "wait",
+	NULL };
+static const char *const cleanup_generated_args[] = { "wait", NULL };
 static const char *const disk_check_args[] = { "required_bytes",
 	"required_gb", NULL };
 
@@ -643,7 +793,7 @@ static const struct method {
 	{ "ping", m_ping, no_args },
 	{ "get-cycle-dir", m_get_cycle_dir, cycle_dir_args },
 	{ "cleanup-cycle", m_cleanup_cycle, cleanup_cycle_args },
-	{ "cleanup-generated", m_cleanup_generated, no_args },
+	{ "cleanup-generated", m_cleanup_generated, cleanup_generated_args },
 	{ "summary", m_summary, no_args },
 	{ "disk-check", m_disk_check, disk_check_args },
 };

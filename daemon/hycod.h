@@ -9,6 +9,7 @@
 #include "config.h"
 #include "proto.h"
 #include "server.h"
+#include "trash.h"
 #include "watch.h"
 
 #define HYCO_VERSION	"0.1.0"
@@ -25,6 +26,7 @@ struct hycod {
 	uint64_t		 start_ns;	/* uv_hrtime() at start-up */
 	uv_signal_t		 sigterm, sigint;
 	struct watch		 watch;		/* the index and its inotify */
+	struct trash		 trash;		/* removals finish here */
 	struct dispatch_stats	 stats;
 };
 

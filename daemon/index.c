@@ -163,6 +163,20 @@ index_lookup(const struct index *ix, uint32_t dir, const char *name,
 	return IX_NIL;
 }
 
+uint32_t
+index_find(const struct index *ix, uint32_t node, const char *rel)
+{
+	while (node != IX_NIL && *rel != '\0') {
+		const char *slash = strchr(rel, '/');
+		size_t len = slash ? (size_t)(slash - rel) : strlen(rel);
+		if (!(index_node(ix, node)->flags & IX_DIR))
+			return IX_NIL;
+		node = index_lookup(ix, node, rel, len);
+		rel += len + (slash != NULL);
+	}
+	return node;
+}
+
 /* -- nodes and directories ---------------------------------------------- */
 
 static uint32_t

@@ -114,6 +114,10 @@ uint32_t	 index_add_top(struct index *ix, const char *path);
 uint32_t	 index_lookup(const struct index *ix, uint32_t dir,
 		    const char *name, size_t len);
 
+/* The node at rel ("a/b/c", "" for node itself) below node, or IX_NIL. */
+uint32_t	 index_find(const struct index *ix, uint32_t node,
+		    const char *rel);
+
 /*
  * A new child of dir: a directory, or a file of size 0 (then set it
  * with index_set_file). With count false the ancestors' totals are not

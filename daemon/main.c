@@ -38,6 +38,7 @@ on_signal(uv_signal_t *h, int signum)
 	log_info("received %s, shutting down", strsignal(signum));
 	server_close(&d->server);
 	watch_close(&d->watch);
+	trash_close(&d->trash);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 }
@@ -142,6 +143,8 @@ main(int argc, char **argv)
 	if (tree_create_all(&d.cfg.layout) == -1)
 		fatalx("cannot create the cache tree under %s",
 		    d.cfg.layout.cache_root);
+	if (trash_open(&d.trash, d.loop, d.cfg.trash_dir, &d.cfg.layout) == -1)
+		fatalx("cannot use the trash %s", d.cfg.trash_dir);
 	struct watch_opts wo = {
 		.max_watches = d.cfg.max_watches,
 		.rescan_interval_s = d.cfg.rescan_interval_s,

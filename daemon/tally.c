@@ -108,21 +108,6 @@ tally_tops(const struct layout *l, const char **paths)
 	return n;
 }
 
-/* The directory at path below top's path, or IX_NIL. */
-static uint32_t
-descend(const struct index *ix, uint32_t node, const char *rel)
-{
-	while (node != IX_NIL && *rel != '\0') {
-		const char *slash = strchr(rel, '/');
-		size_t len = slash ? (size_t)(slash - rel) : strlen(rel);
-		node = index_lookup(ix, node, rel, len);
-		if (node != IX_NIL && !(index_node(ix, node)->flags & IX_DIR))
-			node = IX_NIL;
-		rel += len + (slash != NULL);
-	}
-	return node;
-}
-
 int
 tally_read(const struct index *ix, const struct layout *l, struct tally *t)
 {
@@ -140,9 +125,10 @@ tally_read(const struct index *ix, const struct layout *l, struct tally *t)
 	for (int k = 0; k < KIND_COUNT; k++) {
 		uint32_t root;
 		if (layout_is_inside(gen, l->pred_root[k])) {
-			root = descend(ix, ix->tops[CAT_GENERATED].node,
+			root = index_find(ix, ix->tops[CAT_GENERATED].node,
 			    l->pred_root[k] + strlen(gen) + 1);
-			if (root == IX_NIL)
+			if (root == IX_NIL ||
+			    !(index_node(ix, root)->flags & IX_DIR))
 				continue;
 		} else {
 			/* Its own top: its bytes are generated too. */

@@ -1219,20 +1219,34 @@ watch_close(struct watch *w)
 	uv_close((uv_handle_t *)&w->x->tick, on_closed);
 }
 
+/* The top path is, or is above, and the rest of path below it. */
+static uint32_t
+locate(const struct watch *w, const char *path, const char **rel)
+{
+	for (int i = 0; i < w->ntops; i++) {
+		size_t n = strlen(w->top_path[i]);
+		if (strcmp(w->top_path[i], path) == 0) {
+			*rel = path + n;
+			return w->ix.tops[i].node;
+		}
+		if (layout_is_inside(w->top_path[i], path)) {
+			*rel = path + n + 1;
+			return w->ix.tops[i].node;
+		}
+	}
+	return IX_NIL;
+}
+
 void
-watch_refresh(struct watch *w, const char *path)
+watch_refresh(struct watch *w, const char *path, bool contents)
 {
 	struct index *ix = &w->ix;
-	uint32_t node = IX_NIL;
-	const char *rel = NULL;
+	const char *rel;
+	uint32_t node;
 
 	if (w->closing)
 		return;		/* the index may be gone already */
-	for (int i = 0; i < w->ntops && node == IX_NIL; i++)
-		if (layout_is_inside(w->top_path[i], path)) {
-			node = ix->tops[i].node;
-			rel = path + strlen(w->top_path[i]) + 1;
-		}
+	node = locate(w, path, &rel);
 	/* One component at a time, so that the next lookup sees it. */
 	while (node != IX_NIL && *rel != '\0') {
 		const char *slash = strchr(rel, '/');
@@ -1241,10 +1255,33 @@ watch_refresh(struct watch *w, const char *path)
 		process_dirty(w);
 		node = index_lookup(ix, node, rel, len);
 		if (node != IX_NIL && !(index_node(ix, node)->flags & IX_DIR))
-			break;
+			node = IX_NIL;
 		rel += len + (slash != NULL);
 	}
+	/* And what it holds: a directory emptied in place. */
+	if (node != IX_NIL && contents) {
+		const struct ix_dir *d = index_dir(ix, node);
+		uint32_t heads[2] = { d->files, d->dirs };
+		for (int h = 0; h < 2; h++)
+			IX_FOREACH(ix, heads[h], id)
+				mark_dirty(w, w->dirty, node, index_name(ix, id),
+				    index_node(ix, id)->nlen, 0);
+		process_dirty(w);
+	}
 	start_job(w);
+}
+
+uint64_t
+watch_bytes(const struct watch *w, const char *path)
+{
+	const char *rel;
+	uint32_t node = locate(w, path, &rel);
+
+	if (w->closing || (node = index_find(&w->ix, node, rel)) == IX_NIL)
+		return 0;
+	if (index_node(&w->ix, node)->flags & IX_DIR)
+		return index_dir(&w->ix, node)->bytes;
+	return index_node(&w->ix, node)->size;
 }
 
 void

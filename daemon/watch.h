@@ -88,17 +88,20 @@ int	watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 void	watch_close(struct watch *w);
 
 /*
- * Look at path (absolute, inside a root) and its parents again, now:
- * the daemon's own mkdir and removals are in the index before their
- * reply goes out.
+ * Look at path (absolute, a root or inside one), the directories on the
+ * way to it and, with contents, what it holds again, now: the daemon's
+ * own mkdir and removals are in the index before their reply goes out.
  */
-void	watch_refresh(struct watch *w, const char *path);
+void	watch_refresh(struct watch *w, const char *path, bool contents);
 
 /*
  * Apply the events queued so far, now: a summary asked for after a
  * change sees it. Bounded like any read; a storm may leave some queued.
  */
 void	watch_sync(struct watch *w);
+
+/* Bytes the index holds at path (a file or a whole directory). */
+uint64_t watch_bytes(const struct watch *w, const char *path);
 
 /* True when every figure is known to the byte. */
 bool	watch_exact(const struct watch *w);

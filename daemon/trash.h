@@ -1,0 +1,75 @@
+/*
+ * trash.h: removal that does not block.
+ *
+ * A target is renamed into a trash directory on its own filesystem
+ * (the path is gone at once, and a re-used cycle number gets a fresh
+ * directory), then deleted on the thread pool, one item at a time,
+ * through remove.c. The main trash is retention.trash_dir; a root on
+ * another filesystem gets ".hyco-trash" beside it. Trash left by a
+ * daemon that was killed is found and emptied at the next start.
+ *
+ * trash_move runs on the thread pool (it only reads what trash_open
+ * set); everything else is loop-thread only.
+ */
+#ifndef HYCO_TRASH_H
+#define HYCO_TRASH_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "layout.h"
+#include "remove.h"
+
+#define TRASH_MAX	(1 + CAT_COUNT + KIND_COUNT)
+#define TRASH_NAME_MAX	(NAME_MAX + 1)
+
+struct trash_item;
+
+/* Called on the loop thread once an item's bytes are freed. */
+typedef void (*trash_done_fn)(void *arg, const struct remove_stats *st);
+
+struct trash {
+	uv_loop_t		*loop;
+	int			 n;		/* trash directories */
+	char			 path[TRASH_MAX][PATH_MAX];
+	int			 fd[TRASH_MAX];
+	dev_t			 dev[TRASH_MAX];
+	struct trash_item	*head, *tail;	/* waiting to be deleted */
+	bool			 running;	/* an item is being deleted */
+	bool			 closing;
+	uint64_t		 seq;		/* names items uniquely */
+	uint64_t		 bytes;		/* known bytes waiting */
+	uint64_t		 items;		/* items waiting or running */
+	uint64_t		 freed_bytes;	/* deleted since start */
+};
+
+/*
+ * Open (creating) the main trash at path, and one beside every root of
+ * l that lives on another filesystem; queue whatever an earlier run
+ * left in them. -1 if the main trash cannot be used (logged).
+ */
+int	trash_open(struct trash *t, uv_loop_t *loop, const char *path,
+	    const struct layout *l);
+
+/*
+ * Thread pool: rename dirfd/name into the trash of its filesystem as
+ * out (a fresh name made from seq). 0, -1 with errno (ENOENT: nothing
+ * there; EXDEV: no trash on that filesystem); *which says which trash.
+ */
+int	trash_move(const struct trash *t, int dirfd, const char *name,
+	    uint64_t seq, char *out, int *which);
+
+/*
+ * Queue out (in trash which) for deletion; bytes is what the index
+ * counted for it. done (may be NULL) runs when it is gone.
+ */
+void	trash_put(struct trash *t, int which, const char *out, uint64_t bytes,
+	    trash_done_fn done, void *arg);
+
+/* Stop starting deletions; what is queued stays for the next run. */
+void	trash_close(struct trash *t);
+
+#endif
