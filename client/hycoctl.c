@@ -27,6 +27,8 @@ struct opts {
 	int		 have_cycle;
 	const char	*cmd;
 	const char	*arg;	/* clean's target */
+	int		 yes;	/* clean: confirmed on the command line */
+	int		 dry_run;
 };
 
 static void
@@ -43,6 +45,11 @@ usage(FILE *out)
 	    "predictions (K: synthetic, physical, all)\n"
 	    "  clean generated                          empty both prediction "
 	    "caches\n"
+	    "  clean tensors|eval|generated|all [--dataset D] [--yes]\n"
+	    "                                           remove cached data "
+	    "(asks first unless --yes)\n"
+	    "  prune [--dry-run]                        run the retention "
+	    "policy now (--dry-run: only show)\n"
 	    "  disk-check --required SIZE               exit 0 if SIZE (500M, "
 	    "20G, 1.5T) is free, else 2\n"
 	    "  ping                                     daemon version, pid, "
@@ -92,6 +99,10 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->json = 1;
 		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
 			o->verbose = 1;
+		else if (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0)
+			o->yes = 1;
+		else if (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0)
+			o->dry_run = 1;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			exit(0);
@@ -251,6 +262,77 @@ status_exit(hyco_client *c, int rc)
 	    EXIT_REFUSED;
 }
 
+/*
+ * clean asks first: a yes on a terminal, or --yes. Without a terminal
+ * and without --yes there is nobody to ask, so it refuses.
+ */
+static int
+confirm(const struct opts *o)
+{
+	char line[16];
+
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "hycoctl: clean %s removes cached data; stdin is "
+		    "not a terminal, so pass --yes to confirm\n", o->arg);
+		return -1;
+	}
+	fprintf(stderr, "Remove the %s cache%s%s%s? This cannot be undone. "
+	    "[y/N] ", o->arg, o->dataset ? " of dataset '" : "",
+	    o->dataset ? o->dataset : "", o->dataset ? "'" : "");
+	if (fgets(line, sizeof(line), stdin) == NULL ||
+	    (strcmp(line, "y\n") != 0 && strcmp(line, "yes\n") != 0)) {
+		fprintf(stderr, "hycoctl: not confirmed, nothing removed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* clean's and prune's results, a line each. */
+static void
+print_removals(const char *method, const msgpack_object *res)
+{
+	const msgpack_object *items = rpc_map_get(res, strcmp(method, "clean")
+	    == 0 ? "removed" : "items");
+	const msgpack_object *o;
+	uint64_t b = 0;
+
+	if (items == NULL || items->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	if (strcmp(method, "clean") == 0) {
+		if ((o = rpc_map_get(res, "freed_bytes")) != NULL &&
+		    o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			b = o->via.u64;
+		printf("freed %llu bytes (%.2f GB)\n", (unsigned long long)b,
+		    gb(b));
+		for (uint32_t i = 0; i < items->via.array.size; i++) {
+			o = &items->via.array.ptr[i];
+			if (o->type == MSGPACK_OBJECT_STR)
+				printf("removed %.*s\n", (int)o->via.str.size,
+				    o->via.str.ptr);
+		}
+		return;
+	}
+	o = rpc_map_get(res, "dry_run");
+	printf("%s\n", o && o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean ?
+	    "dry run: nothing removed" : "pruning:");
+	if (items->via.array.size == 0)
+		printf("nothing to remove: free space above retention."
+		    "prune_below, no cycle beyond keep_last_cycles\n");
+	for (uint32_t i = 0; i < items->via.array.size; i++) {
+		const msgpack_object *it = &items->via.array.ptr[i];
+		const msgpack_object *p = rpc_map_get(it, "path");
+		const msgpack_object *w = rpc_map_get(it, "why");
+		const msgpack_object *rm = rpc_map_get(it, "remove");
+		const msgpack_object *by = rpc_map_get(it, "bytes");
+		if (p == NULL || w == NULL || rm == NULL || by == NULL ||
+		    p->type != MSGPACK_OBJECT_STR || w->type != MSGPACK_OBJECT_STR)
+			continue;
+		printf("%-6s %.*s (%.2f GB): %.*s\n", rm->via.boolean ? "remove" :
+		    "keep", (int)p->via.str.size, p->via.str.ptr,
+		    gb(by->via.u64), (int)w->via.str.size, w->via.str.ptr);
+	}
+}
+
 /* --json: one generic call, the raw result printed as JSON. */
 static int
 run_json(hyco_client *c, const char *method, const struct hyco_arg *a,
@@ -276,7 +358,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct hyco_arg a[3];
+	struct hyco_arg a[4];
 	char sock[4096];
 	hyco_client *c;
 	size_t n = 0;
@@ -315,13 +397,32 @@ main(int argc, char **argv)
 		if (o.kind != NULL)
 			a[n++] = (struct hyco_arg){ .name = "kind",
 			    .type = HYCO_ARG_STR, .s = o.kind };
+	} else if (strcmp(o.cmd, "clean") == 0 && o.arg != NULL &&
+	    strcmp(o.arg, "generated") == 0 && o.dataset == NULL) {
+		/* The seed's cleanup_all_generated_cache: no question. */
+		method = "cleanup-generated";
 	} else if (strcmp(o.cmd, "clean") == 0) {
-		if (o.arg == NULL || strcmp(o.arg, "generated") != 0) {
-			die_usage("clean takes 'generated', not '%s'",
-			    o.arg ? o.arg : "nothing");
+		if (o.arg == NULL || (strcmp(o.arg, "tensors") != 0 &&
+		    strcmp(o.arg, "eval") != 0 && strcmp(o.arg, "generated") != 0 &&
+		    strcmp(o.arg, "all") != 0)) {
+			die_usage("clean takes tensors, eval, generated or all, "
+			    "not '%s'", o.arg ? o.arg : "nothing");
 			return EXIT_REFUSED;
 		}
-		method = "cleanup-generated";
+		if (!o.yes && confirm(&o) == -1)
+			return EXIT_REFUSED;
+		method = "clean";
+		a[n++] = (struct hyco_arg){ .name = "target", .type = HYCO_ARG_STR,
+		    .s = o.arg };
+		a[n++] = (struct hyco_arg){ .name = "confirm",
+		    .type = HYCO_ARG_BOOL, .i = 1 };
+		if (o.dataset != NULL)
+			a[n++] = (struct hyco_arg){ .name = "dataset",
+			    .type = HYCO_ARG_STR, .s = o.dataset };
+	} else if (strcmp(o.cmd, "prune") == 0) {
+		method = "prune";
+		a[n++] = (struct hyco_arg){ .name = "dry_run",
+		    .type = HYCO_ARG_BOOL, .i = o.dry_run };
 	} else if (strcmp(o.cmd, "disk-check") == 0) {
 		if (o.required == NULL || parse_size(o.required, &required) == -1) {
 			die_usage("disk-check needs --required SIZE (like 500M, "
@@ -377,6 +478,11 @@ main(int argc, char **argv)
 				printf("removed %s\n", r.removed[i]);
 			hyco_cleanup_free(&r);
 		}
+	} else if (strcmp(method, "clean") == 0 ||
+	    strcmp(method, "prune") == 0) {
+		const msgpack_object *res;
+		if ((rc = hyco_call(c, method, a, n, &res)) == HYCO_OK)
+			print_removals(method, res);
 	} else if (strcmp(method, "cleanup-generated") == 0) {
 		uint64_t freed;
 		if ((rc = hyco_cleanup_generated(c, &freed)) == HYCO_OK)

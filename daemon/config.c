@@ -36,9 +36,20 @@ static const char config_defaults[] =
 	"  rescan_interval_s: 30\n"
 	"  scan_threads: 2\n"
 	"retention:\n"
-	"  trash_dir: ${paths.cache_root}/.trash\n";
+	"  trash_dir: ${paths.cache_root}/.trash\n"
+	"  keep_last_cycles: 0\n"
+	"  protect_recent_s: 600\n"
+	"  prune_below: 5%\n"
+	"  prune_until: 10%\n"
+	"  refuse_below: 2%\n"
+	"  prune_below_inodes: 5%\n"
+	"  prune_until_inodes: 10%\n"
+	"  refuse_below_inodes: 2%\n"
+	"  prunable: generated\n"
+	"  check_interval_s: 5\n";
 
-enum ktype { K_MAP, K_STR, K_INT, K_FLOAT, K_MODE, K_LEVEL, K_DATASET };
+enum ktype { K_MAP, K_STR, K_INT, K_FLOAT, K_MODE, K_LEVEL, K_DATASET,
+	K_MARK, K_CATS };
 
 /* Every key the daemon knows: a wrong type here is an error. */
 static const struct key_spec {
@@ -79,9 +90,78 @@ static const struct key_spec {
 	{ "daemon.scan_threads", K_INT, 1, 2 },
 	{ "retention", K_MAP, 0, 0 },
 	{ "retention.trash_dir", K_STR, 0, 0 },
+	{ "retention.keep_last_cycles", K_INT, 0, HYCO_CYCLE_MAX + 1 },
+	{ "retention.protect_recent_s", K_FLOAT, -1, 1000000000 },
+	{ "retention.prune_below", K_MARK, 0, 0 },
+	{ "retention.prune_until", K_MARK, 0, 0 },
+	{ "retention.refuse_below", K_MARK, 0, 0 },
+	{ "retention.prune_below_inodes", K_MARK, 0, 0 },
+	{ "retention.prune_until_inodes", K_MARK, 0, 0 },
+	{ "retention.refuse_below_inodes", K_MARK, 0, 0 },
+	{ "retention.prunable", K_CATS, 0, 0 },
+	{ "retention.check_interval_s", K_FLOAT, 0, 86400 },
 };
 
 #define NKEYS	(sizeof(key_specs) / sizeof(key_specs[0]))
+
+int
+config_parse_mark(const char *s, struct mark *m)
+{
+	static const char units[] = "kMGTP";
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || !(v >= 0))
+		return -1;
+	m->pct = false;
+	if (*end == '%') {
+		if (v > 100 || end[1] != '\0')
+			return -1;
+		m->pct = true;
+		end++;
+	} else if (*end != '\0') {
+		const char *u = strchr(units, *end);
+		if (u == NULL || end[1] != '\0')
+			return -1;
+		for (const char *p = units; p <= u; p++)
+			v *= 1000;
+		end++;
+	}
+	m->value = v;
+	return 0;
+}
+
+double
+config_mark_value(const struct mark *m, double total)
+{
+	return m->pct ? total * m->value / 100 : m->value;
+}
+
+/* "generated,tensors": which categories policy may prune. */
+static int
+parse_cats(const char *s, bool *cats)
+{
+	char buf[128], *tok, *save;
+
+	memset(cats, 0, CAT_COUNT * sizeof(*cats));
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ", ", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", ", &save)) {
+		int c;
+		for (c = 0; c < CAT_COUNT; c++)
+			if (strcmp(tok, layout_category_names[c]) == 0)
+				break;
+		if (c == CAT_COUNT)
+			return -1;
+		cats[c] = true;
+	}
+	cats[CAT_GENERATED] = true;
+	return 0;
+}
 
 static const char *
 type_name(const struct cnode *n)
@@ -122,6 +202,8 @@ check_key(const struct key_spec *k, const struct cnode *n, bool values,
 	long v = 0;
 	char *end;
 	double d;
+	struct mark mk;
+	bool cats[CAT_COUNT];
 
 	if (!values) {
 		if (k->type == K_MAP && n->type != CNODE_MAP)
@@ -178,6 +260,18 @@ check_key(const struct key_spec *k, const struct cnode *n, bool values,
 		if (log_parse_level(n->value) == -1)
 			cfg_errorf(e, n->file, n->line, "%s: expected debug, info, "
 			    "warn or error, got '%s'", k->key, n->value);
+		break;
+	case K_MARK:
+		if (config_parse_mark(n->value, &mk) == -1)
+			cfg_errorf(e, n->file, n->line, "%s: expected a percentage "
+			    "like 5%% or an amount like 20G, got '%s'", k->key,
+			    n->value);
+		break;
+	case K_CATS:
+		if (parse_cats(n->value, cats) == -1)
+			cfg_errorf(e, n->file, n->line, "%s: expected categories "
+			    "from generated, tensors, eval, comma-separated, got "
+			    "'%s'", k->key, n->value);
 		break;
 	case K_MAP:
 		break;
@@ -361,6 +455,26 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
 	    NULL);
 	parse_long(get_str(tree, "daemon.scan_threads"), 10, &v);
 	c.scan_threads = (int)v;
+	struct retention *rt = &c.retention;
+	parse_long(get_str(tree, "retention.keep_last_cycles"), 10, &v);
+	rt->keep_last_cycles = v;
+	rt->protect_recent_s = strtod(get_str(tree,
+	    "retention.protect_recent_s"), NULL);
+	rt->check_interval_s = strtod(get_str(tree,
+	    "retention.check_interval_s"), NULL);
+	config_parse_mark(get_str(tree, "retention.prune_below"),
+	    &rt->prune_below);
+	config_parse_mark(get_str(tree, "retention.prune_until"),
+	    &rt->prune_until);
+	config_parse_mark(get_str(tree, "retention.refuse_below"),
+	    &rt->refuse_below);
+	config_parse_mark(get_str(tree, "retention.prune_below_inodes"),
+	    &rt->prune_below_inodes);
+	config_parse_mark(get_str(tree, "retention.prune_until_inodes"),
+	    &rt->prune_until_inodes);
+	config_parse_mark(get_str(tree, "retention.refuse_below_inodes"),
+	    &rt->refuse_below_inodes);
+	parse_cats(get_str(tree, "retention.prunable"), rt->prunable);
 	c.tree = tree;
 	*cfg = c;
 	return 0;

@@ -16,6 +16,22 @@
 
 #define CONFIG_SYSTEM_PATH	"/etc/hyco/config.yaml"
 
+/* A free-space watermark: a share of the filesystem, or an amount. */
+struct mark {
+	bool		pct;		/* value is a percentage */
+	double		value;		/* percent, or bytes / inodes */
+};
+
+struct retention {
+	long		keep_last_cycles;	/* 0: keep every cycle */
+	double		protect_recent_s;	/* asked for this recently */
+	struct mark	prune_below, prune_until, refuse_below;	/* bytes */
+	struct mark	prune_below_inodes, prune_until_inodes,
+			refuse_below_inodes;
+	bool		prunable[CAT_COUNT];	/* generated always */
+	double		check_interval_s;
+};
+
 struct hyco_config {
 	struct layout	 layout;		/* absolute, normalized paths */
 	char		 socket[PATH_MAX];	/* absolute */
@@ -27,6 +43,7 @@ struct hyco_config {
 	double		 rescan_interval_s;	/* daemon.rescan_interval_s */
 	int		 scan_threads;		/* daemon.scan_threads */
 	char		 trash_dir[PATH_MAX];	/* retention.trash_dir */
+	struct retention retention;		/* retention.* */
 	struct cnode	*tree;			/* resolved tree (print-config) */
 };
 
@@ -39,6 +56,11 @@ int	config_load(struct hyco_config *cfg, const char *const *files,
 	    int nfiles, const char *const *overrides, int noverrides,
 	    struct cfg_errors *e);
 void	config_free(struct hyco_config *cfg);
+
+/* "10%", "5G", "500M", "123": 0 or -1. Suffixes are powers of 1000. */
+int	config_parse_mark(const char *s, struct mark *m);
+/* The mark's threshold on a filesystem of total (bytes or inodes). */
+double	config_mark_value(const struct mark *m, double total);
 
 /* $HYCO_CONFIG, else ./conf/config.yaml if present, else /etc/hyco. */
 const char *config_default_path(void);

@@ -26,7 +26,8 @@ struct reply {
 };
 
 enum job_type {
-	JOB_CYCLE_DIR, JOB_CLEANUP_CYCLE, JOB_CLEANUP_GENERATED, JOB_DISK_CHECK
+	JOB_CYCLE_DIR, JOB_CLEANUP_CYCLE, JOB_CLEANUP_GENERATED, JOB_CLEAN,
+	JOB_DISK_CHECK
 };
 
 /*
@@ -51,6 +52,7 @@ struct job {
 	uint64_t		 freed;
 	bool			 removed[KIND_COUNT];
 	bool			 wait;		/* reply once the bytes are freed */
+	bool			 leased;	/* a connection leases the cycle */
 	uint64_t		 seq;		/* names in the trash */
 	uint64_t		 root_bytes[KIND_COUNT]; /* index, at request */
 	struct moved {
@@ -60,6 +62,9 @@ struct job {
 	}			*moved;		/* renamed into the trash */
 	size_t			 nmoved, capmoved;
 	int			 pending;	/* trash items to wait for */
+	unsigned		 targets;	/* clean: 1 << enum category */
+	char			**taken;	/* clean: paths removed */
+	size_t			 ntaken;
 	struct disk_usage	 du;
 };
 
@@ -268,21 +273,17 @@ discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
 		j->capmoved = cap;
 	}
 	m = &j->moved[j->nmoved];
-	if (trash_move(t, dirfd, name, j->seq++, m->name, &which) == 0) {
+	/* Deleted in place (no trash there): counted from the index. */
+	switch (trash_discard(t, dirfd, name, j->seq++, m->name, &which, &st)) {
+	case 1:
 		m->which = which;
 		m->bytes = bytes;
 		j->nmoved++;
-		return;
+		break;
+	case -1:
+		job_fail(j, errno, "remove", path);
+		break;
 	}
-	if (errno == ENOENT)
-		return;
-	if (errno != EXDEV) {
-		job_fail(j, errno, "rename into the trash", path);
-		return;
-	}
-	/* Its bytes were counted from the index when the request came. */
-	if (remove_at(dirfd, name, &st) == -1 && j->err == 0)
-		job_fail(j, st.error, "remove", path);
 }
 
 /* Remove pred_root[k]/name, or everything in pred_root[k] (name NULL). */
@@ -328,6 +329,120 @@ remove_in_pred_root(struct job *j, const struct layout *l, int k,
 }
 
 static void
+record_taken(struct job *j, const char *root, const char *name)
+{
+	char path[PATH_MAX + 256], **p;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	if ((p = realloc(j->taken, (j->ntaken + 1) * sizeof(*p))) == NULL ||
+	    (p[j->ntaken] = strdup(path)) == NULL) {
+		if (p != NULL)
+			j->taken = p;
+		job_fail(j, ENOMEM, "remove", path);
+		return;
+	}
+	j->taken = p;
+	j->ntaken++;
+}
+
+/* root/name, or with name NULL everything in root, out of the tree. */
+static void
+take(struct job *j, const char *root, const char *name)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, lfd = -1;
+
+	if ((fd = tree_open_root(root)) == -1) {
+		if (errno != ENOENT)
+			job_fail(j, errno, "open", root);
+		return;
+	}
+	if (name != NULL) {
+		if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			record_taken(j, root, name);
+			discard(j, fd, name, 0, root);
+		}
+		close(fd);
+		return;
+	}
+	if ((lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (d = fdopendir(lfd)) == NULL) {
+		job_fail(j, errno, "list", root);
+		if (lfd != -1)
+			close(lfd);
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL && j->err == 0) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		record_taken(j, root, de->d_name);
+		discard(j, fd, de->d_name, 0, root);
+	}
+	closedir(d);
+	close(fd);
+}
+
+/* clean: tensors and eval datasets, prediction caches, or a dataset's
+ * share of each. */
+static void
+work_clean(struct job *j, const struct layout *l)
+{
+	const char *ds = j->dataset[0] ? j->dataset : NULL;
+
+	for (int c = 0; c < CAT_COUNT; c++) {
+		if (!(j->targets & (1u << c)) || c == CAT_GENERATED)
+			continue;
+		take(j, l->roots[c], ds);
+	}
+	if (!(j->targets & (1u << CAT_GENERATED)))
+		return;
+	for (int k = 0; k < KIND_COUNT && j->err == 0; k++) {
+		struct dirent *de;
+		DIR *d;
+		long n;
+		if (ds == NULL) {
+			take(j, l->pred_root[k], NULL);
+			continue;
+		}
+		/*
+		 * The dataset's directory in every cycle of this kind, each
+		 * cycle opened without following a link: a cycle swapped for
+		 * a symlink is not entered.
+		 */
+		int pfd = tree_open_root(l->pred_root[k]), lfd;
+		if (pfd == -1)
+			continue;
+		if ((lfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1 || (d = fdopendir(lfd)) == NULL) {
+			job_fail(j, errno, "list", l->pred_root[k]);
+			if (lfd != -1)
+				close(lfd);
+			close(pfd);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL && j->err == 0) {
+			char cyc[PATH_MAX + 256];
+			int cfd;
+			if (layout_parse_cycle(de->d_name, &n) == -1 ||
+			    (cfd = openat(pfd, de->d_name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC)) == -1)
+				continue;
+			snprintf(cyc, sizeof(cyc), "%s/%s", l->pred_root[k],
+			    de->d_name);
+			if (faccessat(cfd, ds, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+				record_taken(j, cyc, ds);
+				discard(j, cfd, ds, 0, cyc);
+			}
+			close(cfd);
+		}
+		closedir(d);
+		close(pfd);
+	}
+}
+
+static void
 work_run(uv_work_t *w)
 {
 	struct job *j = w->data;
@@ -353,6 +468,9 @@ work_run(uv_work_t *w)
 			    j->err == 0)
 				job_fail(j, -r, "mkdir", l->pred_root[k]);
 		}
+		break;
+	case JOB_CLEAN:
+		work_clean(j, l);
 		break;
 	case JOB_DISK_CHECK:
 		if ((r = tree_disk(l->cache_root, &j->du)) < 0 && j->err == 0)
@@ -402,7 +520,7 @@ job_new(struct reply *r, enum job_type type)
 /* -- results ------------------------------------------------------------ */
 
 #define RESCANNING_MAX	16
-#define INDEX_FIELDS	12	/* pairs pack_index adds to the summary */
+#define INDEX_FIELDS	17	/* pairs pack_index and pack_trash add */
 
 /* Index health: whether the figures are exact, and why not. */
 static void
@@ -430,10 +548,17 @@ pack_index(msgpack_packer *pk, const struct watch *w)
 
 /* Removals not finished yet: renamed into the trash, being deleted. */
 static void
-pack_trash(msgpack_packer *pk, const struct trash *t)
+pack_trash(msgpack_packer *pk, const struct trash *t,
+    const struct policy_stats *ps, bool running)
 {
 	pack_kv_u64(pk, "trash_bytes", t->bytes);
 	pack_kv_u64(pk, "trash_items", t->items);
+	pack_kv_u64(pk, "pruned_bytes", ps->pruned_bytes);
+	pack_kv_u64(pk, "pruned_cycles", ps->pruned_cycles);
+	pack_kv_u64(pk, "pruned_datasets", ps->pruned_datasets);
+	pack_kv_u64(pk, "refused", ps->refused);
+	rpc_pack_cstr(pk, "pruning");
+	running ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 }
 
 static void
@@ -476,7 +601,7 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 	pack_kv_u64(pk, "total_bytes", du->total_bytes);
 	pack_kv_str(pk, "path", d->cfg.layout.cache_root);
 	pack_index(pk, &d->watch);
-	pack_trash(pk, &d->trash);
+	pack_trash(pk, &d->trash, &d->policy.stats, d->policy.running);
 }
 
 static void
@@ -500,8 +625,11 @@ reply_job(struct job *j, const struct job *res)
 		break;
 	case JOB_CLEANUP_CYCLE:
 		pk = reply_result(r);
-		msgpack_pack_map(pk, 2);
+		msgpack_pack_map(pk, 3);
 		pack_kv_u64(pk, "freed_bytes", j->freed);
+		/* A trainer may still be writing there: it proceeds, and says so. */
+		rpc_pack_cstr(pk, "leased");
+		j->leased ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 		rpc_pack_cstr(pk, "removed");
 		n = 0;
 		for (int k = 0; k < KIND_COUNT; k++)
@@ -519,6 +647,15 @@ reply_job(struct job *j, const struct job *res)
 		pk = reply_result(r);
 		msgpack_pack_map(pk, 1);
 		pack_kv_u64(pk, "freed_bytes", j->freed);
+		break;
+	case JOB_CLEAN:
+		pk = reply_result(r);
+		msgpack_pack_map(pk, 2);
+		pack_kv_u64(pk, "freed_bytes", j->freed);
+		rpc_pack_cstr(pk, "removed");
+		msgpack_pack_array(pk, j->ntaken);
+		for (size_t i = 0; i < j->ntaken; i++)
+			rpc_pack_cstr(pk, j->taken[i]);
 		break;
 	case JOB_DISK_CHECK:
 		pk = reply_result(r);
@@ -569,6 +706,10 @@ refresh_index(struct job *j)
 		for (int k = 0; k < KIND_COUNT; k++)
 			watch_refresh(w, l->pred_root[k], true);
 		break;
+	case JOB_CLEAN:
+		for (size_t i = 0; i < j->ntaken; i++)
+			watch_refresh(w, j->taken[i], false);
+		break;
 	case JOB_DISK_CHECK:
 		break;
 	}
@@ -577,6 +718,9 @@ refresh_index(struct job *j)
 static void
 job_free(struct job *j)
 {
+	for (size_t i = 0; i < j->ntaken; i++)
+		free(j->taken[i]);
+	free(j->taken);
 	free(j->moved);
 	free(j);
 }
@@ -605,8 +749,15 @@ after_work(uv_work_t *w, int status)
 		job_fail(j, ECANCELED, "job", "cancelled");
 	/* The paths are gone: out of the index, watches and all, first. */
 	refresh_index(j);
-	if (j->type == JOB_CYCLE_DIR && j->err == 0 && j->created)
-		log_debug("get-cycle-dir: created %s", j->path);
+	if (j->type == JOB_CYCLE_DIR && j->err == 0) {
+		if (j->created)
+			log_debug("get-cycle-dir: created %s", j->path);
+		/* Where its trainer writes now: leased until it asks again. */
+		if (j->r.conn != NULL && conn_is_open(j->r.conn))
+			policy_lease(&j->r.d->policy, j->r.conn, j->kind,
+			    j->cycle, j->dataset);
+		policy_run(&j->r.d->policy);
+	}
 	if (j->type == JOB_CLEANUP_CYCLE && j->err == 0 &&
 	    (j->removed[0] || j->removed[1]))
 		log_info("cleanup-cycle: removed cycle %ld (%s), %llu bytes",
@@ -615,6 +766,8 @@ after_work(uv_work_t *w, int status)
 	if (j->type == JOB_CLEANUP_GENERATED && j->err == 0)
 		log_info("cleanup-generated: %zu items, %llu bytes",
 		    j->nmoved, (unsigned long long)j->freed);
+	for (size_t i = 0; j->type == JOB_CLEAN && i < j->ntaken; i++)
+		log_info("clean: removed %s (asked for, confirmed)", j->taken[i]);
 	/* pending starts at one, for this function: no early reply. */
 	j->pending = 1;
 	for (size_t i = 0; i < j->nmoved; i++) {
@@ -651,7 +804,8 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	struct job *j;
 	int kind;
 	long cycle;
-	char ds[HYCO_DATASET_MAX + 1];
+	char ds[HYCO_DATASET_MAX + 1], why[256];
+	struct disk_usage du;
 
 	if (arg_kind(r, args, true, false, &kind) == -1 ||
 	    arg_cycle(r, args, &cycle) == -1 || arg_dataset(r, args, ds) == -1)
@@ -664,6 +818,14 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	if (layout_cycle_dir(&r->d->cfg.layout, kind, cycle, ds, j->path,
 	    sizeof(j->path)) == -1) {
 		reply_error(r, RPC_EINVAL, "cycle directory path is too long");
+		free(j);
+		return;
+	}
+	/* A new directory below refuse_below would let a trainer fill it. */
+	if (watch_find(&r->d->watch, j->path) == IX_NIL &&
+	    tree_disk(r->d->cfg.layout.cache_root, &du) == 0 &&
+	    policy_refuse(&r->d->policy, &du, why, sizeof(why))) {
+		reply_error(r, RPC_ENOSPC, "not creating %s: %s", j->path, why);
 		free(j);
 		return;
 	}
@@ -687,6 +849,9 @@ m_cleanup_cycle(struct reply *r, const msgpack_object_map *args)
 	j->kind = kind;
 	j->cycle = cycle;
 	j->wait = wait;
+	for (int k = 0; k < KIND_COUNT; k++)
+		if (kind == KIND_ALL || kind == k)
+			j->leased |= policy_leased(&r->d->policy, k, cycle);
 	for (int k = 0; k < KIND_COUNT; k++) {
 		char path[PATH_MAX];
 		if ((kind == KIND_ALL || kind == k) && layout_cycle_dir(
@@ -713,6 +878,136 @@ m_cleanup_generated(struct reply *r, const msgpack_object_map *args)
 		    r->d->cfg.layout.pred_root[k]);
 	j->seq = reserve_seq(r->d);
 	job_start(j);
+}
+
+/* Bytes the index holds for what clean will take. */
+static uint64_t
+clean_bytes(struct hycod *d, unsigned targets, const char *ds)
+{
+	const struct layout *l = &d->cfg.layout;
+	const struct index *ix = &d->watch.ix;
+	char path[PATH_MAX * 2];
+	uint64_t b = 0;
+
+	for (int c = 0; c < CAT_COUNT; c++) {
+		if (!(targets & (1u << c)) || c == CAT_GENERATED)
+			continue;
+		snprintf(path, sizeof(path), "%s%s%s", l->roots[c],
+		    ds ? "/" : "", ds ? ds : "");
+		b += watch_bytes(&d->watch, path);
+	}
+	for (int k = 0; k < KIND_COUNT && (targets & (1u << CAT_GENERATED));
+	    k++) {
+		uint32_t root = watch_find(&d->watch, l->pred_root[k]);
+		if (ds == NULL) {
+			b += watch_bytes(&d->watch, l->pred_root[k]);
+			continue;
+		}
+		if (root == IX_NIL || !(index_node(ix, root)->flags & IX_DIR))
+			continue;
+		IX_FOREACH(ix, index_dir(ix, root)->dirs, id) {
+			uint32_t n = index_lookup(ix, id, ds, strlen(ds));
+			if (n != IX_NIL && (index_node(ix, n)->flags & IX_DIR))
+				b += index_dir(ix, n)->bytes;
+		}
+	}
+	return b;
+}
+
+/*
+ * clean: the tensor and eval caches are expensive to rebuild, so their
+ * removal (like any clean) needs confirm: true.
+ */
+static void
+m_clean(struct reply *r, const msgpack_object_map *args)
+{
+	static const char *const names[] = { "tensors", "eval", "generated",
+	    "all" };
+	const msgpack_object *t = rpc_args_get(args, "target");
+	const msgpack_object *cf = rpc_args_get(args, "confirm");
+	unsigned targets = 0;
+	char ds[HYCO_DATASET_MAX + 1] = "";
+	struct job *j;
+	bool wait;
+
+	for (int i = 0; t != NULL && t->type == MSGPACK_OBJECT_STR && i < 4;
+	    i++)
+		if (strlen(names[i]) == t->via.str.size &&
+		    memcmp(names[i], t->via.str.ptr, t->via.str.size) == 0)
+			targets = i == 3 ? (1u << CAT_COUNT) - 1 :
+			    1u << (i == 0 ? CAT_TENSORS : i == 1 ? CAT_EVAL :
+			    CAT_GENERATED);
+	if (targets == 0) {
+		reply_error(r, RPC_EINVAL, "target must be \"tensors\", "
+		    "\"eval\", \"generated\" or \"all\"");
+		return;
+	}
+	if (rpc_args_get(args, "dataset") != NULL &&
+	    arg_dataset(r, args, ds) == -1)
+		return;
+	if (cf == NULL || cf->type != MSGPACK_OBJECT_BOOLEAN ||
+	    !cf->via.boolean) {
+		reply_error(r, RPC_EINVAL, "clean removes cached data that may "
+		    "take long to rebuild: send confirm: true");
+		return;
+	}
+	if (arg_wait(r, args, &wait) == -1 ||
+	    (j = job_new(r, JOB_CLEAN)) == NULL)
+		return;
+	j->targets = targets;
+	j->wait = wait;
+	strcpy(j->dataset, ds);
+	j->freed = clean_bytes(r->d, targets, ds[0] ? ds : NULL);
+	j->seq = reserve_seq(r->d);
+	job_start(j);
+}
+
+/* What policy removes now and why; with dry_run only says so. */
+static void
+m_prune(struct reply *r, const msgpack_object_map *args)
+{
+	const msgpack_object *o = rpc_args_get(args, "dry_run");
+	struct policy *p = &r->d->policy;
+	struct policy_plan plan = { 0 };
+	msgpack_packer *pk;
+	bool dry = false;
+	int rc;
+
+	if (o != NULL && o->type != MSGPACK_OBJECT_BOOLEAN) {
+		reply_error(r, RPC_EINVAL, "dry_run must be true or false");
+		return;
+	}
+	dry = o != NULL && o->via.boolean;
+	watch_sync(&r->d->watch);
+	if ((rc = policy_plan(p, &plan)) < 0) {
+		reply_error(r, errno_code(-rc), "statvfs %s: %s",
+		    r->d->cfg.layout.cache_root, strerror(-rc));
+		return;
+	}
+	pk = reply_result(r);
+	msgpack_pack_map(pk, 3);
+	rpc_pack_cstr(pk, "dry_run");
+	dry ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	rpc_pack_cstr(pk, "exact");
+	watch_exact(&r->d->watch) ? msgpack_pack_true(pk) :
+	    msgpack_pack_false(pk);
+	rpc_pack_cstr(pk, "items");
+	msgpack_pack_array(pk, plan.n);
+	for (size_t i = 0; i < plan.n; i++) {
+		const struct policy_item *it = &plan.v[i];
+		msgpack_pack_map(pk, 5);
+		pack_kv_str(pk, "path", it->path);
+		pack_kv_u64(pk, "bytes", it->bytes);
+		pack_kv_u64(pk, "files", it->files);
+		rpc_pack_cstr(pk, "remove");
+		it->skipped ? msgpack_pack_false(pk) : msgpack_pack_true(pk);
+		pack_kv_str(pk, "why", it->why);
+	}
+	policy_plan_free(&plan);
+	if (!dry) {
+		p->not_before = 0;	/* asked for: no backing off */
+		policy_run(p);
+	}
 }
 
 /* O(datasets + cycles) off the index, answered at once. */
@@ -782,6 +1077,9 @@ static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset", NULL }
 static const char *const cleanup_cycle_args[] = { "cycle", "kind", "wait",
 	NULL };
 static const char *const cleanup_generated_args[] = { "wait", NULL };
+static const char *const prune_args[] = { "dry_run", NULL };
+static const char *const clean_args[] = { "target", "dataset", "confirm",
+	"wait", NULL };
 static const char *const disk_check_args[] = { "required_bytes",
 	"required_gb", NULL };
 
@@ -796,6 +1094,8 @@ static const struct method {
 	{ "cleanup-generated", m_cleanup_generated, cleanup_generated_args },
 	{ "summary", m_summary, no_args },
 	{ "disk-check", m_disk_check, disk_check_args },
+	{ "prune", m_prune, prune_args },
+	{ "clean", m_clean, clean_args },
 };
 
 static int
@@ -853,7 +1153,17 @@ dispatch_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 	    "daemon.max_request_bytes (%zu)", d->cfg.max_request_bytes);
 }
 
+/* Its leases end with the connection. */
+static void
+dispatch_closed(void *ctx, struct conn *c)
+{
+	struct hycod *d = ctx;
+
+	policy_release(&d->policy, c);
+}
+
 const struct server_ops dispatch_ops = {
 	.message = dispatch_message,
 	.too_large = dispatch_too_large,
+	.closed = dispatch_closed,
 };

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "proto.h"
+#include "policy.h"
 #include "server.h"
 #include "trash.h"
 #include "watch.h"
@@ -27,6 +28,7 @@ struct hycod {
 	uv_signal_t		 sigterm, sigint;
 	struct watch		 watch;		/* the index and its inotify */
 	struct trash		 trash;		/* removals finish here */
+	struct policy		 policy;	/* retention and watermarks */
 	struct dispatch_stats	 stats;
 };
 

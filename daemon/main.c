@@ -39,6 +39,7 @@ on_signal(uv_signal_t *h, int signum)
 	server_close(&d->server);
 	watch_close(&d->watch);
 	trash_close(&d->trash);
+	policy_close(&d->policy);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 }
@@ -153,6 +154,8 @@ main(int argc, char **argv)
 	if (watch_start(&d.watch, d.loop, &d.cfg.layout, &wo, on_ready, &d)
 	    == -1)
 		fatalx("cannot watch the cache tree");
+	policy_start(&d.policy, d.loop, &d.cfg.layout, &d.cfg.retention,
+	    &d.watch, &d.trash);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;

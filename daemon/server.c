@@ -114,6 +114,8 @@ conn_close_now(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	s->stats.active--;
+	if (s->ops->closed != NULL)
+		s->ops->closed(s->ctx, c);
 	/* Frees only in on_close, never here (libuv handle.rst). */
 	uv_close((uv_handle_t *)&c->pipe, on_close);
 }

@@ -20,6 +20,8 @@ struct server_ops {
 	/* A message over the size limit; the connection closes after. */
 	void	(*too_large)(void *ctx, struct conn *c, const char *start,
 		    size_t len);
+	/* The connection is closing (may be NULL): drop what it held. */
+	void	(*closed)(void *ctx, struct conn *c);
 };
 
 /* Counters, read by ping and summary. */

@@ -151,6 +151,23 @@ trash_move(const struct trash *t, int dirfd, const char *name, uint64_t seq,
 	return -1;
 }
 
+int
+trash_discard(const struct trash *t, int dirfd, const char *name,
+    uint64_t seq, char *out, int *which, struct remove_stats *st)
+{
+	if (trash_move(t, dirfd, name, seq, out, which) == 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	if (errno != EXDEV)
+		return -1;
+	if (remove_at(dirfd, name, st) == -1) {
+		errno = st->error;
+		return -1;
+	}
+	return 0;
+}
+
 /* Queue every entry an earlier run left in trash which. */
 static void
 resume(struct trash *t, int which)

@@ -113,5 +113,6 @@ tree_disk(const char *path, struct disk_usage *du)
 	du->avail_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
 	du->total_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;
 	du->avail_inodes = sv.f_favail;
+	du->total_inodes = sv.f_files;
 	return 0;
 }

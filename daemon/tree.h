@@ -12,6 +12,7 @@ struct disk_usage {
 	uint64_t	avail_bytes;	/* f_bavail * f_frsize: what users may write */
 	uint64_t	total_bytes;	/* f_blocks * f_frsize */
 	uint64_t	avail_inodes;	/* f_favail */
+	uint64_t	total_inodes;	/* f_files */
 };
 
 /* Create every root, as CacheManager._create_directories() does. */

@@ -1271,6 +1271,15 @@ watch_refresh(struct watch *w, const char *path, bool contents)
 	start_job(w);
 }
 
+uint32_t
+watch_find(const struct watch *w, const char *path)
+{
+	const char *rel;
+	uint32_t node = locate(w, path, &rel);
+
+	return w->closing ? IX_NIL : index_find(&w->ix, node, rel);
+}
+
 uint64_t
 watch_bytes(const struct watch *w, const char *path)
 {

@@ -100,6 +100,9 @@ void	watch_refresh(struct watch *w, const char *path, bool contents);
  */
 void	watch_sync(struct watch *w);
 
+/* The index node at path, or IX_NIL. */
+uint32_t watch_find(const struct watch *w, const char *path);
+
 /* Bytes the index holds at path (a file or a whole directory). */
 uint64_t watch_bytes(const struct watch *w, const char *path);
 

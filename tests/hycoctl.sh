@@ -61,11 +61,39 @@ expect 1 ctl
 expect 1 ctl frobnicate
 expect 1 ctl cycle-dir --cycle 1
 expect 1 ctl cleanup
-expect 1 ctl clean tensors
+expect 1 ctl clean nothing
 expect 1 ctl disk-check --required 12Q
 expect 1 ctl disk-check --required -5G
 expect 1 ctl cycle-dir --kind synthetic --cycle x
 expect 0 ctl --help
+# clean: asks first; without a terminal and without --yes it refuses.
+t="$dir/cache/tensors"
+mkdir -p "$t/ds_a" "$t/ds_b" "$dir/cache/evaluation/ds_a"
+echo tensor >"$t/ds_a/x.pt"; echo tensor >"$t/ds_b/x.pt"
+echo ev >"$dir/cache/evaluation/ds_a/e.pt"
+expect 1 ctl clean tensors </dev/null
+grep -q "pass --yes" "$dir/err" && [ -f "$t/ds_a/x.pt" ] && ok || bad "clean without --yes: $(cat "$dir/err")"
+expect 1 ctl --json clean all </dev/null
+[ -f "$t/ds_b/x.pt" ] && ok || bad "clean all without --yes removed data"
+expect 0 ctl clean tensors --dataset ds_a --yes
+[ ! -e "$t/ds_a" ] && [ -f "$t/ds_b/x.pt" ] && [ -f "$dir/cache/evaluation/ds_a/e.pt" ] && ok || bad "clean tensors --dataset ds_a took too much or too little"
+grep -q "^removed $t/ds_a$" "$dir/out" && ok || bad "clean output: $(cat "$dir/out")"
+g1=$(ctl cycle-dir --kind synthetic --cycle 5 --dataset ds_a)
+g2=$(ctl cycle-dir --kind physical --cycle 6 --dataset ds_a)
+g3=$(ctl cycle-dir --kind physical --cycle 6 --dataset ds_b)
+echo p >"$g1/p.pt"; echo p >"$g3/p.pt"
+expect 0 ctl clean generated --dataset ds_a --yes
+[ ! -e "$g1" ] && [ ! -e "$g2" ] && [ -f "$g3/p.pt" ] && ok || bad "clean generated --dataset ds_a"
+expect 0 ctl clean all -y
+[ -z "$(ls "$t")" ] && [ -z "$(ls "$dir/cache/evaluation")" ] && ok || bad "clean all left $(ls "$t" "$dir/cache/evaluation")"
+expect 0 ctl --json summary
+grep -q '"tensors": 0, "generated": 0, "eval": 0' "$dir/out" && ok || bad "summary after clean all: $(cat "$dir/out")"
+# prune --dry-run shows, and removes nothing.
+expect 0 ctl prune --dry-run
+grep -q "^dry run: nothing removed" "$dir/out" && ok || bad "prune --dry-run: $(cat "$dir/out")"
+expect 0 ctl --json prune --dry-run
+grep -q '"dry_run": true' "$dir/out" && ok || bad "prune --json: $(cat "$dir/out")"
+
 # Unreachable daemon: 3.
 expect 3 "$HYCOCTL" --socket "$dir/nope.sock" ping
 expect 3 "$HYCOCTL" --socket "$dir/nope.sock" disk-check --required 1G

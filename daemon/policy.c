@@ -1,0 +1,533 @@
+/* policy.c: retention, free-space watermarks, leases, pruning passes. */
+#include "policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define BACKOFF_MIN_MS	1000
+#define BACKOFF_MAX_MS	60000
+
+struct lease {
+	const void	*conn;
+	int		 kind;
+	long		 cycle;
+};
+
+/* When a cycle (kind >= 0) or a dataset (kind -1) was last asked for. */
+struct asked {
+	int		 kind;
+	long		 cycle;
+	char		 dataset[HYCO_DATASET_MAX + 1];
+	uint64_t	 at;		/* uv_now */
+};
+
+struct prune_job {
+	uv_work_t		 work;
+	struct policy		*p;
+	struct policy_plan	 plan;
+	uint64_t		 seq;
+	struct done {
+		int		 rc;	/* 1 trashed, 0 gone/deleted, -1 */
+		int		 err, which;
+		char		 out[TRASH_NAME_MAX];
+	}			*done;
+};
+
+static int
+grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap * 2 : 16;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	if ((q = realloc(*v, c * size)) == NULL)
+		return -1;
+	*v = q;
+	*cap = c;
+	return 0;
+}
+
+/* -- leases and uses ---------------------------------------------------- */
+
+void
+policy_lease(struct policy *p, const void *conn, int kind, long cycle,
+    const char *dataset)
+{
+	size_t i;
+
+	for (i = 0; i < p->nleases; i++)
+		if (p->leases[i].conn == conn && p->leases[i].kind == kind)
+			break;
+	if (i == p->nleases) {
+		if (grow((void **)&p->leases, &p->capleases, i + 1,
+		    sizeof(*p->leases)) == -1)
+			return;
+		p->nleases++;
+	}
+	p->leases[i] = (struct lease){ conn, kind, cycle };
+	for (int pass = 0; pass < 2; pass++) {
+		/* The cycle, then the dataset: both were just used. */
+		int k = pass == 0 ? kind : -1;
+		long c = pass == 0 ? cycle : 0;
+		const char *ds = pass == 0 ? "" : dataset;
+		for (i = 0; i < p->nasked; i++)
+			if (p->asked[i].kind == k && p->asked[i].cycle == c &&
+			    strcmp(p->asked[i].dataset, ds) == 0)
+				break;
+		if (i == p->nasked) {
+			if (grow((void **)&p->asked, &p->capasked, i + 1,
+			    sizeof(*p->asked)) == -1)
+				return;
+			p->nasked++;
+			p->asked[i].kind = k;
+			p->asked[i].cycle = c;
+			snprintf(p->asked[i].dataset, sizeof(p->asked[i].dataset),
+			    "%s", ds);
+		}
+		p->asked[i].at = uv_now(p->loop);
+	}
+}
+
+void
+policy_release(struct policy *p, const void *conn)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->nleases; i++)
+		if (p->leases[i].conn != conn)
+			p->leases[k++] = p->leases[i];
+	p->nleases = k;
+}
+
+bool
+policy_leased(const struct policy *p, int kind, long cycle)
+{
+	for (size_t i = 0; i < p->nleases; i++)
+		if (p->leases[i].kind == kind && p->leases[i].cycle == cycle)
+			return true;
+	return false;
+}
+
+/* Seconds since it was asked for, or -1 if never (or forgotten). */
+static double
+asked_ago(const struct policy *p, int kind, long cycle, const char *ds)
+{
+	for (size_t i = 0; i < p->nasked; i++)
+		if (p->asked[i].kind == kind && p->asked[i].cycle == cycle &&
+		    strcmp(p->asked[i].dataset, ds) == 0)
+			return (double)(uv_now(p->loop) - p->asked[i].at) / 1e3;
+	return -1;
+}
+
+/* -- refusing ----------------------------------------------------------- */
+
+bool
+policy_refuse(struct policy *p, const struct disk_usage *du, char *why,
+    size_t size)
+{
+	const struct retention *rt = p->rt;
+	double b = config_mark_value(&rt->refuse_below, (double)du->total_bytes);
+	double i = config_mark_value(&rt->refuse_below_inodes,
+	    (double)du->total_inodes);
+
+	if ((double)du->avail_bytes < b) {
+		snprintf(why, size, "%llu bytes free, below retention."
+		    "refuse_below (%.0f)", (unsigned long long)du->avail_bytes, b);
+	} else if (du->total_inodes > 0 && (double)du->avail_inodes < i) {
+		snprintf(why, size, "%llu inodes free, below retention."
+		    "refuse_below_inodes (%.0f)",
+		    (unsigned long long)du->avail_inodes, i);
+	} else
+		return false;
+	p->stats.refused++;
+	policy_run(p);		/* and make room, if policy may */
+	return true;
+}
+
+/* -- planning ----------------------------------------------------------- */
+
+static struct policy_item *
+plan_add(struct policy_plan *plan, const struct index *ix, uint32_t node,
+    const char *path, int cat, int kind, long cycle)
+{
+	struct policy_item *it;
+
+	for (size_t i = 0; i < plan->n; i++)
+		if (strcmp(plan->v[i].path, path) == 0)
+			return NULL;	/* already in, for another reason */
+	if (grow((void **)&plan->v, &plan->cap, plan->n + 1,
+	    sizeof(*plan->v)) == -1)
+		return NULL;
+	it = &plan->v[plan->n++];
+	memset(it, 0, sizeof(*it));
+	snprintf(it->path, sizeof(it->path), "%s", path);
+	it->cat = cat;
+	it->kind = kind;
+	it->cycle = cycle;
+	it->bytes = index_dir(ix, node)->bytes;
+	it->files = index_dir(ix, node)->nfiles;
+	return it;
+}
+
+/* Leased, or asked for too recently: say so and keep it. */
+static bool
+protect(const struct policy *p, struct policy_item *it, const char *ds)
+{
+	double ago = it->kind >= 0 ? asked_ago(p, it->kind, it->cycle, "") :
+	    asked_ago(p, -1, 0, ds);
+
+	if (it->kind >= 0 && policy_leased(p, it->kind, it->cycle)) {
+		snprintf(it->why, sizeof(it->why), "kept: leased by a "
+		    "connection (its latest get-cycle-dir)");
+		return it->skipped = true;
+	}
+	if (ago >= 0 && ago < p->rt->protect_recent_s) {
+		snprintf(it->why, sizeof(it->why), "kept: asked for %.0f s ago, "
+		    "within retention.protect_recent_s (%g)", ago,
+		    p->rt->protect_recent_s);
+		return it->skipped = true;
+	}
+	return false;
+}
+
+struct cand {
+	uint32_t	node;
+	int		cat, kind;
+	long		cycle;
+	int64_t		when;		/* newest modify, or latest use */
+};
+
+static int
+by_cycle_desc(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	return x->cycle < y->cycle ? 1 : x->cycle > y->cycle ? -1 : 0;
+}
+
+static int
+by_age(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->when != y->when)
+		return x->when < y->when ? -1 : 1;
+	return x->cycle < y->cycle ? -1 : x->cycle > y->cycle;
+}
+
+/* Every canonical cycle directory of kind (k < 0: of both). */
+static size_t
+list_cycles(const struct policy *p, int k, struct cand **out, size_t *cap)
+{
+	const struct index *ix = &p->watch->ix;
+	size_t n = 0;
+
+	for (int kind = 0; kind < KIND_COUNT; kind++) {
+		uint32_t root = watch_find(p->watch, p->layout->pred_root[kind]);
+		if ((k >= 0 && kind != k) || root == IX_NIL ||
+		    !(index_node(ix, root)->flags & IX_DIR))
+			continue;
+		IX_FOREACH(ix, index_dir(ix, root)->dirs, id) {
+			long c;
+			if (layout_parse_cycle(index_name(ix, id), &c) == -1 ||
+			    grow((void **)out, cap, n + 1, sizeof(**out)) == -1)
+				continue;
+			(*out)[n++] = (struct cand){ id, CAT_GENERATED, kind, c,
+			    index_dir(ix, id)->mtime };
+		}
+	}
+	return n;
+}
+
+static void
+item_path(const struct policy *p, const struct cand *c, char *path,
+    size_t size)
+{
+	if (c->kind >= 0)
+		layout_cycle_dir(p->layout, c->kind, c->cycle, NULL, path, size);
+	else
+		snprintf(path, size, "%s/%s", p->layout->roots[c->cat],
+		    index_name(&p->watch->ix, c->node));
+}
+
+int
+policy_plan(struct policy *p, struct policy_plan *plan)
+{
+	const struct retention *rt = p->rt;
+	const struct index *ix = &p->watch->ix;
+	struct disk_usage du;
+	struct cand *v = NULL;
+	size_t n, cap = 0;
+	char path[PATH_MAX];
+	int r;
+
+	plan->n = 0;
+	/* Retention: the newest keep_last_cycles of each kind stay. */
+	for (int k = 0; k < KIND_COUNT && rt->keep_last_cycles > 0; k++) {
+		n = list_cycles(p, k, &v, &cap);
+		if (n > 0)
+			qsort(v, n, sizeof(*v), by_cycle_desc);
+		for (size_t i = (size_t)rt->keep_last_cycles; i < n; i++) {
+			struct policy_item *it;
+			item_path(p, &v[i], path, sizeof(path));
+			it = plan_add(plan, ix, v[i].node, path, CAT_GENERATED, k,
+			    v[i].cycle);
+			if (it != NULL && !protect(p, it, NULL))
+				snprintf(it->why, sizeof(it->why), "retention."
+				    "keep_last_cycles=%ld: %ld newer %s cycles",
+				    rt->keep_last_cycles, rt->keep_last_cycles,
+				    layout_kind_names[k]);
+		}
+	}
+	/* Free space: what is below prune_below, and how much to free. */
+	if ((r = tree_disk(p->layout->cache_root, &du)) < 0) {
+		free(v);
+		return r;
+	}
+	double free_b = (double)(du.avail_bytes + p->trash->bytes);
+	double free_i = (double)du.avail_inodes;
+	double need_b = 0, need_i = 0;
+	if (free_b < config_mark_value(&rt->prune_below, (double)du.total_bytes))
+		need_b = config_mark_value(&rt->prune_until,
+		    (double)du.total_bytes) - free_b;
+	if (du.total_inodes > 0 && free_i < config_mark_value(
+	    &rt->prune_below_inodes, (double)du.total_inodes))
+		need_i = config_mark_value(&rt->prune_until_inodes,
+		    (double)du.total_inodes) - free_i;
+	/* What retention already removes counts. */
+	for (size_t i = 0; i < plan->n; i++)
+		if (!plan->v[i].skipped) {
+			need_b -= (double)plan->v[i].bytes;
+			need_i -= (double)plan->v[i].files;
+		}
+	for (int pass = 0; pass < 2 && (need_b > 0 || need_i > 0); pass++) {
+		/* Generated cycles oldest first, then prunable datasets LRU. */
+		n = 0;
+		if (pass == 0)
+			n = list_cycles(p, -1, &v, &cap);
+		for (int c = 0; pass == 1 && c < CAT_COUNT; c++) {
+			uint32_t root = ix->tops[c].node;
+			if (c == CAT_GENERATED || !rt->prunable[c])
+				continue;
+			IX_FOREACH(ix, index_dir(ix, root)->dirs, id) {
+				const char *ds = index_name(ix, id);
+				double ago = asked_ago(p, -1, 0, ds);
+				int64_t when = index_dir(ix, id)->mtime;
+				if (ds[0] == '.' || grow((void **)&v, &cap, n + 1,
+				    sizeof(*v)) == -1)
+					continue;
+				/* A use through hycod counts as an access. */
+				if (ago >= 0 && (int64_t)(time(NULL) - ago) > when)
+					when = (int64_t)(time(NULL) - ago);
+				v[n++] = (struct cand){ id, c, -1, 0, when };
+			}
+		}
+		if (n > 0)
+			qsort(v, n, sizeof(*v), by_age);
+		for (size_t i = 0; i < n && (need_b > 0 || need_i > 0); i++) {
+			struct policy_item *it;
+			item_path(p, &v[i], path, sizeof(path));
+			it = plan_add(plan, ix, v[i].node, path, v[i].cat,
+			    v[i].kind, v[i].cycle);
+			if (it == NULL || protect(p, it, index_name(ix,
+			    v[i].node)))
+				continue;
+			snprintf(it->why, sizeof(it->why), "%.0f bytes and %.0f "
+			    "inodes free, below retention.prune_below: %s first",
+			    (double)du.avail_bytes, free_i, pass == 0 ?
+			    "oldest generated cycles" :
+			    "least recently used prunable datasets");
+			need_b -= (double)it->bytes;
+			need_i -= (double)it->files;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+void
+policy_plan_free(struct policy_plan *plan)
+{
+	free(plan->v);
+	memset(plan, 0, sizeof(*plan));
+}
+
+/* -- running ------------------------------------------------------------ */
+
+static void
+prune_work(uv_work_t *w)
+{
+	struct prune_job *j = w->data;
+
+	for (size_t i = 0; i < j->plan.n; i++) {
+		struct policy_item *it = &j->plan.v[i];
+		struct done *d = &j->done[i];
+		struct remove_stats st = { 0 };
+		char parent[PATH_MAX];
+		char *slash;
+		int fd;
+
+		if (it->skipped)
+			continue;
+		snprintf(parent, sizeof(parent), "%s", it->path);
+		slash = strrchr(parent, '/');
+		*slash = '\0';
+		if ((fd = tree_open_root(parent)) == -1) {
+			d->rc = -1;
+			d->err = errno;
+			continue;
+		}
+		d->rc = trash_discard(j->p->trash, fd, slash + 1, j->seq + i,
+		    d->out, &d->which, &st);
+		d->err = errno;
+		close(fd);
+	}
+}
+
+static void
+prune_done(uv_work_t *w, int status)
+{
+	struct prune_job *j = w->data;
+	struct policy *p = j->p;
+	uint64_t freed = 0;
+
+	p->running = false;
+	for (size_t i = 0; i < j->plan.n && !p->closing; i++) {
+		struct policy_item *it = &j->plan.v[i];
+		struct done *d = &j->done[i];
+		if (it->skipped)
+			continue;
+		if (status < 0 || d->rc == -1) {
+			log_warnx("prune: %s: %s", it->path, strerror(status < 0 ?
+			    -status : d->err));
+			continue;
+		}
+		watch_refresh(p->watch, it->path, false);
+		if (d->rc == 1)
+			trash_put(p->trash, d->which, d->out, it->bytes, NULL, NULL);
+		log_info("prune: removed %s, %llu bytes in %llu files (%s)",
+		    it->path, (unsigned long long)it->bytes,
+		    (unsigned long long)it->files, it->why);
+		freed += it->bytes;
+		p->stats.pruned_bytes += it->bytes;
+		if (it->kind >= 0)
+			p->stats.pruned_cycles++;
+		else
+			p->stats.pruned_datasets++;
+	}
+	policy_plan_free(&j->plan);
+	free(j->done);
+	free(j);
+	if (p->again && !p->closing) {
+		p->again = false;
+		policy_run(p);
+	}
+}
+
+void
+policy_run(struct policy *p)
+{
+	struct prune_job *j;
+	size_t todo = 0;
+	int r;
+
+	if (p->closing)
+		return;
+	if (p->running) {
+		p->again = true;
+		return;
+	}
+	if (uv_now(p->loop) < p->not_before)
+		return;		/* backing off */
+	watch_sync(p->watch);
+	if (!watch_exact(p->watch))
+		return;		/* figures not to be trusted: next time */
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return;
+	if (policy_plan(p, &j->plan) < 0 || (j->done = calloc(j->plan.n + 1,
+	    sizeof(*j->done))) == NULL) {
+		policy_plan_free(&j->plan);
+		free(j);
+		return;
+	}
+	for (size_t i = 0; i < j->plan.n; i++)
+		todo += !j->plan.v[i].skipped;
+	if (todo == 0) {
+		/* Below a watermark with nothing it may remove: back off. */
+		if (j->plan.n > 0) {
+			p->stats.idle_passes++;
+			p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 :
+			    BACKOFF_MIN_MS;
+			if (p->backoff_ms > BACKOFF_MAX_MS)
+				p->backoff_ms = BACKOFF_MAX_MS;
+			p->not_before = uv_now(p->loop) + p->backoff_ms;
+			log_debug("prune: %zu candidates, all protected; next "
+			    "look in %u ms", j->plan.n, p->backoff_ms);
+		}
+		policy_plan_free(&j->plan);
+		free(j->done);
+		free(j);
+		return;
+	}
+	p->backoff_ms = 0;
+	p->stats.passes++;
+	j->p = p;
+	j->seq = p->trash->seq;
+	p->trash->seq += 1u << 20;
+	j->work.data = j;
+	if ((r = uv_queue_work(p->loop, &j->work, prune_work, prune_done)) < 0) {
+		log_warnx("prune: uv_queue_work: %s", uv_strerror(r));
+		policy_plan_free(&j->plan);
+		free(j->done);
+		free(j);
+		return;
+	}
+	p->running = true;
+}
+
+static void
+on_timer(uv_timer_t *h)
+{
+	policy_run(h->data);
+}
+
+void
+policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
+    const struct retention *rt, struct watch *w, struct trash *t)
+{
+	uint64_t every = (uint64_t)(rt->check_interval_s * 1000);
+
+	memset(p, 0, sizeof(*p));
+	p->loop = loop;
+	p->layout = l;
+	p->rt = rt;
+	p->watch = w;
+	p->trash = t;
+	uv_timer_init(loop, &p->timer);
+	p->timer.data = p;
+	uv_timer_start(&p->timer, on_timer, every, every);
+}
+
+void
+policy_close(struct policy *p)
+{
+	if (p->closing)
+		return;
+	p->closing = true;
+	uv_close((uv_handle_t *)&p->timer, NULL);
+	free(p->leases);
+	free(p->asked);
+	p->leases = NULL;
+	p->asked = NULL;
+	p->nleases = p->nasked = 0;
+}

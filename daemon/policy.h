@@ -1,0 +1,100 @@
+/*
+ * policy.h: what hycod removes without being asked, and when it refuses.
+ *
+ * Retention: when a cycle directory is asked for, prediction caches of
+ * all but the newest retention.keep_last_cycles cycles of that kind go.
+ * Free space, in the manner of cachefilesd's brun/bcull/bstop: below
+ * prune_below (bytes or inodes free on the cache root's filesystem)
+ * generated cycles are pruned oldest first until prune_until is free
+ * again; tensor and eval datasets only when retention.prunable names
+ * them, least recently used first; below refuse_below new cycle
+ * directories are refused (no_space). A cycle a connection leases (the
+ * one it last asked for, per kind) or that was asked for within
+ * protect_recent_s is never pruned; it is looked at again on the next
+ * check once that ends. A pass that frees nothing backs off.
+ *
+ * Loop thread; removals go through the trash (trash.h).
+ */
+#ifndef HYCO_POLICY_H
+#define HYCO_POLICY_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "trash.h"
+#include "tree.h"
+#include "watch.h"
+
+struct policy_item {
+	char		path[PATH_MAX];
+	int		cat;		/* enum category */
+	int		kind;		/* enum kind; -1 for a dataset */
+	long		cycle;
+	uint64_t	bytes, files;	/* as the index holds them */
+	bool		skipped;	/* protected: why says by what */
+	char		why[160];
+};
+
+struct policy_plan {
+	struct policy_item	*v;
+	size_t			 n, cap;
+};
+
+struct policy_stats {
+	uint64_t	pruned_bytes;	/* removed by policy */
+	uint64_t	pruned_cycles;
+	uint64_t	pruned_datasets;
+	uint64_t	passes;		/* passes that removed something */
+	uint64_t	idle_passes;	/* below a watermark, nothing to free */
+	uint64_t	refused;	/* get-cycle-dir refused: refuse_below */
+};
+
+struct lease;
+struct asked;
+
+struct policy {
+	uv_loop_t		*loop;
+	const struct layout	*layout;
+	const struct retention	*rt;
+	struct watch		*watch;
+	struct trash		*trash;
+	uv_timer_t		 timer;
+	struct lease		*leases;
+	size_t			 nleases, capleases;
+	struct asked		*asked;
+	size_t			 nasked, capasked;
+	bool			 running;	/* a removal job in flight */
+	bool			 closing;
+	bool			 again;		/* run once more after it */
+	uint64_t		 not_before;	/* uv_now: backing off */
+	unsigned		 backoff_ms;
+	struct policy_stats	 stats;
+};
+
+void	policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
+	    const struct retention *rt, struct watch *w, struct trash *t);
+void	policy_close(struct policy *p);
+
+/* conn was given kind's cycle for dataset: its lease, and a use. */
+void	policy_lease(struct policy *p, const void *conn, int kind, long cycle,
+	    const char *dataset);
+/* conn closed: its leases end. */
+void	policy_release(struct policy *p, const void *conn);
+/* Whether kind's cycle is leased by any connection. */
+bool	policy_leased(const struct policy *p, int kind, long cycle);
+
+/* Below refuse_below (bytes or inodes)? why says by how much. */
+bool	policy_refuse(struct policy *p, const struct disk_usage *du, char *why,
+	    size_t size);
+
+/* What a pass would remove now, and why (also what it must skip). */
+int	policy_plan(struct policy *p, struct policy_plan *plan);
+void	policy_plan_free(struct policy_plan *plan);
+
+/* Plan and remove now (unless backing off or already running). */
+void	policy_run(struct policy *p);
+
+#endif

@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""policy.py: retention and free-space watermarks on a small tmpfs (64 MB,
+mounted here: needs root). Passes are triggered with the prune method, so
+what each one removes is deterministic:
+
+  - below prune_below, generated cycles go oldest first until
+    prune_until is free, and no further
+  - leased cycles (a connection's latest get-cycle-dir) and cycles asked
+    for within protect_recent_s are kept, and pruned once that ends
+  - tensors are never touched (not in retention.prunable)
+  - prune dry_run says what would go and why, and removes nothing
+  - below refuse_below a new cycle directory is refused (no_space)
+  - keep_last_cycles keeps the newest N cycles of a kind
+Needs $HYCOD and $TOP.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from removal import Hycod, checksum  # noqa: E402
+
+MB = 1 << 20
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+class Conn:
+    """One connection kept open: its leases last as long as it does."""
+
+    def __init__(self, h):
+        import socket
+        import msgpack
+        self.msgpack = msgpack
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.connect(h.sock)
+        self.u = msgpack.Unpacker(raw=False)
+
+    def call(self, method, **params):
+        self.s.sendall(self.msgpack.packb([0, 1, method, [params]]))
+        while True:
+            for m in self.u:
+                return m[2], m[3]
+            self.u.feed(self.s.recv(1 << 20))
+
+    def close(self):
+        self.s.close()
+
+
+def write(path, size):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(b"g" * size)
+
+
+def cycle_dir(h, c):
+    return os.path.join(h.cache, "generated", "synthetic_preds",
+                        "cycle_%03d" % c)
+
+
+def fill_cycle(h, c, size=4 * MB):
+    write(os.path.join(cycle_dir(h, c), "burgers_128", "pred.bin"), size)
+
+
+def present(h, cycles):
+    return [c for c in cycles if os.path.exists(cycle_dir(h, c))]
+
+
+def settle(h):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        err, s = h.call("summary")
+        if s["exact"] and s["trash_items"] == 0 and not s["pruning"]:
+            return s
+        time.sleep(0.02)
+    return s
+
+
+def free_pct(path):
+    st = os.statvfs(path)
+    return 100.0 * st.f_bavail / st.f_blocks
+
+
+def main():
+    root = tempfile.mkdtemp(prefix="hyco-policy-", dir="/tmp")
+    mnt = os.path.join(root, "fs")
+    os.makedirs(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "none",
+                       mnt]).returncode != 0:
+        sys.exit("policy: cannot mount a tmpfs here (needs root)")
+    h = None
+    try:
+        log = os.path.join(root, "hycod.log")
+        h = Hycod(mnt, log=log, overrides=[
+            "retention.prune_below=30%", "retention.prune_until=50%",
+            "retention.refuse_below=10%", "retention.protect_recent_s=1.5",
+            "retention.check_interval_s=1000",
+            "retention.prune_below_inodes=0",
+            "retention.prune_until_inodes=0",
+            "retention.refuse_below_inodes=0"])
+        a, b = Conn(h), Conn(h)
+        check(a.call("get-cycle-dir", kind="synthetic", cycle=0)[0] is None,
+              "lease 0")
+        b.call("get-cycle-dir", kind="synthetic", cycle=1)
+        b.call("get-cycle-dir", kind="synthetic", cycle=2)  # 1: recent
+        write(os.path.join(h.cache, "tensors", "burgers_128", "t.bin"),
+              8 * MB)
+        for c in range(10):
+            fill_cycle(h, c)
+        settle(h)
+        check(free_pct(mnt) < 30, "below prune_below: %.1f%%" % free_pct(mnt))
+
+        # Just enough 4 MB cycles to reach prune_until (50%), oldest first.
+        st = os.statvfs(mnt)
+        n1 = -(-(st.f_blocks // 2 - st.f_bavail) * st.f_frsize // (4 * MB))
+        gone1 = list(range(3, 3 + n1))
+        err, r = h.call("prune", dry_run=True)
+        remove = sorted(i["path"] for i in r["items"] if i["remove"])
+        kept = {i["path"]: i["why"] for i in r["items"] if not i["remove"]}
+        check(err is None and n1 >= 3 and
+              remove == [cycle_dir(h, c) for c in gone1],
+              "dry run: oldest unprotected first, just enough (%d): %r" %
+              (n1, remove))
+        check("leased" in kept.get(cycle_dir(h, 0), "") and
+              "leased" in kept.get(cycle_dir(h, 2), "") and
+              "protect_recent_s" in kept.get(cycle_dir(h, 1), ""),
+              "dry run: says why 0, 1, 2 stay: %r" % kept)
+        check(present(h, range(10)) == list(range(10)),
+              "dry run removed nothing")
+
+        h.call("prune")
+        s = settle(h)
+        left = [c for c in range(10) if c not in gone1]
+        check(present(h, range(10)) == left,
+              "pruned %r only: %r" % (gone1, present(h, range(10))))
+        check(free_pct(mnt) >= 49, "stopped at prune_until: %.1f%% free" %
+              free_pct(mnt))
+        check(s["pruned_cycles"] == n1 and s["pruned_bytes"] == n1 * 4 * MB,
+              "counted: %d cycles, %d bytes" % (s["pruned_cycles"],
+                                                 s["pruned_bytes"]))
+
+        # Protection over: cycle 1 goes first; leases still hold 0 and 2.
+        time.sleep(1.6)
+        write(os.path.join(h.cache, "tensors", "burgers_128", "u.bin"),
+              8 * MB)
+        fill_cycle(h, 10)
+        fill_cycle(h, 11)
+        settle(h)
+        st = os.statvfs(mnt)
+        n2 = -(-(st.f_blocks // 2 - st.f_bavail) * st.f_frsize // (4 * MB))
+        order = [1] + [c for c in left if c > 2] + [10, 11]
+        want = [0, 2] + sorted(order[n2:])
+        h.call("prune")
+        settle(h)
+        check(present(h, range(12)) == sorted(want),
+              "protection ended: 1 first, leases kept: %r, want %r" %
+              (present(h, range(12)), sorted(want)))
+
+        # A's connection closes: its lease on 0 ends.
+        a.close()
+        time.sleep(0.1)
+        write(os.path.join(h.cache, "tensors", "burgers_128", "v.bin"),
+              8 * MB)
+        fill_cycle(h, 12, 8 * MB)
+        settle(h)
+        check(free_pct(mnt) < 30, "below again: %.1f%%" % free_pct(mnt))
+        h.call("prune")
+        settle(h)
+        check(0 not in present(h, range(13)) and 2 in present(h, range(13)),
+              "lease ended: 0 pruned, 2 kept: %r" % present(h, range(13)))
+        t = os.path.join(h.cache, "tensors", "burgers_128")
+        check(sorted(os.listdir(t)) == ["t.bin", "u.bin", "v.bin"] and
+              all(open(os.path.join(t, f), "rb").read() == b"g" * n
+                  for f, n in (("t.bin", 8 * MB), ("u.bin", 8 * MB),
+                               ("v.bin", 8 * MB))),
+              "tensors untouched, byte for byte (not prunable)")
+
+        # Below refuse_below: new cycle directories are refused.
+        big = os.path.join(h.cache, "tensors", "burgers_128", "big.bin")
+        st = os.statvfs(mnt)
+        write(big, max(0, st.f_bavail * st.f_frsize - 3 * MB))
+        settle(h)
+        err, r = b.call("get-cycle-dir", kind="synthetic", cycle=50)
+        check(err is not None and err["code"] == "no_space" and
+              not os.path.exists(cycle_dir(h, 50)),
+              "refuse_below: new cycle refused: %r" % (err,))
+        err, r = b.call("get-cycle-dir", kind="synthetic", cycle=2)
+        check(err is None, "refuse_below: an existing cycle is still given")
+        s = settle(h)
+        check(s["refused"] >= 1, "refusals counted")
+        os.unlink(big)
+        b.close()
+        h.stop()
+
+        # keep_last_cycles: the newest two of a kind stay.
+        log = os.path.join(root, "hycod.log")
+        h = Hycod(mnt, log=log, overrides=["retention.keep_last_cycles=2",
+                                  "retention.protect_recent_s=0",
+                                  "retention.check_interval_s=1000"])
+        for c in (20, 21, 22, 23):
+            os.makedirs(os.path.join(cycle_dir(h, c), "burgers_128"),
+                        exist_ok=True)
+        settle(h)
+        err, r = h.call("get-cycle-dir", kind="synthetic", cycle=24)
+        s = settle(h)
+        kept = present(h, range(0, 30))
+        check(kept == [23, 24], "keep_last_cycles=2: %r" % kept)
+    finally:
+        if h is not None:
+            h.stop()
+        subprocess.run(["umount", mnt])
+    print("policy: %d passed, %d failed" % (passed, failed))
+    if failed:
+        print("policy: log kept in", root)
+        sys.exit(1)
+    shutil.rmtree(root)
+
+
+if __name__ == "__main__":
+    main()
