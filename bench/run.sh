@@ -3,7 +3,10 @@
 #   1. request rate: hycod ping vs redis-server PING, same Unix-socket
 #      setup, one connection, pipelined 1 and 100 deep.
 #   2. summary on a tree of N small files vs `du -sb` of the same tree.
-#   3. cleanup-cycle of a cycle of N files vs `rm -rf` of an identical copy.
+#   3. bench/index.py: start-up index vs du -sb, summary latency, events/s,
+#      memory per file (100k and 1M files).
+#   4. bench/removal.py: a cycle of N files, reply and last byte freed vs
+#      rm -rf, summary p99 during the removal vs idle.
 # Needs $HYCOD, $TOP; BENCH_FILES (default 100000) sets the tree size.
 set -eu
 N=${BENCH_FILES:-100000}
@@ -51,15 +54,8 @@ t2=$(date +%s.%N); "$TOP/bin/hycoctl" --socket "$S" summary >/dev/null; t3=$(dat
 echo "du -sb: $(echo "$t1 - $t0" | bc) s; hycoctl summary: $(echo "$t3 - $t2" | bc) s;" \
     "ratio summary/du = $(echo "scale=2; ($t3 - $t2) / ($t1 - $t0)" | bc)"
 
-echo "== 3. cleanup-cycle vs rm -rf on $N files"
-c="$B/cache/generated/synthetic_preds/cycle_001"
-mkdir -p "$c"
-cp -r "$d" "$c/burgers_128"
-cp -r "$d" "$B/copy"
-t0=$(date +%s.%N); rm -rf "$B/copy"; t1=$(date +%s.%N)
-t2=$(date +%s.%N); "$TOP/bin/hycoctl" --socket "$S" cleanup --cycle 1 >/dev/null; t3=$(date +%s.%N)
-echo "rm -rf: $(echo "$t1 - $t0" | bc) s; cleanup-cycle: $(echo "$t3 - $t2" | bc) s;" \
-    "ratio cleanup/rm = $(echo "scale=2; ($t3 - $t2) / ($t1 - $t0)" | bc)"
-
-echo "== 4. the index (bench/index.py)"
+echo "== 3. the index (bench/index.py)"
 /usr/bin/python3 "$TOP/bench/index.py"
+
+echo "== 4. removal of a cycle (bench/removal.py)"
+BENCH_FILES=$N /usr/bin/python3 "$TOP/bench/removal.py"

@@ -216,10 +216,41 @@ def main():
         s = settle(h)
         kept = present(h, range(0, 30))
         check(kept == [23, 24], "keep_last_cycles=2: %r" % kept)
+        h.stop()
+        h = None
+        subprocess.run(["umount", mnt])
+
+        # Inodes: many small files, plenty of bytes.
+        subprocess.run(["mount", "-t", "tmpfs", "-o",
+                        "size=64m,nr_inodes=2000", "none", mnt], check=True)
+        h = Hycod(mnt, log=log, overrides=[
+            "retention.prune_below=0", "retention.prune_until=0",
+            "retention.refuse_below=0", "retention.protect_recent_s=0",
+            "retention.prune_below_inodes=30%",
+            "retention.prune_until_inodes=50%",
+            "retention.check_interval_s=1000"])
+        for c in range(8):
+            d = os.path.join(cycle_dir(h, c), "burgers_128")
+            os.makedirs(d)
+            for i in range(180):
+                open(os.path.join(d, "p%d" % i), "w").close()
+        settle(h)
+        st = os.statvfs(mnt)
+        check(st.f_favail < 0.3 * st.f_files, "below on inodes: %d of %d" %
+              (st.f_favail, st.f_files))
+        h.call("prune")
+        settle(h)
+        st = os.statvfs(mnt)
+        gone = [c for c in range(8) if c not in present(h, range(8))]
+        check(st.f_favail >= 0.5 * st.f_files - 1 and
+              gone == list(range(len(gone))) and
+              st.f_favail - 182 < 0.5 * st.f_files,
+              "inodes: oldest pruned until prune_until_inodes, no further: "
+              "gone %r, %d of %d free" % (gone, st.f_favail, st.f_files))
     finally:
         if h is not None:
             h.stop()
-        subprocess.run(["umount", mnt])
+        subprocess.run(["umount", mnt], stderr=subprocess.DEVNULL)
     print("policy: %d passed, %d failed" % (passed, failed))
     if failed:
         print("policy: log kept in", root)
