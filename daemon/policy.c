@@ -425,6 +425,9 @@ prune_done(uv_work_t *w, int status)
 		else
 			p->stats.pruned_datasets++;
 	}
+	if (freed > 0)
+		log_info("prune: pass done, %llu bytes now in the trash",
+		    (unsigned long long)freed);
 	policy_plan_free(&j->plan);
 	free(j->done);
 	free(j);
