@@ -286,48 +286,6 @@ discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
 	}
 }
 
-/* Remove pred_root[k]/name, or everything in pred_root[k] (name NULL). */
-static void
-remove_in_pred_root(struct job *j, const struct layout *l, int k,
-    const char *name)
-{
-	uint64_t bytes = j->root_bytes[k];
-	struct dirent *de;
-	DIR *d;
-	int fd, lfd;
-
-	if ((fd = tree_open_root(l->pred_root[k])) == -1) {
-		if (errno != ENOENT)
-			job_fail(j, errno, "open", l->pred_root[k]);
-		return;
-	}
-	if (name != NULL) {
-		if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-			j->removed[k] = true;
-			discard(j, fd, name, bytes, l->pred_root[k]);
-		}
-		close(fd);
-		return;
-	}
-	if ((lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (d = fdopendir(lfd)) == NULL) {
-		job_fail(j, errno, "list", l->pred_root[k]);
-		if (lfd != -1)
-			close(lfd);
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL && j->err == 0) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		/* The root's bytes go with its first item, for trash_bytes. */
-		discard(j, fd, de->d_name, bytes, l->pred_root[k]);
-		bytes = 0;
-	}
-	closedir(d);
-	close(fd);
-}
-
 static void
 record_taken(struct job *j, const char *root, const char *name)
 {
@@ -345,26 +303,32 @@ record_taken(struct job *j, const char *root, const char *name)
 	j->ntaken++;
 }
 
-/* root/name, or with name NULL everything in root, out of the tree. */
-static void
-take(struct job *j, const char *root, const char *name)
+/*
+ * root/name, or with name NULL everything in root, out of the tree.
+ * bytes (the index's figure) go with the first item, for trash_bytes.
+ * Returns how many entries were there; clean records their paths.
+ */
+static int
+take(struct job *j, const char *root, const char *name, uint64_t bytes)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, lfd = -1;
+	int fd, lfd = -1, n = 0;
 
 	if ((fd = tree_open_root(root)) == -1) {
 		if (errno != ENOENT)
 			job_fail(j, errno, "open", root);
-		return;
+		return 0;
 	}
 	if (name != NULL) {
 		if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-			record_taken(j, root, name);
-			discard(j, fd, name, 0, root);
+			if (j->type == JOB_CLEAN)
+				record_taken(j, root, name);
+			discard(j, fd, name, bytes, root);
+			n++;
 		}
 		close(fd);
-		return;
+		return n;
 	}
 	if ((lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    (d = fdopendir(lfd)) == NULL) {
@@ -372,16 +336,20 @@ take(struct job *j, const char *root, const char *name)
 		if (lfd != -1)
 			close(lfd);
 		close(fd);
-		return;
+		return 0;
 	}
 	while ((de = readdir(d)) != NULL && j->err == 0) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		record_taken(j, root, de->d_name);
-		discard(j, fd, de->d_name, 0, root);
+		if (j->type == JOB_CLEAN)
+			record_taken(j, root, de->d_name);
+		discard(j, fd, de->d_name, bytes, root);
+		bytes = 0;
+		n++;
 	}
 	closedir(d);
 	close(fd);
+	return n;
 }
 
 /* clean: tensors and eval datasets, prediction caches, or a dataset's
@@ -394,7 +362,7 @@ work_clean(struct job *j, const struct layout *l)
 	for (int c = 0; c < CAT_COUNT; c++) {
 		if (!(j->targets & (1u << c)) || c == CAT_GENERATED)
 			continue;
-		take(j, l->roots[c], ds);
+		take(j, l->roots[c], ds, 0);
 	}
 	if (!(j->targets & (1u << CAT_GENERATED)))
 		return;
@@ -403,7 +371,7 @@ work_clean(struct job *j, const struct layout *l)
 		DIR *d;
 		long n;
 		if (ds == NULL) {
-			take(j, l->pred_root[k], NULL);
+			take(j, l->pred_root[k], NULL, 0);
 			continue;
 		}
 		/*
@@ -457,12 +425,13 @@ work_run(uv_work_t *w)
 	case JOB_CLEANUP_CYCLE:
 		layout_cycle_name(cname, sizeof(cname), j->cycle);
 		for (int k = 0; k < KIND_COUNT; k++)
-			if (j->kind == KIND_ALL || j->kind == k)
-				remove_in_pred_root(j, l, k, cname);
+			if ((j->kind == KIND_ALL || j->kind == k) &&
+			    take(j, l->pred_root[k], cname, j->root_bytes[k]) > 0)
+				j->removed[k] = true;
 		break;
 	case JOB_CLEANUP_GENERATED:
 		for (int k = 0; k < KIND_COUNT; k++) {
-			remove_in_pred_root(j, l, k, NULL);
+			take(j, l->pred_root[k], NULL, j->root_bytes[k]);
 			/* A root removed by hand comes back, as the seed's. */
 			if ((r = tree_mkdir_p(l->pred_root[k], 0775)) < 0 &&
 			    j->err == 0)

@@ -30,7 +30,7 @@
 #define LOG_MAX		(1u << 20)	/* events kept for replay */
 #define ADOPT_BUDGET	4096	/* entries read in place per wake-up */
 #define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	30000
+#define BACKOFF_MAX_MS	5000	/* a storm costs a re-scan every 5 s at most */
 #define QUIET_MS	10000	/* overflows further apart reset the backoff */
 #define JOB_TARGETS	4096	/* directories per scan job */
 

@@ -161,7 +161,13 @@ def writer(cache, outside, seed, ops, ident):
             elif op < 83:                        # move out of the tree
                 p = some_entry(rng, d)
                 if p:
-                    os.rename(p, os.path.join(outside, "out%d-%d" % (ident, i)))
+                    out = os.path.join(outside, "out%d-%d" % (ident, i))
+                    os.rename(p, out)
+                    # Gone from the tree; keep outside from growing.
+                    if os.path.isdir(out):
+                        shutil.rmtree(out, ignore_errors=True)
+                    else:
+                        os.unlink(out)
             elif op < 90:                        # a whole subtree moves in
                 src = os.path.join(outside, "in%d-%d" % (ident, i))
                 for k in range(rng.randrange(1, 4)):
@@ -185,8 +191,9 @@ def writer(cache, outside, seed, ops, ident):
                 if rng.randrange(4) == 0:
                     shutil.rmtree(root, ignore_errors=True)
                 else:
-                    os.rename(root, os.path.join(outside, "root%d-%d" %
-                                                 (ident, i)))
+                    out = os.path.join(outside, "root%d-%d" % (ident, i))
+                    os.rename(root, out)
+                    shutil.rmtree(out, ignore_errors=True)
                 os.makedirs(root, exist_ok=True)
         except OSError:
             pass                                 # other writers race us

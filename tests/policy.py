@@ -78,13 +78,7 @@ def present(h, cycles):
 
 
 def settle(h):
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        err, s = h.call("summary")
-        if s["exact"] and s["trash_items"] == 0 and not s["pruning"]:
-            return s
-        time.sleep(0.02)
-    return s
+    return h.settle()
 
 
 def free_pct(path):
@@ -200,6 +194,13 @@ def main():
         s = settle(h)
         check(s["refused"] >= 1, "refusals counted")
         os.unlink(big)
+        # An explicit cleanup of a leased cycle proceeds, and says so.
+        err, r = h.call("cleanup-cycle", cycle=2, kind="synthetic")
+        check(err is None and r["leased"] is True and
+              not os.path.exists(cycle_dir(h, 2)),
+              "cleanup of a leased cycle: done, leased true: %r" % (r,))
+        err, r = h.call("cleanup-cycle", cycle=9, kind="synthetic")
+        check(err is None and r["leased"] is False, "unleased: %r" % (r,))
         b.close()
         h.stop()
 
