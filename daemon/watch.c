@@ -16,103 +16,12 @@
 #include "log.h"
 #include "scan.h"
 
-/* No IN_OPEN/IN_ACCESS: the daemon's own scans must not feed its queue. */
-#define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
-			 IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | \
-			 IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
-#define PARENT_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
-			 IN_ONLYDIR)
-#define READ_BUF	(64 * 1024)
-#define READ_ROUNDS	16	/* reads per wake-up; then clients get a turn */
-#define MOVES_MAX	64	/* unpaired IN_MOVED_FROM kept per wake-up */
-#define DEFER_TRIES	20	/* stale-path retries before a re-scan */
-#define RETRY_MS	5
-#define LOG_MAX		(1u << 20)	/* events kept for replay */
-#define ADOPT_BUDGET	4096	/* entries read in place per wake-up */
-#define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000	/* a storm costs a re-scan every 5 s at most */
-#define QUIET_MS	10000	/* overflows further apart reset the backoff */
-#define JOB_TARGETS	4096	/* directories per scan job */
+#include "watch_int.h"
 
-struct watch_target {
-	uint32_t	node, drec, gen;
-	bool		top;		/* follow a symlink at its path */
-	bool		rescan;		/* not a first look: count it */
-};
+static void on_retry(uv_timer_t *h);
 
-/* (directory, name) pairs to look at, deduplicated. */
-struct dirty_ent {
-	uint32_t	dir, drec, gen;
-	uint32_t	name;		/* offset in names */
-	uint8_t		nlen;
-	uint8_t		tries;		/* stale-path retries so far */
-};
-
-struct watch_dirty {
-	struct dirty_ent	*e;
-	size_t			 n, cap;
-	char			*names;
-	size_t			 nameslen, namescap;
-	uint32_t		*hash;	/* entry + 1; 0 is empty */
-	size_t			 hcap;
-};
-
-struct log_ent {
-	int32_t		wd;
-	uint32_t	mask;
-	uint32_t	name;		/* offset in names */
-	uint8_t		nlen;
-};
-
-struct watch_log {
-	struct log_ent	*e;
-	size_t		 n, cap;
-	char		*names;
-	size_t		 nameslen, namescap;
-	bool		 overflowed;	/* dropped some: re-scan again */
-};
-
-struct move {
-	uint32_t	cookie, dir, drec, gen;
-	uint8_t		nlen;
-	char		name[256];
-};
-
-struct scan_job {
-	uv_work_t		 work;
-	struct watch		*w;
-	struct index		 ix;
-	struct watch_target	*t;
-	size_t			 n;
-	char			**paths;
-	bool			*follow;
-	struct scan_opts	 opts;
-	struct scan_stats	 st;
-	int			 rc;
-	bool			 full;
-	uint64_t		 start;
-};
-
-/* Wake-up scratch, not worth a field each in struct watch. */
-struct watch_extra {
-	uv_timer_t	delay;		/* backoff before a full re-scan */
-	uv_timer_t	retry;		/* stale paths */
-	uint64_t	full_not_before; /* uv_now */
-	struct move	moves[MOVES_MAX];
-	int		nmoves;
-	bool		warned_limit;
-	uv_timer_t	tick;		/* periodic checks */
-	int		handles;	/* open handles, for watch_close */
-};
-
-static struct watch_extra *
-ex(const struct watch *w)
-{
-	return w->x;
-}
-
-static double
-wall_now(void)
+double
+watch__now(void)
 {
 	struct timeval tv;
 
@@ -122,8 +31,8 @@ wall_now(void)
 
 /* -- growable arrays ---------------------------------------------------- */
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
+int
+watch__grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap ? *cap : 64;
 	void *q;
@@ -139,11 +48,11 @@ grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-static int
-names_put(char **names, size_t *len, size_t *cap, const char *s, size_t n,
+int
+watch__names_put(char **names, size_t *len, size_t *cap, const char *s, size_t n,
     uint32_t *off)
 {
-	if (grow((void **)names, cap, *len + n + 1, 1) == -1)
+	if (watch__grow((void **)names, cap, *len + n + 1, 1) == -1)
 		return -1;
 	memcpy(*names + *len, s, n);
 	(*names)[*len + n] = '\0';
@@ -154,8 +63,8 @@ names_put(char **names, size_t *len, size_t *cap, const char *s, size_t n,
 
 /* -- node validity ------------------------------------------------------ */
 
-static bool
-dir_valid(const struct index *ix, uint32_t node, uint32_t drec, uint32_t gen)
+bool
+watch__dir_valid(const struct index *ix, uint32_t node, uint32_t drec, uint32_t gen)
 {
 	const struct ix_node *x;
 
@@ -166,8 +75,8 @@ dir_valid(const struct index *ix, uint32_t node, uint32_t drec, uint32_t gen)
 	    ix->dirs[drec].node == node && ix->dirs[drec].gen == gen;
 }
 
-static int
-top_of(const struct watch *w, uint32_t node)
+int
+watch__top_of(const struct watch *w, uint32_t node)
 {
 	for (int i = 0; i < w->ntops; i++)
 		if (w->ix.tops[i].node == node)
@@ -187,8 +96,8 @@ dirty_hash(uint32_t dir, const char *name, size_t len)
 	return h;
 }
 
-static void
-dirty_clear(struct watch_dirty *s)
+void
+watch__dirty_clear(struct watch_dirty *s)
 {
 	s->n = 0;
 	s->nameslen = 0;
@@ -234,10 +143,10 @@ dirty_add(struct watch_dirty *s, const struct index *ix, uint32_t dir,
 		    memcmp(s->names + e->name, name, len) == 0)
 			return 0;
 	}
-	if (grow((void **)&s->e, &s->cap, s->n + 1, sizeof(*s->e)) == -1)
+	if (watch__grow((void **)&s->e, &s->cap, s->n + 1, sizeof(*s->e)) == -1)
 		return -1;
 	struct dirty_ent *e = &s->e[s->n];
-	if (names_put(&s->names, &s->nameslen, &s->namescap, name, len,
+	if (watch__names_put(&s->names, &s->nameslen, &s->namescap, name, len,
 	    &e->name) == -1)
 		return -1;
 	e->dir = dir;
@@ -249,337 +158,6 @@ dirty_add(struct watch_dirty *s, const struct index *ix, uint32_t dir,
 	return 0;
 }
 
-/* -- targets and jobs --------------------------------------------------- */
-
-static void start_job(struct watch *w);
-static void process_dirty(struct watch *w);
-static void on_delay(uv_timer_t *h);
-static void on_retry(uv_timer_t *h);
-static void parent_watch(struct watch *w, int i);
-static void free_all(struct watch *w);
-
-static void
-target_add(struct watch *w, uint32_t node, bool rescan)
-{
-	struct ix_dir *d = index_dir(&w->ix, node);
-
-	if (d->flags & IXD_QUEUED)
-		return;
-	if (grow((void **)&w->targets, &w->captargets, w->ntargets + 1,
-	    sizeof(*w->targets)) == -1) {
-		w->full_pending = true;		/* cannot track it: do all */
-		return;
-	}
-	d->flags |= IXD_QUEUED;
-	w->targets[w->ntargets++] = (struct watch_target){
-		.node = node, .drec = (uint32_t)index_node(&w->ix, node)->size,
-		.gen = d->gen, .top = top_of(w, node) >= 0, .rescan = rescan,
-	};
-}
-
-static void
-targets_clear(struct watch *w)
-{
-	for (size_t i = 0; i < w->ntargets; i++) {
-		struct watch_target *t = &w->targets[i];
-		if (dir_valid(&w->ix, t->node, t->drec, t->gen))
-			w->ix.dirs[t->drec].flags &= ~IXD_QUEUED;
-	}
-	w->ntargets = 0;
-}
-
-/* Watches already held below dir (they may be re-used by a scan). */
-static int64_t
-count_watched(const struct index *ix, uint32_t dir)
-{
-	int64_t n = index_dir(ix, dir)->wd >= 0;
-
-	IX_FOREACH(ix, index_dir(ix, dir)->dirs, id)
-		n += count_watched(ix, id);
-	return n;
-}
-
-static void
-job_work(uv_work_t *req)
-{
-	struct scan_job *j = req->data;
-
-	j->rc = scan_build(&j->ix, (const char *const *)j->paths, j->follow,
-	    (int)j->n, &j->opts, &j->st);
-}
-
-static void
-job_free(struct scan_job *j)
-{
-	for (size_t i = 0; i < j->n; i++)
-		free(j->paths[i]);
-	free(j->paths);
-	free(j->follow);
-	free(j->t);
-	index_free(&j->ix);
-	free(j);
-}
-
-static void
-log_clear(struct watch_log *l)
-{
-	l->n = 0;
-	l->nameslen = 0;
-	l->overflowed = false;
-}
-
-static void handle_event(struct watch *w, const struct inotify_event *ev,
-    bool replay);
-
-/* Feed the events seen during a scan through again, on the new index. */
-static void
-replay(struct watch *w)
-{
-	struct watch_log *l = w->log;
-	char buf[sizeof(struct inotify_event) + 256];
-	struct inotify_event *ev = (void *)buf;
-
-	for (size_t i = 0; i < l->n; i++) {
-		ev->wd = l->e[i].wd;
-		ev->mask = l->e[i].mask;
-		ev->cookie = 0;		/* pairs were handled the first time */
-		ev->len = l->e[i].nlen ? l->e[i].nlen + 1u : 0;
-		memcpy(ev->name, l->names + l->e[i].name, l->e[i].nlen + 1u);
-		handle_event(w, ev, true);
-	}
-	log_clear(l);
-}
-
-static void
-warn_unwatched(struct watch *w, const struct scan_stats *st)
-{
-	if (st->unwatched == 0 || ex(w)->warned_limit)
-		return;
-	ex(w)->warned_limit = true;
-	if (w->opts.max_watches > 0)
-		log_warnx("watch: daemon.max_watches (%lld) reached: %llu "
-		    "directories are unwatched and re-scanned every %g s",
-		    (long long)w->opts.max_watches,
-		    (unsigned long long)st->unwatched, w->opts.rescan_interval_s);
-	else
-		log_warnx("watch: cannot watch %llu directories: %s; raise the "
-		    "sysctl fs.inotify.max_user_watches. They are re-scanned "
-		    "every %g s meanwhile",
-		    (unsigned long long)st->unwatched,
-		    strerror(st->watch_errno), w->opts.rescan_interval_s);
-}
-
-/* Whether j scanned every top, in order (a full re-scan or the first). */
-static bool
-covers_all(const struct watch *w, const struct scan_job *j)
-{
-	if (!j->full || j->n != (size_t)w->ntops)
-		return false;
-	for (size_t i = 0; i < j->n; i++)
-		if (j->t[i].node != w->ix.tops[i].node)
-			return false;
-	return true;
-}
-
-static void
-job_done(uv_work_t *req, int status)
-{
-	struct scan_job *j = req->data;
-	struct watch *w = j->w;
-	double took = (double)(uv_hrtime() - j->start) / 1e9;
-	bool swapped = false;
-
-	w->job = NULL;
-	if (w->closing) {
-		job_free(j);
-		if (ex(w)->handles == 0)
-			free_all(w);
-		return;
-	}
-	if (status < 0 || j->rc == -1)
-		w->full_pending = true;	/* out of memory: try again later */
-	if (status == 0 && j->rc == 0 && covers_all(w, j)) {
-		/*
-		 * A scan of every top replaces the whole index: take it as
-		 * is rather than copy it. What was queued or deferred named
-		 * old nodes; the events behind it are in the log, replayed
-		 * below.
-		 */
-		index_free(&w->ix);
-		w->ix = j->ix;
-		if (index_init(&j->ix) == -1)
-			memset(&j->ix, 0, sizeof(j->ix));
-		w->ntargets = 0;
-		dirty_clear(w->deferred);
-		swapped = true;
-	}
-	for (size_t i = 0; i < j->n && status == 0 && !swapped; i++) {
-		struct watch_target *t = &j->t[i];
-		if (!dir_valid(&w->ix, t->node, t->drec, t->gen))
-			continue;	/* removed meanwhile */
-		w->ix.dirs[t->drec].flags &= ~IXD_SCANNING;
-		index_graft(&w->ix, t->node, &j->ix, j->ix.tops[i].node);
-	}
-	w->stats.scan_errors += j->st.errors;
-	if (j->st.errors > 0)
-		log_warnx("scan: %llu entries could not be read",
-		    (unsigned long long)j->st.errors);
-	warn_unwatched(w, &j->st);
-	if (w->ix.unwatched == 0)
-		ex(w)->warned_limit = false;
-	if (j->full || j->t[0].rescan) {
-		w->stats.last_rescan = wall_now();
-		w->stats.last_scan_s = took;
-	}
-	if (j->full)
-		log_info("indexed %llu files in %llu directories in %.3f s, "
-		    "%llu watched, index %zu bytes",
-		    (unsigned long long)w->ix.files,
-		    (unsigned long long)(w->ix.live - w->ix.files),
-		    took, (unsigned long long)w->ix.watched,
-		    index_memory(&w->ix));
-	if (w->log->overflowed) {
-		log_warnx("watch: too many events during a scan; scanning again");
-		w->full_pending = true;
-	}
-	replay(w);
-	job_free(j);
-	process_dirty(w);
-	if (!w->ready && !w->full_pending) {
-		w->ready = true;
-		w->on_ready(w->arg);
-	}
-	start_job(w);
-}
-
-/* Scan the queued targets (or every top) on the thread pool. */
-static void
-start_job(struct watch *w)
-{
-	struct watch_extra *e = ex(w);
-	struct scan_job *j;
-	uint64_t now = uv_now(w->loop);
-	int64_t have;
-	size_t i, k, n;
-	int r;
-
-	if (w->job != NULL || w->closing)
-		return;
-	if (w->full_pending) {
-		if (now < e->full_not_before) {
-			/* Backing off after overflows: on_delay comes back. */
-			if (!uv_is_active((uv_handle_t *)&e->delay))
-				uv_timer_start(&e->delay, on_delay,
-				    e->full_not_before - now, 0);
-			return;
-		}
-		targets_clear(w);
-		for (int t = 0; t < w->ntops; t++)
-			target_add(w, w->ix.tops[t].node, true);
-	}
-	if (w->ntargets == 0)
-		return;
-	n = w->ntargets < JOB_TARGETS ? w->ntargets : JOB_TARGETS;
-	if ((j = calloc(1, sizeof(*j))) == NULL || index_init(&j->ix) == -1) {
-		free(j);
-		j = NULL;
-		goto nomem;
-	}
-	j->w = w;
-	j->full = w->full_pending;
-	j->t = malloc(n * sizeof(*j->t));
-	j->paths = calloc(n, sizeof(*j->paths));
-	j->follow = calloc(n, sizeof(*j->follow));
-	if (j->t == NULL || j->paths == NULL || j->follow == NULL)
-		goto nomem;
-	have = w->ix.watched;
-	for (i = 0; i < w->ntargets && j->n < n; i++) {
-		struct watch_target *t = &w->targets[i];
-		char path[PATH_MAX];
-		if (!dir_valid(&w->ix, t->node, t->drec, t->gen))
-			continue;
-		struct ix_dir *d = &w->ix.dirs[t->drec];
-		d->flags &= ~IXD_QUEUED;
-		if (index_path(&w->ix, t->node, path, sizeof(path)) == -1 ||
-		    (j->paths[j->n] = strdup(path)) == NULL)
-			continue;
-		d->flags |= IXD_SCANNING;
-		have -= count_watched(&w->ix, t->node);
-		j->follow[j->n] = t->top;
-		j->t[j->n++] = *t;
-	}
-	/* What did not fit waits for the next job, in order. */
-	for (k = 0; i < w->ntargets; i++)
-		w->targets[k++] = w->targets[i];
-	w->ntargets = k;
-	w->full_pending = false;
-	if (j->n == 0) {
-		job_free(j);
-		return;
-	}
-	j->opts.inotify_fd = w->fd;
-	j->opts.mask = WATCH_MASK;
-	j->opts.max_watches = w->opts.max_watches > 0 ?
-	    (w->opts.max_watches > have ? w->opts.max_watches - have : 0) : -1;
-	j->opts.threads = w->opts.scan_threads;
-	j->start = uv_hrtime();
-	j->work.data = j;
-	if (j->t[0].rescan)
-		w->stats.rescans++;
-	else
-		w->stats.arrivals++;
-	if ((r = uv_queue_work(w->loop, &j->work, job_work, job_done)) < 0) {
-		log_warnx("watch: uv_queue_work: %s", uv_strerror(r));
-		for (i = 0; i < j->n; i++)
-			if (dir_valid(&w->ix, j->t[i].node, j->t[i].drec,
-			    j->t[i].gen))
-				w->ix.dirs[j->t[i].drec].flags &= ~IXD_SCANNING;
-		job_free(j);
-		w->full_pending = true;
-		return;
-	}
-	w->job = j;
-	return;
-nomem:
-	log_warnx("watch: out of memory for a scan");
-	if (j != NULL)
-		job_free(j);
-	w->full_pending = true;
-}
-
-static void
-on_delay(uv_timer_t *h)
-{
-	start_job(h->data);
-}
-
-/* -- overflow ----------------------------------------------------------- */
-
-static void
-overflow(struct watch *w)
-{
-	uint64_t now = uv_now(w->loop);
-
-	w->stats.overflows++;
-	if (w->last_overflow != 0 && now - w->last_overflow < QUIET_MS) {
-		w->backoff_ms = w->backoff_ms == 0 ? BACKOFF_MIN_MS :
-		    w->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-		    w->backoff_ms * 2;
-	} else
-		w->backoff_ms = 0;
-	w->last_overflow = now;
-	/* Once per storm: later ones within QUIET_MS only back off. */
-	if (w->backoff_ms == 0)
-		log_warnx("watch: inotify queue overflowed (%llu overflows so "
-		    "far): events were lost, re-scanning every root in the "
-		    "background", (unsigned long long)w->stats.overflows);
-	else
-		log_debug("watch: overflow %llu, next re-scan in %u ms",
-		    (unsigned long long)w->stats.overflows, w->backoff_ms);
-	ex(w)->full_not_before = now + w->backoff_ms;
-	w->full_pending = true;
-}
-
 /* -- applying events ---------------------------------------------------- */
 
 static void
@@ -588,38 +166,6 @@ unwatch(void *arg, int32_t wd)
 	struct watch *w = arg;
 
 	(void)inotify_rm_watch(w->fd, wd);
-}
-
-static bool
-under_scan(const struct index *ix, uint32_t dir)
-{
-	for (uint32_t p = dir; p != IX_NIL; p = index_node(ix, p)->parent)
-		if (index_dir(ix, p)->flags & IXD_SCANNING)
-			return true;
-	return false;
-}
-
-static void
-log_event(struct watch *w, const struct inotify_event *ev, size_t len)
-{
-	struct watch_log *l = w->log;
-	struct log_ent *e;
-
-	if (l->n >= LOG_MAX ||
-	    grow((void **)&l->e, &l->cap, l->n + 1, sizeof(*l->e)) == -1) {
-		l->overflowed = true;
-		return;
-	}
-	e = &l->e[l->n];
-	if (names_put(&l->names, &l->nameslen, &l->namescap,
-	    len ? ev->name : "", len, &e->name) == -1) {
-		l->overflowed = true;
-		return;
-	}
-	e->wd = ev->wd;
-	e->mask = ev->mask;
-	e->nlen = (uint8_t)len;
-	l->n++;
 }
 
 static void
@@ -639,7 +185,7 @@ look_again(struct watch *w, uint32_t node)
 	uint32_t parent = index_node(&w->ix, node)->parent;
 
 	if (parent == IX_NIL)
-		target_add(w, node, true);
+		watch__target(w, node, true);
 	else
 		mark_dirty(w, w->dirty, parent, index_name(&w->ix, node),
 		    index_node(&w->ix, node)->nlen, 0);
@@ -688,7 +234,7 @@ move_to(struct watch *w, uint32_t dir, uint32_t cookie, const char *name,
 	memmove(&e->moves[i], &e->moves[i + 1],
 	    (size_t)(e->nmoves - i - 1) * sizeof(e->moves[0]));
 	e->nmoves--;
-	if (!dir_valid(ix, m.dir, m.drec, m.gen) ||
+	if (!watch__dir_valid(ix, m.dir, m.drec, m.gen) ||
 	    (child = index_lookup(ix, m.dir, m.name, m.nlen)) == IX_NIL)
 		return;
 	/* A stale index must not make a directory its own ancestor. */
@@ -702,8 +248,8 @@ move_to(struct watch *w, uint32_t dir, uint32_t cookie, const char *name,
 	(void)index_move(ix, child, dir, name, len);
 }
 
-static void
-handle_event(struct watch *w, const struct inotify_event *ev, bool replay)
+void
+watch__handle_event(struct watch *w, const struct inotify_event *ev, bool replay)
 {
 	struct index *ix = &w->ix;
 	size_t len = ev->len ? strlen(ev->name) : 0;
@@ -711,7 +257,7 @@ handle_event(struct watch *w, const struct inotify_event *ev, bool replay)
 	uint32_t dir;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
-		overflow(w);
+		watch__overflow(w);
 		return;
 	}
 	for (int i = 0; i < w->ntops; i++) {
@@ -723,13 +269,13 @@ handle_event(struct watch *w, const struct inotify_event *ev, bool replay)
 		if (ev->mask & IN_IGNORED)
 			w->parent_wd[i] = -1;	/* on_tick watches it again */
 		else if (len > 0 && strcmp(ev->name, base) == 0)
-			target_add(w, ix->tops[i].node, true);
+			watch__target(w, ix->tops[i].node, true);
 	}
 	if (parent)
 		return;
 	dir = index_by_wd(ix, ev->wd);
-	if (!replay && w->job != NULL && (dir == IX_NIL || under_scan(ix, dir)))
-		log_event(w, ev, len);
+	if (!replay && w->job != NULL && (dir == IX_NIL || watch__under_scan(ix, dir)))
+		watch__log_event(w, ev, len);
 	if (dir == IX_NIL) {
 		/* A watch left on a directory that went away from the tree. */
 		if (w->job == NULL && !(ev->mask & IN_IGNORED))
@@ -749,7 +295,7 @@ handle_event(struct watch *w, const struct inotify_event *ev, bool replay)
 			(void)inotify_rm_watch(w->fd, ev->wd);
 			index_set_wd(ix, dir, -1);
 		}
-		target_add(w, dir, true);
+		watch__target(w, dir, true);
 		return;
 	}
 	if (len == 0)
@@ -785,7 +331,7 @@ watch_fd(struct watch *w, uint32_t dir, int fd)
 			d->flags |= IXD_UNWATCHED;
 			w->ix.unwatched++;
 		}
-		warn_unwatched(w, &st);
+		watch__warn_unwatched(w, &st);
 		return;
 	}
 	if (d->flags & IXD_UNWATCHED) {
@@ -814,7 +360,7 @@ adopt(struct watch *w, uint32_t id, int pfd, const char *name, int *budget,
 	int fd;
 
 	if (depth >= ADOPT_DEPTH || *budget <= 0) {
-		target_add(w, id, false);
+		watch__target(w, id, false);
 		return;
 	}
 	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -822,7 +368,7 @@ adopt(struct watch *w, uint32_t id, int pfd, const char *name, int *budget,
 		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
 			index_remove(ix, id, unwatch, w);
 		else
-			target_add(w, id, false);
+			watch__target(w, id, false);
 		return;
 	}
 	if (fstat(fd, &st) == 0) {
@@ -842,7 +388,7 @@ adopt(struct watch *w, uint32_t id, int pfd, const char *name, int *budget,
 			    cn[1] == '.')))
 				continue;
 			if (--*budget < 0) {
-				target_add(w, id, false);
+				watch__target(w, id, false);
 				close(fd);
 				return;
 			}
@@ -863,7 +409,7 @@ adopt(struct watch *w, uint32_t id, int pfd, const char *name, int *budget,
 		}
 	}
 	if (n == -1)
-		target_add(w, id, false);
+		watch__target(w, id, false);
 	close(fd);
 }
 
@@ -894,7 +440,7 @@ reconcile(struct watch *w, uint32_t dir, int fd, const char *name,
 				/* Same directory; if its watch was lost, re-scan. */
 				if (d->wd < 0 && !(d->flags & (IXD_UNWATCHED |
 				    IXD_QUEUED | IXD_SCANNING)))
-					target_add(w, node, true);
+					watch__target(w, node, true);
 				return;
 			}
 		} else if (isreg) {
@@ -950,7 +496,7 @@ open_checked(struct watch *w, uint32_t dir)
 		close(fd);
 	if (!top)
 		return -1;
-	target_add(w, dir, true);
+	watch__target(w, dir, true);
 	return -2;
 }
 
@@ -963,8 +509,8 @@ by_dir(const void *a, const void *b)
 }
 
 /* Reconcile every (directory, name) collected, one open per directory. */
-static void
-process_dirty(struct watch *w)
+void
+watch__process_dirty(struct watch *w)
 {
 	struct watch_dirty *s = w->dirty, *def = w->deferred;
 	struct index *ix = &w->ix;
@@ -973,11 +519,11 @@ process_dirty(struct watch *w)
 
 	for (i = 0; i < def->n; i++) {
 		struct dirty_ent *e = &def->e[i];
-		if (dir_valid(ix, e->dir, e->drec, e->gen))
+		if (watch__dir_valid(ix, e->dir, e->drec, e->gen))
 			mark_dirty(w, s, e->dir, def->names + e->name, e->nlen,
 			    e->tries);
 	}
-	dirty_clear(def);
+	watch__dirty_clear(def);
 	if (s->n == 0)
 		return;
 	qsort(s->e, s->n, sizeof(*s->e), by_dir);
@@ -986,7 +532,7 @@ process_dirty(struct watch *w)
 		int fd;
 		for (end = i + 1; end < s->n && s->e[end].dir == e->dir; end++)
 			;
-		if (!dir_valid(ix, e->dir, e->drec, e->gen))
+		if (!watch__dir_valid(ix, e->dir, e->drec, e->gen))
 			continue;
 		if ((fd = open_checked(w, e->dir)) == -2)
 			continue;
@@ -997,20 +543,20 @@ process_dirty(struct watch *w)
 					mark_dirty(w, def, f->dir, s->names +
 					    f->name, f->nlen, f->tries + 1);
 				else
-					target_add(w, top_node(ix, f->dir),
+					watch__target(w, top_node(ix, f->dir),
 					    true);
 			}
 			continue;
 		}
 		for (size_t k = i; k < end; k++) {
 			struct dirty_ent *f = &s->e[k];
-			if (dir_valid(ix, f->dir, f->drec, f->gen))
+			if (watch__dir_valid(ix, f->dir, f->drec, f->gen))
 				reconcile(w, f->dir, fd, s->names + f->name,
 				    f->nlen, &budget);
 		}
 		close(fd);
 	}
-	dirty_clear(s);
+	watch__dirty_clear(s);
 	if (def->n > 0 && !uv_is_active((uv_handle_t *)&ex(w)->retry))
 		uv_timer_start(&ex(w)->retry, on_retry, RETRY_MS, 0);
 }
@@ -1020,8 +566,8 @@ on_retry(uv_timer_t *h)
 {
 	struct watch *w = h->data;
 
-	process_dirty(w);
-	start_job(w);
+	watch__process_dirty(w);
+	watch__start_job(w);
 }
 
 /* Read and apply what the queue holds, bounded: a storm waits a turn. */
@@ -1041,12 +587,12 @@ drain(struct watch *w)
 			    (w->buf + pos);
 			pos += (ssize_t)(sizeof(*ev) + ev->len);
 			w->stats.events++;
-			handle_event(w, ev, false);
+			watch__handle_event(w, ev, false);
 		}
 	}
 	ex(w)->nmoves = 0;
-	process_dirty(w);
-	start_job(w);
+	watch__process_dirty(w);
+	watch__start_job(w);
 }
 
 static void
@@ -1060,39 +606,9 @@ on_readable(uv_poll_t *h, int status, int events)
 	drain(h->data);
 }
 
-/* Periodic: unwatched parts, vanished roots and their parents' watches. */
-static void
-on_tick(uv_timer_t *h)
-{
-	struct watch *w = h->data;
-	struct index *ix = &w->ix;
-	struct stat st;
-
-	for (int i = 0; i < w->ntops; i++) {
-		if (w->parent_wd[i] == -1)
-			parent_watch(w, i);
-		if (index_dir(ix, ix->tops[i].node)->ino == 0 &&
-		    stat(w->top_path[i], &st) == 0)
-			target_add(w, ix->tops[i].node, true);
-	}
-	for (uint32_t d = 0; d < ix->ndirs && ix->unwatched > 0; d++) {
-		const struct ix_dir *x = &ix->dirs[d];
-		bool topmost = true;
-		if (x->node == IX_NIL || !(x->flags & IXD_UNWATCHED))
-			continue;
-		for (uint32_t p = index_node(ix, x->node)->parent;
-		    p != IX_NIL && topmost; p = index_node(ix, p)->parent)
-			if (index_dir(ix, p)->flags & IXD_UNWATCHED)
-				topmost = false;
-		if (topmost)
-			target_add(w, x->node, true);
-	}
-	start_job(w);
-}
-
 /* Watch the directory a top lives in, to see the top itself come back. */
-static void
-parent_watch(struct watch *w, int i)
+void
+watch__parent_watch(struct watch *w, int i)
 {
 	char parent[PATH_MAX];
 	char *slash;
@@ -1108,8 +624,8 @@ parent_watch(struct watch *w, int i)
 		log_warn("watch: inotify_add_watch %s", parent);
 }
 
-static void
-free_all(struct watch *w)
+void
+watch__free_all(struct watch *w)
 {
 	struct watch_dirty *sets[2] = { w->dirty, w->deferred };
 
@@ -1148,7 +664,7 @@ on_closed(uv_handle_t *h)
 	struct watch *w = h->data;
 
 	if (--ex(w)->handles == 0 && w->job == NULL)
-		free_all(w);
+		watch__free_all(w);
 }
 
 int
@@ -1173,12 +689,12 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 	if (w->buf == NULL || w->x == NULL || w->dirty == NULL ||
 	    w->deferred == NULL || w->log == NULL || index_init(&w->ix) == -1) {
 		log_warnx("watch_start: out of memory");
-		free_all(w);
+		watch__free_all(w);
 		return -1;
 	}
 	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
 		log_warn("watch_start: inotify_init1");
-		free_all(w);
+		watch__free_all(w);
 		return -1;
 	}
 	n = tally_tops(l, paths);
@@ -1186,11 +702,11 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 		if ((w->top_path[i] = strdup(paths[i])) == NULL ||
 		    index_add_top(&w->ix, paths[i]) == IX_NIL) {
 			log_warnx("watch_start: out of memory");
-			free_all(w);
+			watch__free_all(w);
 			return -1;
 		}
 		w->ntops++;
-		parent_watch(w, i);
+		watch__parent_watch(w, i);
 	}
 	uv_poll_init(loop, &w->poll, w->fd);
 	uv_timer_init(loop, &w->x->delay);
@@ -1201,9 +717,9 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 	w->x->handles = 4;
 	uv_poll_start(&w->poll, UV_READABLE, on_readable);
 	uint64_t every = (uint64_t)(w->opts.rescan_interval_s * 1000);
-	uv_timer_start(&w->x->tick, on_tick, every, every);
+	uv_timer_start(&w->x->tick, watch__on_tick, every, every);
 	w->full_pending = true;
-	start_job(w);
+	watch__start_job(w);
 	return 0;
 }
 
@@ -1252,7 +768,7 @@ watch_refresh(struct watch *w, const char *path, bool contents)
 		const char *slash = strchr(rel, '/');
 		size_t len = slash ? (size_t)(slash - rel) : strlen(rel);
 		mark_dirty(w, w->dirty, node, rel, len, 0);
-		process_dirty(w);
+		watch__process_dirty(w);
 		node = index_lookup(ix, node, rel, len);
 		if (node != IX_NIL && !(index_node(ix, node)->flags & IX_DIR))
 			node = IX_NIL;
@@ -1266,9 +782,9 @@ watch_refresh(struct watch *w, const char *path, bool contents)
 			IX_FOREACH(ix, heads[h], id)
 				mark_dirty(w, w->dirty, node, index_name(ix, id),
 				    index_node(ix, id)->nlen, 0);
-		process_dirty(w);
+		watch__process_dirty(w);
 	}
-	start_job(w);
+	watch__start_job(w);
 }
 
 uint32_t

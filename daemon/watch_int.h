@@ -1,0 +1,133 @@
+/*
+ * watch_int.h: what watch.c (events, reconciling) and rescan.c (scan
+ * jobs, replay, overflow) share; private to the two.
+ */
+#ifndef HYCO_WATCH_INT_H
+#define HYCO_WATCH_INT_H
+
+#include <sys/inotify.h>
+
+#include "scan.h"
+#include "watch.h"
+
+/* No IN_OPEN/IN_ACCESS: the daemon's own scans must not feed its queue. */
+#define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
+			 IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | \
+			 IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
+#define PARENT_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
+			 IN_ONLYDIR)
+#define READ_BUF	(64 * 1024)
+#define READ_ROUNDS	16	/* reads per wake-up; then clients get a turn */
+#define MOVES_MAX	64	/* unpaired IN_MOVED_FROM kept per wake-up */
+#define DEFER_TRIES	20	/* stale-path retries before a re-scan */
+#define RETRY_MS	5
+#define LOG_MAX		(1u << 20)	/* events kept for replay */
+#define ADOPT_BUDGET	4096	/* entries read in place per wake-up */
+#define BACKOFF_MIN_MS	100
+#define BACKOFF_MAX_MS	5000	/* a storm costs a re-scan every 5 s at most */
+#define QUIET_MS	10000	/* overflows further apart reset the backoff */
+#define JOB_TARGETS	4096	/* directories per scan job */
+
+struct watch_target {
+	uint32_t	node, drec, gen;
+	bool		top;		/* follow a symlink at its path */
+	bool		rescan;		/* not a first look: count it */
+};
+
+/* (directory, name) pairs to look at, deduplicated. */
+struct dirty_ent {
+	uint32_t	dir, drec, gen;
+	uint32_t	name;		/* offset in names */
+	uint8_t		nlen;
+	uint8_t		tries;		/* stale-path retries so far */
+};
+
+struct watch_dirty {
+	struct dirty_ent	*e;
+	size_t			 n, cap;
+	char			*names;
+	size_t			 nameslen, namescap;
+	uint32_t		*hash;	/* entry + 1; 0 is empty */
+	size_t			 hcap;
+};
+
+struct log_ent {
+	int32_t		wd;
+	uint32_t	mask;
+	uint32_t	name;		/* offset in names */
+	uint8_t		nlen;
+};
+
+struct watch_log {
+	struct log_ent	*e;
+	size_t		 n, cap;
+	char		*names;
+	size_t		 nameslen, namescap;
+	bool		 overflowed;	/* dropped some: re-scan again */
+};
+
+struct move {
+	uint32_t	cookie, dir, drec, gen;
+	uint8_t		nlen;
+	char		name[256];
+};
+
+struct scan_job {
+	uv_work_t		 work;
+	struct watch		*w;
+	struct index		 ix;
+	struct watch_target	*t;
+	size_t			 n;
+	char			**paths;
+	bool			*follow;
+	struct scan_opts	 opts;
+	struct scan_stats	 st;
+	int			 rc;
+	bool			 full;
+	uint64_t		 start;
+};
+
+/* Wake-up scratch, not worth a field each in struct watch. */
+struct watch_extra {
+	uv_timer_t	delay;		/* backoff before a full re-scan */
+	uv_timer_t	retry;		/* stale paths */
+	uint64_t	full_not_before; /* uv_now */
+	struct move	moves[MOVES_MAX];
+	int		nmoves;
+	bool		warned_limit;
+	uv_timer_t	tick;		/* periodic checks */
+	int		handles;	/* open handles, for watch_close */
+};
+
+static inline struct watch_extra *
+ex(const struct watch *w)
+{
+	return w->x;
+}
+
+/* watch.c */
+bool	watch__dir_valid(const struct index *ix, uint32_t node, uint32_t drec,
+	    uint32_t gen);
+int	watch__top_of(const struct watch *w, uint32_t node);
+int	watch__grow(void **p, size_t *cap, size_t need, size_t size);
+int	watch__names_put(char **names, size_t *len, size_t *cap, const char *s,
+	    size_t n, uint32_t *off);
+void	watch__dirty_clear(struct watch_dirty *s);
+void	watch__handle_event(struct watch *w, const struct inotify_event *ev,
+	    bool replay);
+void	watch__process_dirty(struct watch *w);
+void	watch__free_all(struct watch *w);
+double	watch__now(void);
+void	watch__parent_watch(struct watch *w, int i);
+
+/* rescan.c */
+void	watch__target(struct watch *w, uint32_t node, bool rescan);
+void	watch__start_job(struct watch *w);
+void	watch__overflow(struct watch *w);
+void	watch__log_event(struct watch *w, const struct inotify_event *ev,
+	    size_t len);
+bool	watch__under_scan(const struct index *ix, uint32_t dir);
+void	watch__warn_unwatched(struct watch *w, const struct scan_stats *st);
+void	watch__on_tick(uv_timer_t *h);
+
+#endif
