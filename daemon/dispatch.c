@@ -489,7 +489,7 @@ job_new(struct reply *r, enum job_type type)
 /* -- results ------------------------------------------------------------ */
 
 #define RESCANNING_MAX	16
-#define INDEX_FIELDS	17	/* pairs pack_index and pack_trash add */
+#define INDEX_FIELDS	18	/* pairs pack_index and pack_trash add */
 
 /* Index health: whether the figures are exact, and why not. */
 static void
@@ -526,6 +526,7 @@ pack_trash(msgpack_packer *pk, const struct trash *t,
 	pack_kv_u64(pk, "pruned_cycles", ps->pruned_cycles);
 	pack_kv_u64(pk, "pruned_datasets", ps->pruned_datasets);
 	pack_kv_u64(pk, "refused", ps->refused);
+	pack_kv_u64(pk, "idle_passes", ps->idle_passes);
 	rpc_pack_cstr(pk, "pruning");
 	running ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 }

@@ -336,6 +336,9 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 			qsort(v, n, sizeof(*v), by_age);
 		for (size_t i = 0; i < n && (need_b > 0 || need_i > 0); i++) {
 			struct policy_item *it;
+			const struct ix_dir *d = index_dir(ix, v[i].node);
+			if (d->bytes == 0 && d->nfiles == 0)
+				continue;	/* nothing to gain from it */
 			item_path(p, &v[i], path, sizeof(path));
 			it = plan_add(plan, ix, v[i].node, path, v[i].cat,
 			    v[i].kind, v[i].cycle);

@@ -248,6 +248,47 @@ def main():
               st.f_favail - 182 < 0.5 * st.f_files,
               "inodes: oldest pruned until prune_until_inodes, no further: "
               "gone %r, %d of %d free" % (gone, st.f_favail, st.f_files))
+        h.stop()
+        h = None
+        subprocess.run(["umount", mnt])
+
+        # Prunable tensors: least recently used dataset first, and a pass
+        # that can free nothing backs off instead of running again.
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "none",
+                        mnt], check=True)
+        cache = os.path.join(mnt, "cache")
+        now = time.time()
+        for i, ds in enumerate(["ds_old", "ds_mid", "ds_new"]):
+            f = os.path.join(cache, "tensors", ds, "t.bin")
+            write(f, 14 * MB)
+            os.utime(f, (now - 3600 * (3 - i), now - 3600 * (3 - i)))
+        h = Hycod(mnt, log=log, overrides=[
+            "retention.prune_below=40%", "retention.prune_until=50%",
+            "retention.prunable=generated,tensors",
+            "retention.protect_recent_s=0",
+            "retention.check_interval_s=1000"])
+        settle(h)
+        err, r = h.call("prune")
+        settle(h)
+        left = sorted(os.listdir(os.path.join(cache, "tensors")))
+        check(left == ["burgers_128", "ds_mid", "ds_new"],
+              "prunable tensors: least recently used first: %r" % left)
+        h.stop()
+        # Everything protected, checked every 0.1 s: passes back off.
+        h = Hycod(mnt, log=log, overrides=[
+            "retention.prune_below=90%", "retention.prune_until=95%",
+            "retention.protect_recent_s=1000",
+            "retention.check_interval_s=0.1"])
+        c = Conn(h)
+        err, r = c.call("get-cycle-dir", kind="synthetic", cycle=1)
+        write(os.path.join(r["path"], "p.bin"), 12 * MB)
+        time.sleep(3)
+        s = settle(h)
+        check(1 <= s["idle_passes"] <= 3 and
+              os.path.exists(cycle_dir(h, 1)),
+              "nothing to free: %d idle passes in 3 s (backing off from "
+              "1 s)" % s["idle_passes"])
+        c.close()
     finally:
         if h is not None:
             h.stop()

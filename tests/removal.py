@@ -44,6 +44,7 @@ class Hycod:
         self.root = root
         self.overrides = list(overrides)
         self.log = log or os.path.join(root, "hycod.log")
+        os.makedirs(root, exist_ok=True)
         self.cache = os.path.join(root, "cache")
         self.sock = os.path.join(self.cache, "hycod.sock")
         self.start()
@@ -257,6 +258,36 @@ def test_sigkill(h, seeds, files):
           "(the resume path went untested)")
 
 
+def test_other_filesystem(root):
+    """A prediction root on another filesystem gets its own trash."""
+    mnt = os.path.join(root, "otherfs")
+    os.makedirs(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "none",
+                       mnt], stderr=subprocess.DEVNULL).returncode != 0:
+        print("removal: not root, other-filesystem case skipped")
+        return
+    preds = os.path.join(mnt, "preds")
+    h = Hycod(os.path.join(root, "r2"), overrides=[
+        "trainer.synthetic_pred_cache=" + preds])
+    try:
+        cyc = os.path.join(preds, "cycle_001")
+        fill(os.path.join(cyc, "burgers_128"), 50)
+        s = h.settle()
+        check(s["generated"] > 0, "other fs: counted as generated")
+        err, r = h.call("cleanup-cycle", cycle=1, kind="synthetic",
+                        wait=True)
+        trash = os.path.join(mnt, ".hyco-trash")
+        check(err is None and r["removed"] == [cyc] and
+              not os.path.exists(cyc) and os.path.isdir(trash) and
+              os.listdir(trash) == [],
+              "other fs: renamed into %s, then deleted (%r)" % (trash, err))
+        s = h.settle()
+        check(s["generated"] == 0 and s["exact"], "other fs: tallies")
+    finally:
+        h.stop()
+        subprocess.run(["umount", mnt])
+
+
 def main():
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
     root = tempfile.mkdtemp(prefix="hyco-removal-", dir=base)
@@ -266,6 +297,7 @@ def main():
         test_escapes(h, outside)
         test_sigkill(h, range(int(os.environ.get("REMOVAL_SEEDS", "6"))),
                      int(os.environ.get("REMOVAL_FILES", "20000")))
+        test_other_filesystem(root)
     finally:
         rc = h.stop()
         check(rc == 0, "hycod exited %s" % rc)
