@@ -1,0 +1,240 @@
+/*
+ * job.c: the thread-pool side of requests: cycle directories made
+ * through directory descriptors, removals renamed into the trash (or
+ * deleted in place where a filesystem has none), statvfs.
+ */
+#include "job.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "remove.h"
+
+void
+job_fail(struct job *j, int err, const char *what, const char *path)
+{
+	j->err = err;
+	snprintf(j->errmsg, sizeof(j->errmsg), "%s %s: %s", what, path,
+	    strerror(err));
+}
+
+static void
+work_cycle_dir(struct job *j, const struct layout *l)
+{
+	char cname[32];
+	const char *comps[2] = { cname, j->dataset };
+	int r;
+
+	/* j->path was built (and its length checked) by m_get_cycle_dir. */
+	layout_cycle_name(cname, sizeof(cname), j->cycle);
+	if ((r = tree_mkdir_under(l->pred_root[j->kind], comps, 2,
+	    &j->created)) < 0)
+		job_fail(j, -r, "mkdir", j->path);
+}
+
+/*
+ * Take name out of dirfd: renamed into the trash (deleted later, off the
+ * request), or deleted here when its filesystem has no trash.
+ */
+static void
+discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
+    const char *where)
+{
+	const struct trash *t = &j->r.d->trash;
+	struct remove_stats st = { 0 };
+	struct moved *m;
+	char path[PATH_MAX + 64];
+	int which;
+
+	snprintf(path, sizeof(path), "%s/%s", where, name);
+	if (j->nmoved == j->capmoved) {
+		size_t cap = j->capmoved ? j->capmoved * 2 : 4;
+		void *p = realloc(j->moved, cap * sizeof(*j->moved));
+		if (p == NULL) {
+			job_fail(j, ENOMEM, "remove", path);
+			return;
+		}
+		j->moved = p;
+		j->capmoved = cap;
+	}
+	m = &j->moved[j->nmoved];
+	/* Deleted in place (no trash there): counted from the index. */
+	switch (trash_discard(t, dirfd, name, j->seq++, m->name, &which, &st)) {
+	case 1:
+		m->which = which;
+		m->bytes = bytes;
+		j->nmoved++;
+		break;
+	case -1:
+		job_fail(j, errno, "remove", path);
+		break;
+	}
+}
+
+static void
+record_taken(struct job *j, const char *root, const char *name)
+{
+	char path[PATH_MAX + 256], **p;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	if ((p = realloc(j->taken, (j->ntaken + 1) * sizeof(*p))) == NULL ||
+	    (p[j->ntaken] = strdup(path)) == NULL) {
+		if (p != NULL)
+			j->taken = p;
+		job_fail(j, ENOMEM, "remove", path);
+		return;
+	}
+	j->taken = p;
+	j->ntaken++;
+}
+
+/*
+ * root/name, or with name NULL everything in root, out of the tree.
+ * bytes (the index's figure) go with the first item, for trash_bytes.
+ * Returns how many entries were there; clean records their paths.
+ */
+static int
+take(struct job *j, const char *root, const char *name, uint64_t bytes)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, lfd = -1, n = 0;
+
+	if ((fd = tree_open_root(root)) == -1) {
+		if (errno != ENOENT)
+			job_fail(j, errno, "open", root);
+		return 0;
+	}
+	if (name != NULL) {
+		if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (j->type == JOB_CLEAN)
+				record_taken(j, root, name);
+			discard(j, fd, name, bytes, root);
+			n++;
+		}
+		close(fd);
+		return n;
+	}
+	if ((lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (d = fdopendir(lfd)) == NULL) {
+		job_fail(j, errno, "list", root);
+		if (lfd != -1)
+			close(lfd);
+		close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL && j->err == 0) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (j->type == JOB_CLEAN)
+			record_taken(j, root, de->d_name);
+		discard(j, fd, de->d_name, bytes, root);
+		bytes = 0;
+		n++;
+	}
+	closedir(d);
+	close(fd);
+	return n;
+}
+
+/* clean: tensors and eval datasets, prediction caches, or a dataset's
+ * share of each. */
+static void
+work_clean(struct job *j, const struct layout *l)
+{
+	const char *ds = j->dataset[0] ? j->dataset : NULL;
+
+	for (int c = 0; c < CAT_COUNT; c++) {
+		if (!(j->targets & (1u << c)) || c == CAT_GENERATED)
+			continue;
+		take(j, l->roots[c], ds, 0);
+	}
+	if (!(j->targets & (1u << CAT_GENERATED)))
+		return;
+	for (int k = 0; k < KIND_COUNT && j->err == 0; k++) {
+		struct dirent *de;
+		DIR *d;
+		long n;
+		if (ds == NULL) {
+			take(j, l->pred_root[k], NULL, 0);
+			continue;
+		}
+		/*
+		 * The dataset's directory in every cycle of this kind, each
+		 * cycle opened without following a link: a cycle swapped for
+		 * a symlink is not entered.
+		 */
+		int pfd = tree_open_root(l->pred_root[k]), lfd;
+		if (pfd == -1)
+			continue;
+		if ((lfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1 || (d = fdopendir(lfd)) == NULL) {
+			job_fail(j, errno, "list", l->pred_root[k]);
+			if (lfd != -1)
+				close(lfd);
+			close(pfd);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL && j->err == 0) {
+			char cyc[PATH_MAX + 256];
+			int cfd;
+			if (layout_parse_cycle(de->d_name, &n) == -1 ||
+			    (cfd = openat(pfd, de->d_name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC)) == -1)
+				continue;
+			snprintf(cyc, sizeof(cyc), "%s/%s", l->pred_root[k],
+			    de->d_name);
+			if (faccessat(cfd, ds, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+				record_taken(j, cyc, ds);
+				discard(j, cfd, ds, 0, cyc);
+			}
+			close(cfd);
+		}
+		closedir(d);
+		close(pfd);
+	}
+}
+
+void
+job_work(uv_work_t *w)
+{
+	struct job *j = w->data;
+	const struct layout *l = &j->r.d->cfg.layout;
+	char cname[32];
+	int r;
+
+	switch (j->type) {
+	case JOB_CYCLE_DIR:
+		work_cycle_dir(j, l);
+		break;
+	case JOB_CLEANUP_CYCLE:
+		layout_cycle_name(cname, sizeof(cname), j->cycle);
+		for (int k = 0; k < KIND_COUNT; k++)
+			if ((j->kind == KIND_ALL || j->kind == k) &&
+			    take(j, l->pred_root[k], cname, j->root_bytes[k]) > 0)
+				j->removed[k] = true;
+		break;
+	case JOB_CLEANUP_GENERATED:
+		for (int k = 0; k < KIND_COUNT; k++) {
+			take(j, l->pred_root[k], NULL, j->root_bytes[k]);
+			/* A root removed by hand comes back, as the seed's. */
+			if ((r = tree_mkdir_p(l->pred_root[k], 0775)) < 0 &&
+			    j->err == 0)
+				job_fail(j, -r, "mkdir", l->pred_root[k]);
+		}
+		break;
+	case JOB_CLEAN:
+		work_clean(j, l);
+		break;
+	case JOB_DISK_CHECK:
+		if ((r = tree_disk(l->cache_root, &j->du)) < 0 && j->err == 0)
+			job_fail(j, -r, "statvfs", l->cache_root);
+		break;
+	}
+}
+
