@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "log.h"
 
 #define BACKOFF_MIN_MS	1000
@@ -40,23 +41,6 @@ struct prune_job {
 	}			*done;
 };
 
-static int
-grow(void **v, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap * 2 : 16;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	if ((q = realloc(*v, c * size)) == NULL)
-		return -1;
-	*v = q;
-	*cap = c;
-	return 0;
-}
-
 /* -- leases and uses ---------------------------------------------------- */
 
 void
@@ -69,7 +53,7 @@ policy_lease(struct policy *p, const void *conn, int kind, long cycle,
 		if (p->leases[i].conn == conn && p->leases[i].kind == kind)
 			break;
 	if (i == p->nleases) {
-		if (grow((void **)&p->leases, &p->capleases, i + 1,
+		if (array_grow((void **)&p->leases, &p->capleases, i + 1,
 		    sizeof(*p->leases)) == -1)
 			return;
 		p->nleases++;
@@ -85,7 +69,7 @@ policy_lease(struct policy *p, const void *conn, int kind, long cycle,
 			    strcmp(p->asked[i].dataset, ds) == 0)
 				break;
 		if (i == p->nasked) {
-			if (grow((void **)&p->asked, &p->capasked, i + 1,
+			if (array_grow((void **)&p->asked, &p->capasked, i + 1,
 			    sizeof(*p->asked)) == -1)
 				return;
 			p->nasked++;
@@ -165,7 +149,7 @@ plan_add(struct policy_plan *plan, const struct index *ix, uint32_t node,
 	for (size_t i = 0; i < plan->n; i++)
 		if (strcmp(plan->v[i].path, path) == 0)
 			return NULL;	/* already in, for another reason */
-	if (grow((void **)&plan->v, &plan->cap, plan->n + 1,
+	if (array_grow((void **)&plan->v, &plan->cap, plan->n + 1,
 	    sizeof(*plan->v)) == -1)
 		return NULL;
 	it = &plan->v[plan->n++];
@@ -240,7 +224,7 @@ list_cycles(const struct policy *p, int k, struct cand **out, size_t *cap)
 		IX_FOREACH(ix, index_dir(ix, root)->dirs, id) {
 			long c;
 			if (layout_parse_cycle(index_name(ix, id), &c) == -1 ||
-			    grow((void **)out, cap, n + 1, sizeof(**out)) == -1)
+			    array_grow((void **)out, cap, n + 1, sizeof(**out)) == -1)
 				continue;
 			(*out)[n++] = (struct cand){ id, CAT_GENERATED, kind, c,
 			    index_dir(ix, id)->mtime };
@@ -323,7 +307,7 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 				const char *ds = index_name(ix, id);
 				double ago = asked_ago(p, -1, 0, ds);
 				int64_t when = index_dir(ix, id)->mtime;
-				if (ds[0] == '.' || grow((void **)&v, &cap, n + 1,
+				if (ds[0] == '.' || array_grow((void **)&v, &cap, n + 1,
 				    sizeof(*v)) == -1)
 					continue;
 				/* A use through hycod counts as an access. */

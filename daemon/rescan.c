@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 
+#include "array.h"
 #include "log.h"
 #include "watch_int.h"
 
@@ -26,7 +27,7 @@ watch__target(struct watch *w, uint32_t node, bool rescan)
 
 	if (d->flags & IXD_QUEUED)
 		return;
-	if (watch__grow((void **)&w->targets, &w->captargets, w->ntargets + 1,
+	if (array_grow((void **)&w->targets, &w->captargets, w->ntargets + 1,
 	    sizeof(*w->targets)) == -1) {
 		w->full_pending = true;		/* cannot track it: do all */
 		return;
@@ -354,7 +355,7 @@ watch__log_event(struct watch *w, const struct inotify_event *ev, size_t len)
 	struct log_ent *e;
 
 	if (l->n >= LOG_MAX ||
-	    watch__grow((void **)&l->e, &l->cap, l->n + 1, sizeof(*l->e)) == -1) {
+	    array_grow((void **)&l->e, &l->cap, l->n + 1, sizeof(*l->e)) == -1) {
 		l->overflowed = true;
 		return;
 	}

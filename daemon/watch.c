@@ -16,6 +16,7 @@
 #include "log.h"
 #include "scan.h"
 
+#include "array.h"
 #include "watch_int.h"
 
 static void on_retry(uv_timer_t *h);
@@ -32,27 +33,10 @@ watch__now(void)
 /* -- growable arrays ---------------------------------------------------- */
 
 int
-watch__grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	if ((q = realloc(*p, c * size)) == NULL)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
-int
 watch__names_put(char **names, size_t *len, size_t *cap, const char *s, size_t n,
     uint32_t *off)
 {
-	if (watch__grow((void **)names, cap, *len + n + 1, 1) == -1)
+	if (array_grow((void **)names, cap, *len + n + 1, 1) == -1)
 		return -1;
 	memcpy(*names + *len, s, n);
 	(*names)[*len + n] = '\0';
@@ -143,7 +127,7 @@ dirty_add(struct watch_dirty *s, const struct index *ix, uint32_t dir,
 		    memcmp(s->names + e->name, name, len) == 0)
 			return 0;
 	}
-	if (watch__grow((void **)&s->e, &s->cap, s->n + 1, sizeof(*s->e)) == -1)
+	if (array_grow((void **)&s->e, &s->cap, s->n + 1, sizeof(*s->e)) == -1)
 		return -1;
 	struct dirty_ent *e = &s->e[s->n];
 	if (watch__names_put(&s->names, &s->nameslen, &s->namescap, name, len,

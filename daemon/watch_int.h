@@ -109,7 +109,6 @@ ex(const struct watch *w)
 bool	watch__dir_valid(const struct index *ix, uint32_t node, uint32_t drec,
 	    uint32_t gen);
 int	watch__top_of(const struct watch *w, uint32_t node);
-int	watch__grow(void **p, size_t *cap, size_t need, size_t size);
 int	watch__names_put(char **names, size_t *len, size_t *cap, const char *s,
 	    size_t n, uint32_t *off);
 void	watch__dirty_clear(struct watch_dirty *s);

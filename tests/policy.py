@@ -22,18 +22,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from removal import Hycod, checksum  # noqa: E402
+from hytest import Checks  # noqa: E402
 
 MB = 1 << 20
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+check = Checks("policy")
 
 
 class Conn:
@@ -293,8 +285,8 @@ def main():
         if h is not None:
             h.stop()
         subprocess.run(["umount", mnt], stderr=subprocess.DEVNULL)
-    print("policy: %d passed, %d failed" % (passed, failed))
-    if failed:
+    ok = check.summary()
+    if not ok:
         print("policy: log kept in", root)
         sys.exit(1)
     shutil.rmtree(root)

@@ -26,17 +26,9 @@ import msgpack
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import churn  # noqa: E402  (the independent walk)
+from hytest import Checks  # noqa: E402
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+check = Checks("removal")
 
 
 class Hycod:
@@ -301,8 +293,8 @@ def main():
     finally:
         rc = h.stop()
         check(rc == 0, "hycod exited %s" % rc)
-    print("removal: %d passed, %d failed" % (passed, failed))
-    if failed:
+    ok = check.summary()
+    if not ok:
         print("removal: tree and log kept in", root)
         sys.exit(1)
     shutil.rmtree(root)

@@ -12,16 +12,9 @@ import time
 
 import msgpack
 
-passed = failed = 0
+from hytest import Checks
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+check = Checks("wire")
 
 
 def call(sock, unpacker, msgid, method, params):
@@ -101,8 +94,8 @@ def main():
         check(proc.wait(timeout=10) == 0, "clean exit on SIGTERM")
         check(not os.path.exists(path), "socket removed")
         subprocess.run(["rm", "-rf", d])
-    print("wire: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    ok = check.summary()
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
