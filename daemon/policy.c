@@ -439,9 +439,15 @@ policy_run(struct policy *p)
 	}
 	if (uv_now(p->loop) < p->not_before)
 		return;		/* backing off */
+	/*
+	 * The watermarks come from statvfs; the index only picks and sizes
+	 * candidates, so a lagging index (unwatched parts, a re-scan) makes
+	 * a pass less precise, never wrong: a candidate already gone is
+	 * skipped. Waiting for exact would stop pruning under a watch limit.
+	 */
+	if (!p->watch->ready)
+		return;
 	watch_sync(p->watch);
-	if (!watch_exact(p->watch))
-		return;		/* figures not to be trusted: next time */
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return;
 	if (policy_plan(p, &j->plan) < 0 || (j->done = calloc(j->plan.n + 1,

@@ -204,7 +204,11 @@ job_done(uv_work_t *req, int status)
 	replay(w);
 	job_free(j);
 	watch__process_dirty(w);
-	if (!w->ready && !w->full_pending) {
+	/*
+	 * Serve after the first scan even if events were lost during it (a
+	 * storm at start-up): summary says exact false until the re-scan.
+	 */
+	if (!w->ready) {
 		w->ready = true;
 		w->on_ready(w->arg);
 	}
