@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "remove.h"
 
 void
@@ -52,15 +53,10 @@ discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
 	int which;
 
 	snprintf(path, sizeof(path), "%s/%s", where, name);
-	if (j->nmoved == j->capmoved) {
-		size_t cap = j->capmoved ? j->capmoved * 2 : 4;
-		void *p = realloc(j->moved, cap * sizeof(*j->moved));
-		if (p == NULL) {
-			job_fail(j, ENOMEM, "remove", path);
-			return;
-		}
-		j->moved = p;
-		j->capmoved = cap;
+	if (array_grow((void **)&j->moved, &j->capmoved, j->nmoved + 1,
+	    sizeof(*j->moved)) == -1) {
+		job_fail(j, ENOMEM, "remove", path);
+		return;
 	}
 	m = &j->moved[j->nmoved];
 	/* Deleted in place (no trash there): counted from the index. */
@@ -79,17 +75,15 @@ discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
 static void
 record_taken(struct job *j, const char *root, const char *name)
 {
-	char path[PATH_MAX + 256], **p;
+	char path[PATH_MAX + 256];
 
 	snprintf(path, sizeof(path), "%s/%s", root, name);
-	if ((p = realloc(j->taken, (j->ntaken + 1) * sizeof(*p))) == NULL ||
-	    (p[j->ntaken] = strdup(path)) == NULL) {
-		if (p != NULL)
-			j->taken = p;
+	if (array_grow((void **)&j->taken, &j->captaken, j->ntaken + 1,
+	    sizeof(*j->taken)) == -1 ||
+	    (j->taken[j->ntaken] = strdup(path)) == NULL) {
 		job_fail(j, ENOMEM, "remove", path);
 		return;
 	}
-	j->taken = p;
 	j->ntaken++;
 }
 

@@ -64,7 +64,7 @@ struct job {
 	int			 pending;	/* trash items to wait for */
 	unsigned		 targets;	/* clean: 1 << enum category */
 	char			**taken;	/* clean: paths removed */
-	size_t			 ntaken;
+	size_t			 ntaken, captaken;
 	struct disk_usage	 du;
 };
 

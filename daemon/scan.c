@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "array.h"
+
 #define BATCH_MAX	1024		/* files per stat batch */
 #define BATCH_NAMES	(32 * 1024)	/* name bytes per stat batch */
 #define QUEUE_HELP	4		/* walker stats too past this backlog */
@@ -264,14 +266,10 @@ list_dir(struct scanner *s, uint32_t dir, struct dirref *r, uint32_t **subs,
 				}
 				continue;
 			}
-			if (*nsubs == cap) {
-				cap = cap ? cap * 2 : 16;
-				uint32_t *p = realloc(*subs, cap * sizeof(**subs));
-				if (p == NULL) {
-					s->nomem = true;
-					return;
-				}
-				*subs = p;
+			if (array_grow((void **)subs, &cap, *nsubs + 1,
+			    sizeof(**subs)) == -1) {
+				s->nomem = true;
+				return;
 			}
 			(*subs)[(*nsubs)++] = id;
 		}

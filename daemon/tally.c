@@ -5,20 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
+
 static struct tally_dataset *
 dataset(struct tally *t, const char *name)
 {
 	for (size_t i = 0; i < t->nds; i++)
 		if (strcmp(t->ds[i].name, name) == 0)
 			return &t->ds[i];
-	if (t->nds == t->capds) {
-		size_t cap = t->capds ? t->capds * 2 : 16;
-		void *p = realloc(t->ds, cap * sizeof(*t->ds));
-		if (p == NULL)
-			return NULL;
-		t->ds = p;
-		t->capds = cap;
-	}
+	if (array_grow((void **)&t->ds, &t->capds, t->nds + 1,
+	    sizeof(*t->ds)) == -1)
+		return NULL;
 	memset(&t->ds[t->nds], 0, sizeof(t->ds[0]));
 	snprintf(t->ds[t->nds].name, sizeof(t->ds[0].name), "%s", name);
 	return &t->ds[t->nds++];
@@ -27,14 +24,9 @@ dataset(struct tally *t, const char *name)
 static struct tally_cycle *
 cycle(struct tally *t, int kind, long n)
 {
-	if (t->ncy == t->capcy) {
-		size_t cap = t->capcy ? t->capcy * 2 : 16;
-		void *p = realloc(t->cy, cap * sizeof(*t->cy));
-		if (p == NULL)
-			return NULL;
-		t->cy = p;
-		t->capcy = cap;
-	}
+	if (array_grow((void **)&t->cy, &t->capcy, t->ncy + 1,
+	    sizeof(*t->cy)) == -1)
+		return NULL;
 	memset(&t->cy[t->ncy], 0, sizeof(t->cy[0]));
 	t->cy[t->ncy].kind = kind;
 	t->cy[t->ncy].cycle = n;
