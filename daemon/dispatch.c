@@ -213,7 +213,7 @@ job_new(struct reply *r, enum job_type type)
 /* -- results ------------------------------------------------------------ */
 
 #define RESCANNING_MAX	16
-#define INDEX_FIELDS	18	/* pairs pack_index and pack_trash add */
+#define INDEX_FIELDS	22	/* pairs pack_index and pack_trash add */
 
 /* Index health: whether the figures are exact, and why not. */
 static void
@@ -233,6 +233,11 @@ pack_index(msgpack_packer *pk, const struct watch *w)
 	pack_kv_u64(pk, "overflows", w->stats.overflows);
 	pack_kv_u64(pk, "rescans", w->stats.rescans);
 	pack_kv_u64(pk, "events", w->stats.events);
+	pack_kv_u64(pk, "reconciled", w->stats.reconciled);
+	pack_kv_u64(pk, "arrivals", w->stats.arrivals);
+	pack_kv_u64(pk, "scan_errors", w->stats.scan_errors);
+	rpc_pack_cstr(pk, "last_scan_s");
+	msgpack_pack_double(pk, w->stats.last_scan_s);
 	rpc_pack_cstr(pk, "rescanning");
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++)

@@ -355,6 +355,10 @@ def main():
             time.sleep(0.05)
         lag = time.time() - t0 - took
         failures += compare(s, expected(d.cache))
+        if s["reconciled"] == 0 or s["scan_errors"] != 0:
+            failures.append("counters: %d reconciled (%d files), %d scan "
+                            "errors" % (s["reconciled"], s["files"],
+                                        s["scan_errors"]))
         if a.overflow and s["overflows"] == 0:
             failures.append("--overflow: the queue never overflowed")
         if a.overflow and s["rescans"] < 2:
