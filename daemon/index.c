@@ -454,9 +454,18 @@ index_set_wd(struct index *ix, uint32_t dir, int32_t wd)
 	if (wd < 0)
 		return 0;
 	if ((old = index_by_wd(ix, wd)) != IX_NIL) {
-		/* The watch moved to this node (same inode, new name). */
-		index_dir(ix, old)->wd = -1;
+		/*
+		 * The watch moved to this node (same inode, new name). The
+		 * other is stale and about to go; should it not be, it must
+		 * not pass for watched: flag it, so it is re-scanned.
+		 */
+		struct ix_dir *od = index_dir(ix, old);
+		od->wd = -1;
 		ix->watched--;
+		if (!(od->flags & IXD_UNWATCHED)) {
+			od->flags |= IXD_UNWATCHED;
+			ix->unwatched++;
+		}
 	}
 	if (wd_insert(ix, wd, d) == -1) {
 		ix->nomem = true;
@@ -658,8 +667,20 @@ copy_children(struct index *dst, uint32_t ddir, struct index *src,
 		dd->flags = sd->flags;
 		if (sd->flags & IXD_UNWATCHED)
 			dst->unwatched++;
-		if (index_set_wd(dst, n, sd->wd) == -1 ||
-		    copy_children(dst, n, src, id) == -1)
+		/*
+		 * A node outside this graft already holds the watch: the
+		 * directory moved there while it was scanned, and this copy
+		 * is the stale one (the replayed events drop it). It must not
+		 * take the watch from the live node.
+		 */
+		if (sd->wd >= 0 && index_by_wd(dst, sd->wd) != IX_NIL) {
+			if (!(dd->flags & IXD_UNWATCHED)) {
+				dd->flags |= IXD_UNWATCHED;
+				dst->unwatched++;
+			}
+		} else if (index_set_wd(dst, n, sd->wd) == -1)
+			return -1;
+		if (copy_children(dst, n, src, id) == -1)
 			return -1;
 	}
 	return 0;

@@ -176,17 +176,33 @@ job_done(uv_work_t *req, int status)
 		struct watch_target *t = &j->t[i];
 		if (!watch__dir_valid(&w->ix, t->node, t->drec, t->gen))
 			continue;	/* removed meanwhile */
-		w->ix.dirs[t->drec].flags &= ~IXD_SCANNING;
+		struct ix_dir *live = &w->ix.dirs[t->drec];
+		const struct ix_dir *seen = index_dir(&j->ix,
+		    j->ix.tops[i].node);
+		live->flags &= ~IXD_SCANNING;
+		/*
+		 * By the time it was scanned its path named another
+		 * directory, or none (it was renamed meanwhile): what was
+		 * read is not this one. Look at it again from its parent,
+		 * and scan it again where it is now, if it still is.
+		 */
+		if (!t->top && (seen->dev != live->dev ||
+		    seen->ino != live->ino)) {
+			watch__look_again(w, t->node);
+			watch__target(w, t->node, t->rescan);
+			continue;
+		}
 		index_graft(&w->ix, t->node, &j->ix, j->ix.tops[i].node);
 	}
 	w->stats.scan_errors += j->st.errors;
 	if (j->st.errors > 0)
-		log_warnx("scan: %llu entries could not be read",
-		    (unsigned long long)j->st.errors);
+		log_warnx("scan: %llu entries could not be read (the first: "
+		    "%s: %s)", (unsigned long long)j->st.errors,
+		    j->st.error_op, strerror(j->st.error_errno));
 	watch__warn_unwatched(w, &j->st);
 	if (w->ix.unwatched == 0)
 		ex(w)->warned_limit = false;
-	if (j->full || j->t[0].rescan) {
+	if (j->full || j->rescan) {
 		w->stats.last_rescan = watch__now();
 		w->stats.last_scan_s = took;
 	}
@@ -215,6 +231,30 @@ job_done(uv_work_t *req, int status)
 	watch__start_job(w);
 }
 
+/*
+ * Queue the topmost unwatched directories. Done as a job starts, so a
+ * re-scan that starts after a change covers whatever was unwatched then.
+ */
+static void
+target_unwatched(struct watch *w)
+{
+	struct index *ix = &w->ix;
+
+	ex(w)->unwatched_due = false;
+	for (uint32_t d = 0; d < ix->ndirs && ix->unwatched > 0; d++) {
+		const struct ix_dir *x = &ix->dirs[d];
+		bool topmost = true;
+		if (x->node == IX_NIL || !(x->flags & IXD_UNWATCHED))
+			continue;
+		for (uint32_t p = index_node(ix, x->node)->parent;
+		    p != IX_NIL && topmost; p = index_node(ix, p)->parent)
+			if (index_dir(ix, p)->flags & IXD_UNWATCHED)
+				topmost = false;
+		if (topmost)
+			watch__target(w, x->node, true);
+	}
+}
+
 /* Scan the queued targets (or every top) on the thread pool. */
 void
 watch__start_job(struct watch *w)
@@ -240,6 +280,8 @@ watch__start_job(struct watch *w)
 		for (int t = 0; t < w->ntops; t++)
 			watch__target(w, w->ix.tops[t].node, true);
 	}
+	if (ex(w)->unwatched_due && !w->full_pending)
+		target_unwatched(w);
 	if (w->ntargets == 0)
 		return;
 	n = w->ntargets < JOB_TARGETS ? w->ntargets : JOB_TARGETS;
@@ -287,7 +329,10 @@ watch__start_job(struct watch *w)
 	j->opts.threads = w->opts.scan_threads;
 	j->start = uv_hrtime();
 	j->work.data = j;
-	if (j->t[0].rescan)
+	/* A job is a re-scan if any target is one, not only arrivals. */
+	for (i = 0; i < j->n; i++)
+		j->rescan |= j->t[i].rescan;
+	if (j->rescan)
 		w->stats.rescans++;
 	else
 		w->stats.arrivals++;
@@ -390,17 +435,8 @@ watch__on_tick(uv_timer_t *h)
 		    stat(w->top_path[i], &st) == 0)
 			watch__target(w, ix->tops[i].node, true);
 	}
-	for (uint32_t d = 0; d < ix->ndirs && ix->unwatched > 0; d++) {
-		const struct ix_dir *x = &ix->dirs[d];
-		bool topmost = true;
-		if (x->node == IX_NIL || !(x->flags & IXD_UNWATCHED))
-			continue;
-		for (uint32_t p = index_node(ix, x->node)->parent;
-		    p != IX_NIL && topmost; p = index_node(ix, p)->parent)
-			if (index_dir(ix, p)->flags & IXD_UNWATCHED)
-				topmost = false;
-		if (topmost)
-			watch__target(w, x->node, true);
-	}
+	/* Which directories: chosen when the job starts, not now. */
+	if (ix->unwatched > 0)
+		ex(w)->unwatched_due = true;
 	watch__start_job(w);
 }

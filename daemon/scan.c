@@ -54,13 +54,25 @@ struct scanner {
 	struct batch		*spare;		/* recycled, under mu */
 	unsigned		 queued, active;/* under mu */
 	bool			 finished;	/* under mu: no more batches */
-	uint64_t		 errors;	/* helper's, under mu */
+	uint64_t		 errors;	/* stat batches', under mu */
+	int			 first_errno;	/* the first of those, under mu */
 	struct dirref		*dirs;		/* walker only */
 	struct batch		*cur;		/* walker's batch being filled */
 	int64_t			 watches;	/* added by this scan */
 	char			*dents;		/* getdents64 buffer */
 	bool			 nomem;
 };
+
+/* Count an entry that could not be read; keep why the first one was. */
+static void
+scan_error(struct scan_stats *st, const char *op, int err)
+{
+	if (st->error_errno == 0) {
+		st->error_errno = err;
+		st->error_op = op;
+	}
+	st->errors++;
+}
 
 /* -- stat batches (either thread) --------------------------------------- */
 
@@ -70,24 +82,31 @@ stat_batch(struct scanner *s, struct batch *b)
 	struct stat st;
 	int64_t mtime = 0;
 	uint64_t errors = 0;
+	int first = 0;
 
 	for (uint32_t i = 0; i < b->n; i++) {
 		struct ix_node *x = index_node(s->ix, b->ids[i]);
-		if (fstatat(b->dir->fd, b->names + b->off[i], &st,
-		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+		int rc = fstatat(b->dir->fd, b->names + b->off[i], &st,
+		    AT_SYMLINK_NOFOLLOW);
+		if (rc == 0 && S_ISREG(st.st_mode)) {
 			x->size = (uint64_t)st.st_size;
 			if (st.st_mtime > mtime)
 				mtime = st.st_mtime;
 			continue;
 		}
-		/* Gone, or no longer a file: the walker drops it at the end. */
-		if (errno != ENOENT)
-			errors++;
+		/*
+		 * Gone, or no longer a file (errno means nothing then): the
+		 * walker drops it at the end; events tell what it became.
+		 */
+		if (rc == -1 && errno != ENOENT && errors++ == 0)
+			first = errno;
 		x->size = GONE;
 	}
 	uv_mutex_lock(&s->mu);
 	if (mtime > b->dir->mtime)
 		b->dir->mtime = mtime;
+	if (s->errors == 0)
+		s->first_errno = first;
 	s->errors += errors;
 	if (--b->dir->refs == 0)
 		close(b->dir->fd);
@@ -274,8 +293,9 @@ list_dir(struct scanner *s, uint32_t dir, struct dirref *r, uint32_t **subs,
 			(*subs)[(*nsubs)++] = id;
 		}
 	}
-	if (n == -1)
-		s->st->errors++;
+	/* ENOENT: removed while being read (a dead directory), not an error. */
+	if (n == -1 && errno != ENOENT)
+		scan_error(s->st, "getdents64", errno);
 }
 
 /* Scan the directory open as fd (which this closes) into node dir. */
@@ -307,7 +327,7 @@ walk(struct scanner *s, uint32_t dir, int fd, int depth)
 	for (size_t i = 0; i < nsubs && !s->nomem; i++) {
 		int cfd;
 		if (depth + 1 > SCAN_MAX_DEPTH) {
-			s->st->errors++;
+			scan_error(s->st, "depth", ELOOP);
 			index_remove(s->ix, subs[i], NULL, NULL);
 			continue;
 		}
@@ -317,7 +337,7 @@ walk(struct scanner *s, uint32_t dir, int fd, int depth)
 			/* Gone or replaced since it was listed: events tell. */
 			if (errno != ENOENT && errno != ENOTDIR &&
 			    errno != ELOOP)
-				s->st->errors++;
+				scan_error(s->st, "openat", errno);
 			index_remove(s->ix, subs[i], NULL, NULL);
 			continue;
 		}
@@ -344,7 +364,7 @@ scan_top(struct scanner *s, const char *path, bool follow)
 	    (follow ? 0 : O_NOFOLLOW));
 	if (fd == -1) {
 		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
-			s->st->errors++;
+			scan_error(s->st, "open", errno);
 		return;
 	}
 	walk(s, top, fd, 0);
@@ -366,7 +386,10 @@ finish(struct scanner *s)
 	uv_cond_broadcast(&s->cv);
 	while (s->active > 0)
 		uv_cond_wait(&s->cv, &s->mu);
-	s->st->errors += s->errors;
+	if (s->errors > 0) {	/* the batches' errors, counted last */
+		scan_error(s->st, "fstatat", s->first_errno);
+		s->st->errors += s->errors - 1;
+	}
 	uv_mutex_unlock(&s->mu);
 }
 

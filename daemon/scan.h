@@ -32,6 +32,8 @@ struct scan_stats {
 	uint64_t	errors;		/* entries that could not be read */
 	uint64_t	unwatched;	/* directories left without a watch */
 	int		watch_errno;	/* why the first one was, or 0 */
+	int		error_errno;	/* why the first error was, or 0 */
+	const char	*error_op;	/* and in which call */
 };
 
 /*

@@ -163,8 +163,8 @@ mark_dirty(struct watch *w, struct watch_dirty *s, uint32_t dir,
 }
 
 /* Look at directory node again: from its parent, or re-scan a top. */
-static void
-look_again(struct watch *w, uint32_t node)
+void
+watch__look_again(struct watch *w, uint32_t node)
 {
 	uint32_t parent = index_node(&w->ix, node)->parent;
 
@@ -268,7 +268,7 @@ watch__handle_event(struct watch *w, const struct inotify_event *ev, bool replay
 	}
 	if (ev->mask & IN_IGNORED) {
 		index_set_wd(ix, dir, -1);
-		look_again(w, dir);
+		watch__look_again(w, dir);
 		return;
 	}
 	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
@@ -392,7 +392,7 @@ adopt(struct watch *w, uint32_t id, int pfd, const char *name, int *budget,
 			adopt(w, c, fd, cn, budget, depth + 1);
 		}
 	}
-	if (n == -1)
+	if (n == -1 && errno != ENOENT)	/* ENOENT: removed meanwhile */
 		watch__target(w, id, false);
 	close(fd);
 }

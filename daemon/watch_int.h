@@ -84,6 +84,7 @@ struct scan_job {
 	struct scan_stats	 st;
 	int			 rc;
 	bool			 full;
+	bool			 rescan;	/* some target is a re-scan */
 	uint64_t		 start;
 };
 
@@ -95,6 +96,7 @@ struct watch_extra {
 	struct move	moves[MOVES_MAX];
 	int		nmoves;
 	bool		warned_limit;
+	bool		unwatched_due;	/* tick: re-scan unwatched parts */
 	uv_timer_t	tick;		/* periodic checks */
 	int		handles;	/* open handles, for watch_close */
 };
@@ -118,6 +120,7 @@ void	watch__process_dirty(struct watch *w);
 void	watch__free_all(struct watch *w);
 double	watch__now(void);
 void	watch__parent_watch(struct watch *w, int i);
+void	watch__look_again(struct watch *w, uint32_t node);
 
 /* rescan.c */
 void	watch__target(struct watch *w, uint32_t node, bool rescan);

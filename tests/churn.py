@@ -338,8 +338,8 @@ def main():
             w.join()
         took = time.time() - t0
         before = d.call("summary")["rescans"]
-        # Wait for exact; with a watch cap, for two re-scans begun after
-        # the writers stopped (the second surely started after).
+        # Wait for exact; with a watch cap, for two re-scans begun after the
+        # writers stopped (a re-scan picks the unwatched parts as it starts).
         deadline = time.time() + 120
         while True:
             s = d.call("summary")

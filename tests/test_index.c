@@ -212,10 +212,15 @@ test_index_watches(void **state)
 	assert_int_equal(index_set_wd(&ix, a, 7), 0);
 	assert_int_equal(index_set_wd(&ix, b, 7), 0);
 	assert_int_equal(index_by_wd(&ix, 7), b);
+	/* The node that lost it is not taken for watched. */
+	assert_int_equal(index_dir(&ix, a)->wd, -1);
+	assert_true(index_dir(&ix, a)->flags & IXD_UNWATCHED);
+	assert_int_equal(ix.unwatched, 1);
 	nunwatched = 0;
 	index_remove(&ix, a, on_unwatch, NULL);
 	assert_int_equal(nunwatched, 0);
 	assert_int_equal(index_by_wd(&ix, 7), b);
+	assert_int_equal(ix.unwatched, 0);	/* went with a */
 	index_free(&ix);
 }
 
@@ -261,6 +266,42 @@ test_index_graft_and_path(void **state)
 	index_free(&dst);
 }
 
+/*
+ * A directory moved out of a subtree while that subtree was scanned:
+ * the scan's copy is stale and must not take the live node's watch.
+ */
+static void
+test_index_graft_keeps_outside_watch(void **state)
+{
+	struct index dst, src;
+	uint32_t top, sub, moved, stop, copy;
+
+	(void)state;
+	assert_int_equal(index_init(&dst), 0);
+	assert_int_equal(index_init(&src), 0);
+	top = index_add_top(&dst, "/c/t");
+	sub = index_add(&dst, top, "sub", 3, true, true);
+	moved = index_add(&dst, top, "moved", 5, true, true);
+	assert_int_equal(index_set_wd(&dst, moved, 9), 0);
+	stop = index_add_top(&src, "/c/t/sub");
+	copy = index_add(&src, stop, "old", 3, true, false);
+	assert_int_equal(index_set_wd(&src, copy, 9), 0);
+	index_recount(&src);
+	assert_int_equal(index_graft(&dst, sub, &src, stop), 0);
+	assert_int_equal(index_by_wd(&dst, 9), moved);
+	copy = index_lookup(&dst, sub, "old", 3);
+	assert_int_equal(index_dir(&dst, copy)->wd, -1);
+	assert_true(index_dir(&dst, copy)->flags & IXD_UNWATCHED);
+	/* Dropping the stale copy leaves the live watch alone. */
+	nunwatched = 0;
+	index_remove(&dst, copy, on_unwatch, NULL);
+	assert_int_equal(nunwatched, 0);
+	assert_int_equal(index_by_wd(&dst, 9), moved);
+	assert_int_equal(dst.unwatched, 0);
+	index_free(&src);
+	index_free(&dst);
+}
+
 int
 main(void)
 {
@@ -268,6 +309,7 @@ main(void)
 		cmocka_unit_test(test_index_random),
 		cmocka_unit_test(test_index_watches),
 		cmocka_unit_test(test_index_graft_and_path),
+		cmocka_unit_test(test_index_graft_keeps_outside_watch),
 	};
 	return cmocka_run_group_tests_name("index", tests, NULL, NULL);
 }
