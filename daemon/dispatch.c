@@ -13,7 +13,6 @@
 #include "log.h"
 #include "tally.h"
 #include "trash.h"
-#include "tree.h"
 
 /* -- replies ------------------------------------------------------------ */
 
@@ -522,7 +521,7 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	}
 	/* A new directory below refuse_below would let a trainer fill it. */
 	if (watch_find(&r->d->watch, j->path) == IX_NIL &&
-	    tree_disk(r->d->cfg.layout.cache_root, &du) == 0 &&
+	    fsutil_disk(r->d->cfg.layout.cache_root, &du) == 0 &&
 	    policy_refuse(&r->d->policy, &du, why, sizeof(why))) {
 		reply_error(r, RPC_ENOSPC, "not creating %s: %s", j->path, why);
 		free(j);
@@ -726,7 +725,7 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 		return;
 	}
 	/* statvfs of a local filesystem: a microsecond, fine on the loop. */
-	if ((rc = tree_disk(d->cfg.layout.cache_root, &du)) < 0) {
+	if ((rc = fsutil_disk(d->cfg.layout.cache_root, &du)) < 0) {
 		reply_error(r, errno_code(-rc), "statvfs %s: %s",
 		    d->cfg.layout.cache_root, strerror(-rc));
 		tally_free(&t);

@@ -33,7 +33,7 @@ work_cycle_dir(struct job *j, const struct layout *l)
 
 	/* j->path was built (and its length checked) by m_get_cycle_dir. */
 	layout_cycle_name(cname, sizeof(cname), j->cycle);
-	if ((r = tree_mkdir_under(l->pred_root[j->kind], comps, 2,
+	if ((r = fsutil_mkdir_under(l->pred_root[j->kind], comps, 2,
 	    &j->created)) < 0)
 		job_fail(j, -r, "mkdir", j->path);
 }
@@ -97,9 +97,9 @@ take(struct job *j, const char *root, const char *name, uint64_t bytes)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, lfd = -1, n = 0;
+	int fd, n = 0;
 
-	if ((fd = tree_open_root(root)) == -1) {
+	if ((fd = fsutil_open_dir(root)) == -1) {
 		if (errno != ENOENT)
 			job_fail(j, errno, "open", root);
 		return 0;
@@ -114,16 +114,13 @@ take(struct job *j, const char *root, const char *name, uint64_t bytes)
 		close(fd);
 		return n;
 	}
-	if ((lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (d = fdopendir(lfd)) == NULL) {
+	if ((d = fsutil_list(fd)) == NULL) {
 		job_fail(j, errno, "list", root);
-		if (lfd != -1)
-			close(lfd);
 		close(fd);
 		return 0;
 	}
 	while ((de = readdir(d)) != NULL && j->err == 0) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (fsutil_is_dot(de->d_name))
 			continue;
 		if (j->type == JOB_CLEAN)
 			record_taken(j, root, de->d_name);
@@ -163,14 +160,11 @@ work_clean(struct job *j, const struct layout *l)
 		 * cycle opened without following a link: a cycle swapped for
 		 * a symlink is not entered.
 		 */
-		int pfd = tree_open_root(l->pred_root[k]), lfd;
+		int pfd = fsutil_open_dir(l->pred_root[k]);
 		if (pfd == -1)
 			continue;
-		if ((lfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) == -1 || (d = fdopendir(lfd)) == NULL) {
+		if ((d = fsutil_list(pfd)) == NULL) {
 			job_fail(j, errno, "list", l->pred_root[k]);
-			if (lfd != -1)
-				close(lfd);
 			close(pfd);
 			continue;
 		}
@@ -217,7 +211,8 @@ job_work(uv_work_t *w)
 		for (int k = 0; k < KIND_COUNT; k++) {
 			take(j, l->pred_root[k], NULL, j->root_bytes[k]);
 			/* A root removed by hand comes back, as the seed's. */
-			if ((r = tree_mkdir_p(l->pred_root[k], 0775)) < 0 &&
+			if ((r = fsutil_mkdir_p(l->pred_root[k],
+			    FSUTIL_DIR_MODE)) < 0 &&
 			    j->err == 0)
 				job_fail(j, -r, "mkdir", l->pred_root[k]);
 		}
@@ -226,7 +221,7 @@ job_work(uv_work_t *w)
 		work_clean(j, l);
 		break;
 	case JOB_DISK_CHECK:
-		if ((r = tree_disk(l->cache_root, &j->du)) < 0 && j->err == 0)
+		if ((r = fsutil_disk(l->cache_root, &j->du)) < 0 && j->err == 0)
 			job_fail(j, -r, "statvfs", l->cache_root);
 		break;
 	}

@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "fsutil.h"
 #include "hycod.h"
 #include "trash.h"
-#include "tree.h"
 
 #define ERRMSG_MAX	(PATH_MAX * 2 + 256)
 

@@ -8,9 +8,9 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "fsutil.h"
 #include "hycod.h"
 #include "log.h"
-#include "tree.h"
 
 #define MAX_CONFIG_FILES	16
 #define MAX_OVERRIDES		64
@@ -141,7 +141,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.loop = uv_default_loop();
 	d.start_ns = uv_hrtime();
-	if (tree_create_all(&d.cfg.layout) == -1)
+	if (fsutil_create_roots(&d.cfg.layout) == -1)
 		fatalx("cannot create the cache tree under %s",
 		    d.cfg.layout.cache_root);
 	if (trash_open(&d.trash, d.loop, d.cfg.trash_dir, &d.cfg.layout) == -1)

@@ -274,7 +274,7 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 		}
 	}
 	/* Free space: what is below prune_below, and how much to free. */
-	if ((r = tree_disk(p->layout->cache_root, &du)) < 0) {
+	if ((r = fsutil_disk(p->layout->cache_root, &du)) < 0) {
 		free(v);
 		return r;
 	}
@@ -369,7 +369,7 @@ prune_work(uv_work_t *w)
 		snprintf(parent, sizeof(parent), "%s", it->path);
 		slash = strrchr(parent, '/');
 		*slash = '\0';
-		if ((fd = tree_open_root(parent)) == -1) {
+		if ((fd = fsutil_open_dir(parent)) == -1) {
 			d->rc = -1;
 			d->err = errno;
 			continue;

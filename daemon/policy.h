@@ -24,8 +24,8 @@
 #include <uv.h>
 
 #include "config.h"
+#include "fsutil.h"
 #include "trash.h"
-#include "tree.h"
 #include "watch.h"
 
 struct policy_item {

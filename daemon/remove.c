@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
+
 #define REMOVE_MAX_DEPTH	512	/* directory levels below the target */
 #define REMOVE_RETRIES		4	/* entry changed under us: try again */
 
@@ -35,8 +37,7 @@ rm_contents(int fd, dev_t dev, int depth, struct remove_stats *st)
 		return fail(st, errno);
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
-		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+		if (fsutil_is_dot(de->d_name))
 			continue;
 		if (rm_entry(fd, de->d_name, dev, depth, st) == -1)
 			rc = -1;
@@ -110,8 +111,8 @@ remove_at(int dirfd, const char *name, struct remove_stats *st)
 
 	if (fstat(dirfd, &sb) == -1)
 		return fail(st, errno);
-	if (strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0 || name[0] == '\0')
+	if (strchr(name, '/') != NULL || fsutil_is_dot(name) ||
+	    name[0] == '\0')
 		return fail(st, EINVAL);
 	return rm_entry(dirfd, name, sb.st_dev, 0, st);
 }

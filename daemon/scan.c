@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "array.h"
+#include "fsutil.h"
 
 #define BATCH_MAX	1024		/* files per stat batch */
 #define BATCH_NAMES	(32 * 1024)	/* name bytes per stat batch */
@@ -260,8 +261,7 @@ list_dir(struct scanner *s, uint32_t dir, struct dirref *r, uint32_t **subs,
 			uint32_t id;
 
 			pos += de->d_reclen;
-			if (name[0] == '.' && (len == 1 ||
-			    (len == 2 && name[1] == '.')))
+			if (fsutil_is_dot(name))
 				continue;
 			if (type == DT_UNKNOWN) {
 				if (fstatat(r->fd, name, &st,

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
-#include "tree.h"
 
 struct trash_item {
 	uv_work_t		 work;
@@ -172,19 +172,16 @@ trash_discard(const struct trash *t, int dirfd, const char *name,
 static void
 resume(struct trash *t, int which)
 {
-	int fd = openat(t->fd[which], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d;
+	DIR *d = fsutil_list(t->fd[which]);
 	struct dirent *de;
 	int n = 0;
 
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if (d == NULL) {
 		log_warn("trash: cannot list %s", t->path[which]);
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (fsutil_is_dot(de->d_name))
 			continue;
 		trash_put(t, which, de->d_name, 0, NULL, NULL);
 		n++;
@@ -201,7 +198,7 @@ add_trash(struct trash *t, const char *path)
 	struct stat sb;
 	int r, fd;
 
-	if ((r = tree_mkdir_p(path, 0700)) < 0) {
+	if ((r = fsutil_mkdir_p(path, 0700)) < 0) {
 		log_warnx("trash: mkdir %s: %s", path, strerror(-r));
 		return -1;
 	}

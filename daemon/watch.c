@@ -13,10 +13,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "scan.h"
-
 #include "array.h"
+#include "fsutil.h"
+#include "log.h"
 #include "watch_int.h"
 
 static void on_retry(uv_timer_t *h);
@@ -368,8 +367,7 @@ adopt(struct watch *w, uint32_t id, int pfd, const char *name, int *budget,
 			uint32_t c;
 
 			pos += de->d_reclen;
-			if (cn[0] == '.' && (len == 1 || (len == 2 &&
-			    cn[1] == '.')))
+			if (fsutil_is_dot(cn))
 				continue;
 			if (--*budget < 0) {
 				watch__target(w, id, false);

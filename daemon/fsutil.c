@@ -1,5 +1,5 @@
-/* tree.c: directory creation and free space for the cache tree. */
-#include "tree.h"
+/* fsutil.c: directory creation, opening and listing; free space. */
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,10 +11,8 @@
 
 #include "log.h"
 
-#define TREE_DIR_MODE	0775
-
 int
-tree_mkdir_p(const char *path, mode_t mode)
+fsutil_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
 	struct stat st;
@@ -38,7 +36,7 @@ tree_mkdir_p(const char *path, mode_t mode)
 }
 
 int
-tree_create_all(const struct layout *l)
+fsutil_create_roots(const struct layout *l)
 {
 	char path[PATH_MAX];
 	const char *dirs[CAT_COUNT + KIND_COUNT + 1];
@@ -52,8 +50,8 @@ tree_create_all(const struct layout *l)
 	    l->default_dataset) < (int)sizeof(path))
 		dirs[n++] = path;
 	for (int i = 0; i < n; i++)
-		if ((r = tree_mkdir_p(dirs[i], TREE_DIR_MODE)) < 0) {
-			log_warnx("tree_create_all: mkdir %s: %s", dirs[i],
+		if ((r = fsutil_mkdir_p(dirs[i], FSUTIL_DIR_MODE)) < 0) {
+			log_warnx("fsutil_create_roots: mkdir %s: %s", dirs[i],
 			    strerror(-r));
 			rc = -1;
 		}
@@ -61,29 +59,45 @@ tree_create_all(const struct layout *l)
 }
 
 int
-tree_open_root(const char *root)
+fsutil_open_dir(const char *path)
 {
-	return open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+DIR *
+fsutil_list(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+
+	if (fd == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		int err = errno;
+		close(fd);
+		errno = err;
+	}
+	return d;
 }
 
 int
-tree_mkdir_under(const char *root, const char *const *comps, int n,
+fsutil_mkdir_under(const char *root, const char *const *comps, int n,
     bool *created)
 {
 	int fd, next, r = 0;
 
 	*created = false;
-	if ((fd = tree_open_root(root)) == -1) {
+	if ((fd = fsutil_open_dir(root)) == -1) {
 		if (errno != ENOENT)
 			return -errno;
 		/* Someone removed a root: it is ours, make it again. */
-		if ((r = tree_mkdir_p(root, TREE_DIR_MODE)) < 0)
+		if ((r = fsutil_mkdir_p(root, FSUTIL_DIR_MODE)) < 0)
 			return r;
-		if ((fd = tree_open_root(root)) == -1)
+		if ((fd = fsutil_open_dir(root)) == -1)
 			return -errno;
 	}
 	for (int i = 0; i < n; i++) {
-		bool made = mkdirat(fd, comps[i], TREE_DIR_MODE) == 0;
+		bool made = mkdirat(fd, comps[i], FSUTIL_DIR_MODE) == 0;
 		if (!made && errno != EEXIST) {
 			r = -errno;
 			break;
@@ -104,7 +118,7 @@ tree_mkdir_under(const char *root, const char *const *comps, int n,
 }
 
 int
-tree_disk(const char *path, struct disk_usage *du)
+fsutil_disk(const char *path, struct disk_usage *du)
 {
 	struct statvfs sv;
 
