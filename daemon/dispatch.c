@@ -159,16 +159,6 @@ arg_wait(struct reply *r, const msgpack_object_map *args, bool *wait)
 	return 0;
 }
 
-/* Trash names for one job: a range no other job uses. */
-static uint64_t
-reserve_seq(struct hycod *d)
-{
-	uint64_t seq = d->trash.seq;
-
-	d->trash.seq += 1u << 20;
-	return seq;
-}
-
 /* -- thread pool -------------------------------------------------------- */
 
 static void after_work(uv_work_t *w, int status);
@@ -557,7 +547,7 @@ m_cleanup_cycle(struct reply *r, const msgpack_object_map *args)
 			j->freed += j->root_bytes[k] =
 			    watch_bytes(&r->d->watch, path);
 	}
-	j->seq = reserve_seq(r->d);
+	j->seq = trash_reserve(&r->d->trash);
 	job_start(j);
 }
 
@@ -574,7 +564,7 @@ m_cleanup_generated(struct reply *r, const msgpack_object_map *args)
 	for (int k = 0; k < KIND_COUNT; k++)
 		j->freed += j->root_bytes[k] = watch_bytes(&r->d->watch,
 		    r->d->cfg.layout.pred_root[k]);
-	j->seq = reserve_seq(r->d);
+	j->seq = trash_reserve(&r->d->trash);
 	job_start(j);
 }
 
@@ -656,7 +646,7 @@ m_clean(struct reply *r, const msgpack_object_map *args)
 	j->wait = wait;
 	strcpy(j->dataset, ds);
 	j->freed = clean_bytes(r->d, targets, ds[0] ? ds : NULL);
-	j->seq = reserve_seq(r->d);
+	j->seq = trash_reserve(&r->d->trash);
 	job_start(j);
 }
 
@@ -702,10 +692,8 @@ m_prune(struct reply *r, const msgpack_object_map *args)
 		pack_kv_str(pk, "why", it->why);
 	}
 	policy_plan_free(&plan);
-	if (!dry) {
-		p->not_before = 0;	/* asked for: no backing off */
-		policy_run(p);
-	}
+	if (!dry)
+		policy_run_now(p);
 }
 
 /* O(datasets + cycles) off the index, answered at once. */

@@ -12,8 +12,8 @@
 #include "array.h"
 #include "log.h"
 
-#define BACKOFF_MIN_MS	1000
-#define BACKOFF_MAX_MS	60000
+#define PRUNE_BACKOFF_MIN_MS	1000	/* all candidates protected: wait */
+#define PRUNE_BACKOFF_MAX_MS	60000
 
 struct lease {
 	const void	*conn;
@@ -437,8 +437,8 @@ policy_run(struct policy *p)
 		p->again = true;
 		return;
 	}
-	if (uv_now(p->loop) < p->not_before)
-		return;		/* backing off */
+	if (backoff_waiting(&p->backoff, uv_now(p->loop)))
+		return;
 	/*
 	 * The watermarks come from statvfs; the index only picks and sizes
 	 * candidates, so a lagging index (unwatched parts, a re-scan) makes
@@ -462,24 +462,19 @@ policy_run(struct policy *p)
 		/* Below a watermark with nothing it may remove: back off. */
 		if (j->plan.n > 0) {
 			p->stats.idle_passes++;
-			p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 :
-			    BACKOFF_MIN_MS;
-			if (p->backoff_ms > BACKOFF_MAX_MS)
-				p->backoff_ms = BACKOFF_MAX_MS;
-			p->not_before = uv_now(p->loop) + p->backoff_ms;
 			log_debug("prune: %zu candidates, all protected; next "
-			    "look in %u ms", j->plan.n, p->backoff_ms);
+			    "look in %u ms", j->plan.n,
+			    backoff_step(&p->backoff, uv_now(p->loop)));
 		}
 		policy_plan_free(&j->plan);
 		free(j->done);
 		free(j);
 		return;
 	}
-	p->backoff_ms = 0;
+	backoff_reset(&p->backoff, uv_now(p->loop));
 	p->stats.passes++;
 	j->p = p;
-	j->seq = p->trash->seq;
-	p->trash->seq += 1u << 20;
+	j->seq = trash_reserve(p->trash);
 	j->work.data = j;
 	if ((r = uv_queue_work(p->loop, &j->work, prune_work, prune_done)) < 0) {
 		log_warnx("prune: uv_queue_work: %s", uv_strerror(r));
@@ -489,6 +484,13 @@ policy_run(struct policy *p)
 		return;
 	}
 	p->running = true;
+}
+
+void
+policy_run_now(struct policy *p)
+{
+	backoff_waive(&p->backoff);
+	policy_run(p);
 }
 
 static void
@@ -509,6 +511,7 @@ policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
 	p->rt = rt;
 	p->watch = w;
 	p->trash = t;
+	backoff_init(&p->backoff, PRUNE_BACKOFF_MIN_MS, PRUNE_BACKOFF_MAX_MS);
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
 	uv_timer_start(&p->timer, on_timer, every, every);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "backoff.h"
 #include "config.h"
 #include "fsutil.h"
 #include "trash.h"
@@ -69,8 +70,7 @@ struct policy {
 	bool			 running;	/* a removal job in flight */
 	bool			 closing;
 	bool			 again;		/* run once more after it */
-	uint64_t		 not_before;	/* uv_now: backing off */
-	unsigned		 backoff_ms;
+	struct backoff		 backoff;	/* after idle passes */
 	struct policy_stats	 stats;
 };
 
@@ -96,5 +96,7 @@ void	policy_plan_free(struct policy_plan *plan);
 
 /* Plan and remove now (unless backing off or already running). */
 void	policy_run(struct policy *p);
+/* The same, asked for (prune): no backing off this time. */
+void	policy_run_now(struct policy *p);
 
 #endif

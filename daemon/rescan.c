@@ -269,11 +269,11 @@ watch__start_job(struct watch *w)
 	if (w->job != NULL || w->closing)
 		return;
 	if (w->full_pending) {
-		if (now < e->full_not_before) {
+		if (backoff_waiting(&w->overflow, now)) {
 			/* Backing off after overflows: on_delay comes back. */
 			if (!uv_is_active((uv_handle_t *)&e->delay))
 				uv_timer_start(&e->delay, on_delay,
-				    e->full_not_before - now, 0);
+				    w->overflow.until - now, 0);
 			return;
 		}
 		targets_clear(w);
@@ -369,22 +369,19 @@ watch__overflow(struct watch *w)
 	uint64_t now = uv_now(w->loop);
 
 	w->stats.overflows++;
-	if (w->last_overflow != 0 && now - w->last_overflow < QUIET_MS) {
-		w->backoff_ms = w->backoff_ms == 0 ? BACKOFF_MIN_MS :
-		    w->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-		    w->backoff_ms * 2;
-	} else
-		w->backoff_ms = 0;
+	if (w->last_overflow != 0 && now - w->last_overflow < QUIET_MS)
+		backoff_step(&w->overflow, now);
+	else
+		backoff_reset(&w->overflow, now);
 	w->last_overflow = now;
 	/* Once per storm: later ones within QUIET_MS only back off. */
-	if (w->backoff_ms == 0)
+	if (w->overflow.delay_ms == 0)
 		log_warnx("watch: inotify queue overflowed (%llu overflows so "
 		    "far): events were lost, re-scanning every root in the "
 		    "background", (unsigned long long)w->stats.overflows);
 	else
 		log_debug("watch: overflow %llu, next re-scan in %u ms",
-		    (unsigned long long)w->stats.overflows, w->backoff_ms);
-	ex(w)->full_not_before = now + w->backoff_ms;
+		    (unsigned long long)w->stats.overflows, w->overflow.delay_ms);
 	w->full_pending = true;
 }
 

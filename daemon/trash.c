@@ -123,6 +123,15 @@ trash_put(struct trash *t, int which, const char *out, uint64_t bytes,
 	run_next(t);
 }
 
+uint64_t
+trash_reserve(struct trash *t)
+{
+	uint64_t seq = t->seq;
+
+	t->seq += TRASH_SEQ_RANGE;
+	return seq;
+}
+
 int
 trash_move(const struct trash *t, int dirfd, const char *name, uint64_t seq,
     char *out, int *which)

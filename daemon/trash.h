@@ -25,6 +25,7 @@
 
 #define TRASH_MAX	(1 + CAT_COUNT + KIND_COUNT)
 #define TRASH_NAME_MAX	(NAME_MAX + 1)
+#define TRASH_SEQ_RANGE	(1u << 20)	/* trash names per job */
 
 struct trash_item;
 
@@ -53,6 +54,12 @@ struct trash {
  */
 int	trash_open(struct trash *t, uv_loop_t *loop, const char *path,
 	    const struct layout *l);
+
+/*
+ * Loop thread: the first of TRASH_SEQ_RANGE sequence numbers no other
+ * caller gets, for the trash names of one job (seq, seq + 1, ...).
+ */
+uint64_t trash_reserve(struct trash *t);
 
 /*
  * Thread pool: rename dirfd/name into the trash of its filesystem as

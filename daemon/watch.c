@@ -663,6 +663,8 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 	w->on_ready = on_ready;
 	w->arg = arg;
 	w->fd = -1;
+	backoff_init(&w->overflow, OVERFLOW_BACKOFF_MIN_MS,
+	    OVERFLOW_BACKOFF_MAX_MS);
 	w->buf = malloc(READ_BUF);
 	w->x = calloc(1, sizeof(*w->x));
 	w->dirty = calloc(1, sizeof(*w->dirty));

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "backoff.h"
 #include "index.h"
 #include "layout.h"
 #include "tally.h"
@@ -67,7 +68,7 @@ struct watch {
 	bool			 full_pending;	/* rescan everything next */
 	bool			 ready;		/* first scan grafted */
 	bool			 closing;
-	unsigned		 backoff_ms;	/* before the next full rescan */
+	struct backoff		 overflow;	/* full rescans in a storm */
 	uint64_t		 last_overflow;	/* uv_now of the last one */
 	char			*buf;		/* inotify read buffer */
 	struct watch_extra	*x;		/* timers, move pairs */

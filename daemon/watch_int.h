@@ -23,8 +23,8 @@
 #define RETRY_MS	5
 #define LOG_MAX		(1u << 20)	/* events kept for replay */
 #define ADOPT_BUDGET	4096	/* entries read in place per wake-up */
-#define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000	/* a storm costs a re-scan every 5 s at most */
+#define OVERFLOW_BACKOFF_MIN_MS	100
+#define OVERFLOW_BACKOFF_MAX_MS	5000	/* a storm: a re-scan every 5 s at most */
 #define QUIET_MS	10000	/* overflows further apart reset the backoff */
 #define JOB_TARGETS	4096	/* directories per scan job */
 
@@ -92,7 +92,6 @@ struct scan_job {
 struct watch_extra {
 	uv_timer_t	delay;		/* backoff before a full re-scan */
 	uv_timer_t	retry;		/* stale paths */
-	uint64_t	full_not_before; /* uv_now */
 	struct move	moves[MOVES_MAX];
 	int		nmoves;
 	bool		warned_limit;
