@@ -112,9 +112,9 @@ replay(struct watch *w)
 void
 watch__warn_unwatched(struct watch *w, const struct scan_stats *st)
 {
-	if (st->unwatched == 0 || ex(w)->warned_limit)
+	if (st->unwatched == 0 || w->warned_limit)
 		return;
-	ex(w)->warned_limit = true;
+	w->warned_limit = true;
 	if (w->opts.max_watches > 0)
 		log_warnx("watch: daemon.max_watches (%lld) reached: %llu "
 		    "directories are unwatched and re-scanned every %g s",
@@ -151,7 +151,7 @@ job_done(uv_work_t *req, int status)
 	w->job = NULL;
 	if (w->closing) {
 		job_free(j);
-		if (ex(w)->handles == 0)
+		if (w->handles == 0)
 			watch__free_all(w);
 		return;
 	}
@@ -201,7 +201,7 @@ job_done(uv_work_t *req, int status)
 		    j->st.error_op, strerror(j->st.error_errno));
 	watch__warn_unwatched(w, &j->st);
 	if (w->ix.unwatched == 0)
-		ex(w)->warned_limit = false;
+		w->warned_limit = false;
 	if (j->full || j->rescan) {
 		w->stats.last_rescan = watch__now();
 		w->stats.last_scan_s = took;
@@ -240,7 +240,7 @@ target_unwatched(struct watch *w)
 {
 	struct index *ix = &w->ix;
 
-	ex(w)->unwatched_due = false;
+	w->unwatched_due = false;
 	for (uint32_t d = 0; d < ix->ndirs && ix->unwatched > 0; d++) {
 		const struct ix_dir *x = &ix->dirs[d];
 		bool topmost = true;
@@ -259,7 +259,6 @@ target_unwatched(struct watch *w)
 void
 watch__start_job(struct watch *w)
 {
-	struct watch_extra *e = ex(w);
 	struct scan_job *j;
 	uint64_t now = uv_now(w->loop);
 	int64_t have;
@@ -271,8 +270,8 @@ watch__start_job(struct watch *w)
 	if (w->full_pending) {
 		if (backoff_waiting(&w->overflow, now)) {
 			/* Backing off after overflows: on_delay comes back. */
-			if (!uv_is_active((uv_handle_t *)&e->delay))
-				uv_timer_start(&e->delay, on_delay,
+			if (!uv_is_active((uv_handle_t *)&w->delay))
+				uv_timer_start(&w->delay, on_delay,
 				    w->overflow.until - now, 0);
 			return;
 		}
@@ -280,7 +279,7 @@ watch__start_job(struct watch *w)
 		for (int t = 0; t < w->ntops; t++)
 			watch__target(w, w->ix.tops[t].node, true);
 	}
-	if (ex(w)->unwatched_due && !w->full_pending)
+	if (w->unwatched_due && !w->full_pending)
 		target_unwatched(w);
 	if (w->ntargets == 0)
 		return;
@@ -434,6 +433,6 @@ watch__on_tick(uv_timer_t *h)
 	}
 	/* Which directories: chosen when the job starts, not now. */
 	if (ix->unwatched > 0)
-		ex(w)->unwatched_due = true;
+		w->unwatched_due = true;
 	watch__start_job(w);
 }

@@ -18,6 +18,18 @@
 #include "log.h"
 #include "watch_int.h"
 
+#define MOVES_MAX	64	/* unpaired IN_MOVED_FROM kept per wake-up */
+
+/* The first halves of renames read this wake-up, by cookie. */
+struct watch_moves {
+	struct move {
+		uint32_t	cookie, dir, drec, gen;
+		uint8_t		nlen;
+		char		name[256];
+	}		v[MOVES_MAX];
+	int		n;
+};
+
 static void on_retry(uv_timer_t *h);
 
 double
@@ -178,15 +190,15 @@ static void
 move_from(struct watch *w, uint32_t dir, uint32_t cookie, const char *name,
     size_t len)
 {
-	struct watch_extra *e = ex(w);
+	struct watch_moves *mv = w->moves;
 	struct move *m;
 
-	if (e->nmoves == MOVES_MAX) {	/* forget the oldest: it re-stats */
-		memmove(&e->moves[0], &e->moves[1],
-		    (MOVES_MAX - 1) * sizeof(e->moves[0]));
-		e->nmoves--;
+	if (mv->n == MOVES_MAX) {	/* forget the oldest: it re-stats */
+		memmove(&mv->v[0], &mv->v[1], (MOVES_MAX - 1) *
+		    sizeof(mv->v[0]));
+		mv->n--;
 	}
-	m = &e->moves[e->nmoves++];
+	m = &mv->v[mv->n++];
 	m->cookie = cookie;
 	m->dir = dir;
 	m->drec = (uint32_t)index_node(&w->ix, dir)->size;
@@ -204,19 +216,19 @@ static void
 move_to(struct watch *w, uint32_t dir, uint32_t cookie, const char *name,
     size_t len)
 {
-	struct watch_extra *e = ex(w);
+	struct watch_moves *mv = w->moves;
 	struct index *ix = &w->ix;
 	uint32_t child, old;
 	int i;
 
-	for (i = 0; i < e->nmoves && e->moves[i].cookie != cookie; i++)
+	for (i = 0; i < mv->n && mv->v[i].cookie != cookie; i++)
 		;
-	if (i == e->nmoves)
+	if (i == mv->n)
 		return;		/* from outside: an arrival */
-	struct move m = e->moves[i];
-	memmove(&e->moves[i], &e->moves[i + 1],
-	    (size_t)(e->nmoves - i - 1) * sizeof(e->moves[0]));
-	e->nmoves--;
+	struct move m = mv->v[i];
+	memmove(&mv->v[i], &mv->v[i + 1], (size_t)(mv->n - i - 1) *
+	    sizeof(mv->v[0]));
+	mv->n--;
 	if (!watch__dir_valid(ix, m.dir, m.drec, m.gen) ||
 	    (child = index_lookup(ix, m.dir, m.name, m.nlen)) == IX_NIL)
 		return;
@@ -539,8 +551,8 @@ watch__process_dirty(struct watch *w)
 		close(fd);
 	}
 	watch__dirty_clear(s);
-	if (def->n > 0 && !uv_is_active((uv_handle_t *)&ex(w)->retry))
-		uv_timer_start(&ex(w)->retry, on_retry, RETRY_MS, 0);
+	if (def->n > 0 && !uv_is_active((uv_handle_t *)&w->retry))
+		uv_timer_start(&w->retry, on_retry, RETRY_MS, 0);
 }
 
 static void
@@ -572,7 +584,7 @@ drain(struct watch *w)
 			watch__handle_event(w, ev, false);
 		}
 	}
-	ex(w)->nmoves = 0;
+	w->moves->n = 0;
 	watch__process_dirty(w);
 	watch__start_job(w);
 }
@@ -631,12 +643,12 @@ watch__free_all(struct watch *w)
 		free(w->top_path[i]);
 	free(w->targets);
 	free(w->buf);
-	free(w->x);
+	free(w->moves);
 	w->dirty = w->deferred = NULL;
 	w->log = NULL;
 	w->targets = NULL;
 	w->buf = NULL;
-	w->x = NULL;
+	w->moves = NULL;
 	w->ntops = 0;
 }
 
@@ -645,7 +657,7 @@ on_closed(uv_handle_t *h)
 {
 	struct watch *w = h->data;
 
-	if (--ex(w)->handles == 0 && w->job == NULL)
+	if (--w->handles == 0 && w->job == NULL)
 		watch__free_all(w);
 }
 
@@ -666,11 +678,11 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 	backoff_init(&w->overflow, OVERFLOW_BACKOFF_MIN_MS,
 	    OVERFLOW_BACKOFF_MAX_MS);
 	w->buf = malloc(READ_BUF);
-	w->x = calloc(1, sizeof(*w->x));
+	w->moves = calloc(1, sizeof(*w->moves));
 	w->dirty = calloc(1, sizeof(*w->dirty));
 	w->deferred = calloc(1, sizeof(*w->deferred));
 	w->log = calloc(1, sizeof(*w->log));
-	if (w->buf == NULL || w->x == NULL || w->dirty == NULL ||
+	if (w->buf == NULL || w->moves == NULL || w->dirty == NULL ||
 	    w->deferred == NULL || w->log == NULL || index_init(&w->ix) == -1) {
 		log_warnx("watch_start: out of memory");
 		watch__free_all(w);
@@ -693,15 +705,14 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 		watch__parent_watch(w, i);
 	}
 	uv_poll_init(loop, &w->poll, w->fd);
-	uv_timer_init(loop, &w->x->delay);
-	uv_timer_init(loop, &w->x->retry);
-	uv_timer_init(loop, &w->x->tick);
-	w->poll.data = w->x->delay.data = w->x->retry.data =
-	    w->x->tick.data = w;
-	w->x->handles = 4;
+	uv_timer_init(loop, &w->delay);
+	uv_timer_init(loop, &w->retry);
+	uv_timer_init(loop, &w->tick);
+	w->poll.data = w->delay.data = w->retry.data = w->tick.data = w;
+	w->handles = 4;
 	uv_poll_start(&w->poll, UV_READABLE, on_readable);
 	uint64_t every = (uint64_t)(w->opts.rescan_interval_s * 1000);
-	uv_timer_start(&w->x->tick, watch__on_tick, every, every);
+	uv_timer_start(&w->tick, watch__on_tick, every, every);
 	w->full_pending = true;
 	watch__start_job(w);
 	return 0;
@@ -710,13 +721,13 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 void
 watch_close(struct watch *w)
 {
-	if (w->closing || w->x == NULL)
-		return;
+	if (w->closing || w->handles == 0)
+		return;		/* closing already, or never started */
 	w->closing = true;
 	uv_close((uv_handle_t *)&w->poll, on_closed);
-	uv_close((uv_handle_t *)&w->x->delay, on_closed);
-	uv_close((uv_handle_t *)&w->x->retry, on_closed);
-	uv_close((uv_handle_t *)&w->x->tick, on_closed);
+	uv_close((uv_handle_t *)&w->delay, on_closed);
+	uv_close((uv_handle_t *)&w->retry, on_closed);
+	uv_close((uv_handle_t *)&w->tick, on_closed);
 }
 
 /* The top path is, or is above, and the rest of path below it. */

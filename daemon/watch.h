@@ -46,7 +46,7 @@ struct watch_stats {
 struct watch_target;
 struct watch_log;
 struct watch_dirty;
-struct watch_extra;
+struct watch_moves;
 
 struct watch {
 	uv_loop_t		*loop;
@@ -55,7 +55,10 @@ struct watch {
 	struct index		 ix;
 	int			 fd;		/* inotify */
 	uv_poll_t		 poll;
-	uv_timer_t		 timer;		/* backoff, periodic rescans */
+	uv_timer_t		 delay;		/* a backed-off full re-scan */
+	uv_timer_t		 retry;		/* stale paths */
+	uv_timer_t		 tick;		/* unwatched parts, lost roots */
+	int			 handles;	/* open, for watch_close */
 	int			 ntops;
 	char			*top_path[WATCH_MAX_TOPS];
 	int32_t			 parent_wd[WATCH_MAX_TOPS]; /* tops' parents */
@@ -64,14 +67,16 @@ struct watch {
 	struct watch_target	*targets;	/* to scan, in order */
 	size_t			 ntargets, captargets;
 	struct watch_log	*log;		/* events during a scan */
+	struct watch_moves	*moves;		/* renames' first halves */
 	void			*job;		/* the scan running, if any */
 	bool			 full_pending;	/* rescan everything next */
+	bool			 unwatched_due;	/* tick: rescan unwatched parts */
+	bool			 warned_limit;	/* the watch limit is logged */
 	bool			 ready;		/* first scan grafted */
 	bool			 closing;
 	struct backoff		 overflow;	/* full rescans in a storm */
 	uint64_t		 last_overflow;	/* uv_now of the last one */
 	char			*buf;		/* inotify read buffer */
-	struct watch_extra	*x;		/* timers, move pairs */
 	void			(*on_ready)(void *);
 	void			*arg;
 	struct watch_stats	 stats;

@@ -18,7 +18,6 @@
 			 IN_ONLYDIR)
 #define READ_BUF	(64 * 1024)
 #define READ_ROUNDS	16	/* reads per wake-up; then clients get a turn */
-#define MOVES_MAX	64	/* unpaired IN_MOVED_FROM kept per wake-up */
 #define DEFER_TRIES	20	/* stale-path retries before a re-scan */
 #define RETRY_MS	5
 #define LOG_MAX		(1u << 20)	/* events kept for replay */
@@ -66,12 +65,6 @@ struct watch_log {
 	bool		 overflowed;	/* dropped some: re-scan again */
 };
 
-struct move {
-	uint32_t	cookie, dir, drec, gen;
-	uint8_t		nlen;
-	char		name[256];
-};
-
 struct scan_job {
 	uv_work_t		 work;
 	struct watch		*w;
@@ -87,24 +80,6 @@ struct scan_job {
 	bool			 rescan;	/* some target is a re-scan */
 	uint64_t		 start;
 };
-
-/* Wake-up scratch, not worth a field each in struct watch. */
-struct watch_extra {
-	uv_timer_t	delay;		/* backoff before a full re-scan */
-	uv_timer_t	retry;		/* stale paths */
-	struct move	moves[MOVES_MAX];
-	int		nmoves;
-	bool		warned_limit;
-	bool		unwatched_due;	/* tick: re-scan unwatched parts */
-	uv_timer_t	tick;		/* periodic checks */
-	int		handles;	/* open handles, for watch_close */
-};
-
-static inline struct watch_extra *
-ex(const struct watch *w)
-{
-	return w->x;
-}
 
 /* watch.c */
 bool	watch__dir_valid(const struct index *ix, uint32_t node, uint32_t drec,
