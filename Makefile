@@ -41,7 +41,7 @@ PROTO_OBJ  = $(B)/protocol/proto.o
 CONFIG_OBJ = $(B)/daemon/cfgtree.o $(B)/daemon/config.o $(B)/daemon/layout.o \
 	     $(B)/daemon/log.o
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
-	     $(B)/daemon/watch.o $(B)/daemon/rescan.o
+	     $(B)/daemon/watch.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/dispatch.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o \

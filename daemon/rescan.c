@@ -13,6 +13,7 @@
 #include <sys/inotify.h>
 
 #include "array.h"
+#include "dirty.h"
 #include "log.h"
 #include "watch_int.h"
 
@@ -169,7 +170,7 @@ job_done(uv_work_t *req, int status)
 		if (index_init(&j->ix) == -1)
 			memset(&j->ix, 0, sizeof(j->ix));
 		w->ntargets = 0;
-		watch__dirty_clear(w->deferred);
+		dirty_clear(w->deferred);
 		swapped = true;
 	}
 	for (size_t i = 0; i < j->n && status == 0 && !swapped; i++) {
@@ -405,7 +406,7 @@ watch__log_event(struct watch *w, const struct inotify_event *ev, size_t len)
 		return;
 	}
 	e = &l->e[l->n];
-	if (watch__names_put(&l->names, &l->nameslen, &l->namescap,
+	if (array_put_name(&l->names, &l->nameslen, &l->namescap,
 	    len ? ev->name : "", len, &e->name) == -1) {
 		l->overflowed = true;
 		return;

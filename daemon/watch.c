@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "dirty.h"
 #include "fsutil.h"
 #include "log.h"
 #include "watch_int.h"
@@ -41,21 +42,6 @@ watch__now(void)
 	return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-/* -- growable arrays ---------------------------------------------------- */
-
-int
-watch__names_put(char **names, size_t *len, size_t *cap, const char *s, size_t n,
-    uint32_t *off)
-{
-	if (array_grow((void **)names, cap, *len + n + 1, 1) == -1)
-		return -1;
-	memcpy(*names + *len, s, n);
-	(*names)[*len + n] = '\0';
-	*off = (uint32_t)*len;
-	*len += n + 1;
-	return 0;
-}
-
 /* -- node validity ------------------------------------------------------ */
 
 bool
@@ -79,80 +65,6 @@ watch__top_of(const struct watch *w, uint32_t node)
 	return -1;
 }
 
-/* -- dirty set ---------------------------------------------------------- */
-
-static uint32_t
-dirty_hash(uint32_t dir, const char *name, size_t len)
-{
-	uint32_t h = 2166136261u ^ dir;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)name[i]) * 16777619u;
-	return h;
-}
-
-void
-watch__dirty_clear(struct watch_dirty *s)
-{
-	s->n = 0;
-	s->nameslen = 0;
-	if (s->hash != NULL)
-		memset(s->hash, 0, s->hcap * sizeof(*s->hash));
-}
-
-static int
-dirty_rehash(struct watch_dirty *s, size_t hcap)
-{
-	uint32_t *h = calloc(hcap, sizeof(*h));
-
-	if (h == NULL)
-		return -1;
-	free(s->hash);
-	s->hash = h;
-	s->hcap = hcap;
-	for (size_t i = 0; i < s->n; i++) {
-		struct dirty_ent *e = &s->e[i];
-		size_t j = dirty_hash(e->dir, s->names + e->name, e->nlen) &
-		    (hcap - 1);
-		while (h[j] != 0)
-			j = (j + 1) & (hcap - 1);
-		h[j] = (uint32_t)i + 1;
-	}
-	return 0;
-}
-
-/* Add (dir, name) once; -1 on ENOMEM (the caller re-scans). */
-static int
-dirty_add(struct watch_dirty *s, const struct index *ix, uint32_t dir,
-    const char *name, size_t len, uint8_t tries)
-{
-	size_t j;
-
-	if ((s->n + 1) * 2 > s->hcap &&
-	    dirty_rehash(s, s->hcap ? s->hcap * 2 : 1024) == -1)
-		return -1;
-	j = dirty_hash(dir, name, len) & (s->hcap - 1);
-	for (; s->hash[j] != 0; j = (j + 1) & (s->hcap - 1)) {
-		struct dirty_ent *e = &s->e[s->hash[j] - 1];
-		if (e->dir == dir && e->nlen == len &&
-		    memcmp(s->names + e->name, name, len) == 0)
-			return 0;
-	}
-	if (array_grow((void **)&s->e, &s->cap, s->n + 1, sizeof(*s->e)) == -1)
-		return -1;
-	struct dirty_ent *e = &s->e[s->n];
-	if (watch__names_put(&s->names, &s->nameslen, &s->namescap, name, len,
-	    &e->name) == -1)
-		return -1;
-	e->dir = dir;
-	e->drec = (uint32_t)index_node(ix, dir)->size;
-	e->gen = ix->dirs[e->drec].gen;
-	e->nlen = (uint8_t)len;
-	e->tries = tries;
-	s->hash[j] = (uint32_t)++s->n;
-	return 0;
-}
-
 /* -- applying events ---------------------------------------------------- */
 
 static void
@@ -164,7 +76,7 @@ unwatch(void *arg, int32_t wd)
 }
 
 static void
-mark_dirty(struct watch *w, struct watch_dirty *s, uint32_t dir,
+mark_dirty(struct watch *w, struct dirty_set *s, uint32_t dir,
     const char *name, size_t len, uint8_t tries)
 {
 	if (dirty_add(s, &w->ix, dir, name, len, tries) == -1) {
@@ -506,7 +418,7 @@ by_dir(const void *a, const void *b)
 void
 watch__process_dirty(struct watch *w)
 {
-	struct watch_dirty *s = w->dirty, *def = w->deferred;
+	struct dirty_set *s = w->dirty, *def = w->deferred;
 	struct index *ix = &w->ix;
 	int budget = ADOPT_BUDGET;
 	size_t i, end;
@@ -517,7 +429,7 @@ watch__process_dirty(struct watch *w)
 			mark_dirty(w, s, e->dir, def->names + e->name, e->nlen,
 			    e->tries);
 	}
-	watch__dirty_clear(def);
+	dirty_clear(def);
 	if (s->n == 0)
 		return;
 	qsort(s->e, s->n, sizeof(*s->e), by_dir);
@@ -550,7 +462,7 @@ watch__process_dirty(struct watch *w)
 		}
 		close(fd);
 	}
-	watch__dirty_clear(s);
+	dirty_clear(s);
 	if (def->n > 0 && !uv_is_active((uv_handle_t *)&w->retry))
 		uv_timer_start(&w->retry, on_retry, RETRY_MS, 0);
 }
@@ -621,19 +533,12 @@ watch__parent_watch(struct watch *w, int i)
 void
 watch__free_all(struct watch *w)
 {
-	struct watch_dirty *sets[2] = { w->dirty, w->deferred };
-
 	if (w->fd != -1)
 		close(w->fd);
 	w->fd = -1;
 	index_free(&w->ix);
-	for (int i = 0; i < 2; i++)
-		if (sets[i] != NULL) {
-			free(sets[i]->e);
-			free(sets[i]->names);
-			free(sets[i]->hash);
-			free(sets[i]);
-		}
+	dirty_free(w->dirty);
+	dirty_free(w->deferred);
 	if (w->log != NULL) {
 		free(w->log->e);
 		free(w->log->names);

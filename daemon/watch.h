@@ -45,7 +45,7 @@ struct watch_stats {
 
 struct watch_target;
 struct watch_log;
-struct watch_dirty;
+struct dirty_set;
 struct watch_moves;
 
 struct watch {
@@ -62,8 +62,8 @@ struct watch {
 	int			 ntops;
 	char			*top_path[WATCH_MAX_TOPS];
 	int32_t			 parent_wd[WATCH_MAX_TOPS]; /* tops' parents */
-	struct watch_dirty	*dirty;		/* to reconcile this round */
-	struct watch_dirty	*deferred;	/* path was stale: retry */
+	struct dirty_set	*dirty;		/* to reconcile this round */
+	struct dirty_set	*deferred;	/* path was stale: retry */
 	struct watch_target	*targets;	/* to scan, in order */
 	size_t			 ntargets, captargets;
 	struct watch_log	*log;		/* events during a scan */

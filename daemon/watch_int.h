@@ -33,23 +33,6 @@ struct watch_target {
 	bool		rescan;		/* not a first look: count it */
 };
 
-/* (directory, name) pairs to look at, deduplicated. */
-struct dirty_ent {
-	uint32_t	dir, drec, gen;
-	uint32_t	name;		/* offset in names */
-	uint8_t		nlen;
-	uint8_t		tries;		/* stale-path retries so far */
-};
-
-struct watch_dirty {
-	struct dirty_ent	*e;
-	size_t			 n, cap;
-	char			*names;
-	size_t			 nameslen, namescap;
-	uint32_t		*hash;	/* entry + 1; 0 is empty */
-	size_t			 hcap;
-};
-
 struct log_ent {
 	int32_t		wd;
 	uint32_t	mask;
@@ -85,9 +68,6 @@ struct scan_job {
 bool	watch__dir_valid(const struct index *ix, uint32_t node, uint32_t drec,
 	    uint32_t gen);
 int	watch__top_of(const struct watch *w, uint32_t node);
-int	watch__names_put(char **names, size_t *len, size_t *cap, const char *s,
-	    size_t n, uint32_t *off);
-void	watch__dirty_clear(struct watch_dirty *s);
 void	watch__handle_event(struct watch *w, const struct inotify_event *ev,
 	    bool replay);
 void	watch__process_dirty(struct watch *w);
