@@ -550,6 +550,17 @@ weight(const struct index *ix, uint32_t id, int64_t *bytes, int64_t *files)
 	}
 }
 
+/* Drop every child of dir, keeping dir. */
+static void
+clear_dir(struct index *ix, uint32_t dir, ix_unwatch_fn unwatch, void *arg)
+{
+	struct ix_dir *d = index_dir(ix, dir);
+	int64_t b = (int64_t)d->bytes, f = (int64_t)d->nfiles;
+
+	carry(ix, dir, -b, -f, 0);
+	free_children(ix, dir, unwatch, arg);
+}
+
 void
 index_remove(struct index *ix, uint32_t node, ix_unwatch_fn unwatch,
     void *arg)
@@ -558,23 +569,13 @@ index_remove(struct index *ix, uint32_t node, ix_unwatch_fn unwatch,
 	int64_t b, f;
 
 	if (x->parent == IX_NIL) {
-		index_clear(ix, node, unwatch, arg);
+		clear_dir(ix, node, unwatch, arg);
 		return;		/* tops stay */
 	}
 	weight(ix, node, &b, &f);
 	carry(ix, x->parent, -b, -f, 0);
 	unlink_child(ix, node);
 	free_subtree(ix, node, unwatch, arg);
-}
-
-void
-index_clear(struct index *ix, uint32_t dir, ix_unwatch_fn unwatch, void *arg)
-{
-	struct ix_dir *d = index_dir(ix, dir);
-	int64_t b = (int64_t)d->bytes, f = (int64_t)d->nfiles;
-
-	carry(ix, dir, -b, -f, 0);
-	free_children(ix, dir, unwatch, arg);
 }
 
 int
@@ -692,7 +693,7 @@ index_graft(struct index *dst, uint32_t at, struct index *src, uint32_t top)
 	struct ix_dir *s = index_dir(src, top), *d;
 	int rc;
 
-	index_clear(dst, at, NULL, NULL);
+	clear_dir(dst, at, NULL, NULL);
 	rc = copy_children(dst, at, src, top);
 	d = index_dir(dst, at);
 	if (d->flags & IXD_UNWATCHED)

@@ -131,12 +131,11 @@ uint32_t	 index_add(struct index *ix, uint32_t dir, const char *name,
 void		 index_set_file(struct index *ix, uint32_t node, uint64_t size,
 		    int64_t mtime);
 
-/* Drop node and its subtree; unwatch (may be NULL) gets their watches. */
+/*
+ * Drop node and its subtree (a top: only what it holds); unwatch (may
+ * be NULL) gets their watches.
+ */
 void		 index_remove(struct index *ix, uint32_t node,
-		    ix_unwatch_fn unwatch, void *arg);
-
-/* Drop every child of dir, keeping dir. */
-void		 index_clear(struct index *ix, uint32_t dir,
 		    ix_unwatch_fn unwatch, void *arg);
 
 /* Move node under dir as name (which must be free there). */

@@ -26,12 +26,6 @@ log_setlevel(enum log_level level)
 }
 
 int
-log_getlevel(void)
-{
-	return log_level;
-}
-
-int
 log_parse_level(const char *name)
 {
 	for (int i = 0; i < 4; i++)
@@ -40,12 +34,6 @@ log_parse_level(const char *name)
 	if (strcmp(name, "warning") == 0)
 		return LOG_LEVEL_WARN;
 	return -1;
-}
-
-const char *
-log_level_name(enum log_level level)
-{
-	return level_names[level];
 }
 
 static void

@@ -6,21 +6,15 @@ enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERRO
 
 void log_init(const char *progname, enum log_level level);
 void log_setlevel(enum log_level level);
-int log_getlevel(void);
 /* Parse "debug", "info", "warn"/"warning", "error"; -1 if unknown. */
 int log_parse_level(const char *name);
-const char *log_level_name(enum log_level level);
 
 /* log_warn and fatal append ": strerror(errno)"; the x variants do not. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-/* Cheap test before formatting costly arguments. */
-#define log_enabled(lvl) (log_getlevel() <= (int)(lvl))
 
 #endif

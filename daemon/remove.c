@@ -116,19 +116,3 @@ remove_at(int dirfd, const char *name, struct remove_stats *st)
 		return fail(st, EINVAL);
 	return rm_entry(dirfd, name, sb.st_dev, 0, st);
 }
-
-int
-remove_contents(int dirfd, struct remove_stats *st)
-{
-	struct stat sb;
-	int fd;
-
-	if (fstat(dirfd, &sb) == -1)
-		return fail(st, errno);
-	/* rm_contents closes what it is given; keep the caller's fd. */
-	if ((fd = dup(dirfd)) == -1)
-		return fail(st, errno);
-	/* A dup shares the offset: start the listing from the top. */
-	lseek(fd, 0, SEEK_SET);
-	return rm_contents(fd, sb.st_dev, 0, st);
-}

@@ -26,7 +26,5 @@ struct remove_stats {
  * Returns 0 when name is gone, -1 otherwise (st->error says why).
  */
 int	remove_at(int dirfd, const char *name, struct remove_stats *st);
-/* Remove everything inside the directory dirfd but keep it. */
-int	remove_contents(int dirfd, struct remove_stats *st);
 
 #endif

@@ -39,7 +39,6 @@ struct conn {
 	uv_write_t	 wreq;
 	char		*wbuf;		/* buffer being written (owned) */
 	size_t		 wcap, wlen;
-	void		*userdata;
 };
 
 static void on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
@@ -66,12 +65,6 @@ conn_unref(struct conn *c)
 {
 	if (--c->refs == 0)
 		conn_free(c);
-}
-
-void **
-conn_userdata(struct conn *c)
-{
-	return &c->userdata;
 }
 
 bool
@@ -180,7 +173,8 @@ conn_flush(struct conn *c)
 	c->writing = true;
 }
 
-void
+/* Mark for closing after pending output is written. */
+static void
 conn_close(struct conn *c)
 {
 	if (c->closing || c->close_after_write)

@@ -67,13 +67,9 @@ void	server_close(struct server *s);
  */
 msgpack_packer	*conn_packer(struct conn *c);
 void		 conn_flush(struct conn *c);
-/* Mark for closing after pending output is written. */
-void		 conn_close(struct conn *c);
 bool		 conn_is_open(const struct conn *c);
 /* Keep the struct alive across asynchronous work (see conn_unref). */
 void		 conn_ref(struct conn *c);
 void		 conn_unref(struct conn *c);
-/* Opaque per-connection slot for the dispatcher's own state. */
-void		**conn_userdata(struct conn *c);
 
 #endif

@@ -132,8 +132,13 @@ trash_reserve(struct trash *t)
 	return seq;
 }
 
-int
-trash_move(const struct trash *t, int dirfd, const char *name, uint64_t seq,
+/*
+ * Thread pool: rename dirfd/name into the trash of its filesystem as
+ * out (a fresh name made from seq). 0, -1 with errno (ENOENT: nothing
+ * there; EXDEV: no trash on that filesystem); *which says which trash.
+ */
+static int
+move_into(const struct trash *t, int dirfd, const char *name, uint64_t seq,
     char *out, int *which)
 {
 	struct stat sb;
@@ -164,7 +169,7 @@ int
 trash_discard(const struct trash *t, int dirfd, const char *name,
     uint64_t seq, char *out, int *which, struct remove_stats *st)
 {
-	if (trash_move(t, dirfd, name, seq, out, which) == 0)
+	if (move_into(t, dirfd, name, seq, out, which) == 0)
 		return 1;
 	if (errno == ENOENT)
 		return 0;

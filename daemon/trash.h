@@ -8,7 +8,7 @@
  * another filesystem gets ".hyco-trash" beside it. Trash left by a
  * daemon that was killed is found and emptied at the next start.
  *
- * trash_move runs on the thread pool (it only reads what trash_open
+ * trash_discard runs on the thread pool (it only reads what trash_open
  * set); everything else is loop-thread only.
  */
 #ifndef HYCO_TRASH_H
@@ -60,14 +60,6 @@ int	trash_open(struct trash *t, uv_loop_t *loop, const char *path,
  * caller gets, for the trash names of one job (seq, seq + 1, ...).
  */
 uint64_t trash_reserve(struct trash *t);
-
-/*
- * Thread pool: rename dirfd/name into the trash of its filesystem as
- * out (a fresh name made from seq). 0, -1 with errno (ENOENT: nothing
- * there; EXDEV: no trash on that filesystem); *which says which trash.
- */
-int	trash_move(const struct trash *t, int dirfd, const char *name,
-	    uint64_t seq, char *out, int *which);
 
 /*
  * Thread pool: take dirfd/name out of the tree: renamed into the trash

@@ -90,8 +90,9 @@ test_remove_symlinks_not_followed(void **state)
 	free(outside);
 }
 
+/* One entry goes, a file or a whole directory; its parent and siblings stay. */
 static void
-test_remove_contents_keeps_dir(void **state)
+test_remove_keeps_parent_and_siblings(void **state)
 {
 	char *dir = tu_tmpdir();
 	struct remove_stats st = { 0 };
@@ -100,14 +101,22 @@ test_remove_contents_keeps_dir(void **state)
 	(void)state;
 	tu_file(dir, "r/x/1", 3);
 	tu_file(dir, "r/2", 4);
+	tu_file(dir, "r/3", 5);
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/r", dir);
 	fd = open(path, O_RDONLY | O_DIRECTORY);
-	assert_int_equal(remove_contents(fd, &st), 0);
+	assert_int_equal(remove_at(fd, "x", &st), 0);
+	assert_int_equal(st.bytes, 3);
+	assert_int_equal(st.dirs, 1);
+	assert_int_equal(remove_at(fd, "2", &st), 0);
 	close(fd);
 	assert_int_equal(st.bytes, 7);
+	assert_int_equal(st.files, 2);
+	assert_int_equal(st.dirs, 1);
 	assert_true(exists(dir, "r"));
+	assert_false(exists(dir, "r/x"));
 	assert_false(exists(dir, "r/2"));
+	assert_true(exists(dir, "r/3"));
 	tu_rmrf(dir);
 	free(dir);
 }
@@ -148,7 +157,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_remove_tree_counts_bytes),
 		cmocka_unit_test(test_remove_symlinks_not_followed),
-		cmocka_unit_test(test_remove_contents_keeps_dir),
+		cmocka_unit_test(test_remove_keeps_parent_and_siblings),
 		cmocka_unit_test(test_remove_skips_other_filesystem),
 	};
 	return cmocka_run_group_tests_name("remove", tests, NULL, NULL);
