@@ -54,7 +54,8 @@ vlog(int level, int with_errno, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-#define LOGFN(name, level, with_errno)			\
+/* Each logging function: its level, whether errno is told, then what. */
+#define LOGFN(name, level, with_errno, then)		\
 void							\
 name(const char *fmt, ...)				\
 {							\
@@ -62,32 +63,12 @@ name(const char *fmt, ...)				\
 	va_start(ap, fmt);				\
 	vlog(level, with_errno, fmt, ap);		\
 	va_end(ap);					\
+	then;						\
 }
 
-LOGFN(log_warn, LOG_LEVEL_WARN, 1)
-LOGFN(log_warnx, LOG_LEVEL_WARN, 0)
-LOGFN(log_error, LOG_LEVEL_ERROR, 0)
-LOGFN(log_info, LOG_LEVEL_INFO, 0)
-LOGFN(log_debug, LOG_LEVEL_DEBUG, 0)
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_LEVEL_ERROR, 1, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_LEVEL_ERROR, 0, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
+LOGFN(log_warn, LOG_LEVEL_WARN, 1, return)
+LOGFN(log_warnx, LOG_LEVEL_WARN, 0, return)
+LOGFN(log_info, LOG_LEVEL_INFO, 0, return)
+LOGFN(log_debug, LOG_LEVEL_DEBUG, 0, return)
+LOGFN(fatal, LOG_LEVEL_ERROR, 1, exit(1))
+LOGFN(fatalx, LOG_LEVEL_ERROR, 0, exit(1))
