@@ -14,7 +14,7 @@
 #define REMOVE_RETRIES		4	/* entry changed under us: try again */
 
 static int
-fail(struct remove_stats *st, int err)
+rm_fail(struct remove_stats *st, int err)
 {
 	if (st->error == 0)
 		st->error = err;
@@ -34,7 +34,7 @@ rm_contents(int fd, dev_t dev, int depth, struct remove_stats *st)
 
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
-		return fail(st, errno);
+		return rm_fail(st, errno);
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (fsutil_is_dot(de->d_name))
@@ -55,7 +55,7 @@ rm_entry(int dirfd, const char *name, dev_t dev, int depth,
 
 	for (int tries = 0; tries < REMOVE_RETRIES; tries++) {
 		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
-			return errno == ENOENT ? 0 : fail(st, errno);
+			return errno == ENOENT ? 0 : rm_fail(st, errno);
 		if (!S_ISDIR(sb.st_mode)) {
 			if (unlinkat(dirfd, name, 0) == 0) {
 				if (S_ISREG(sb.st_mode))
@@ -67,14 +67,14 @@ rm_entry(int dirfd, const char *name, dev_t dev, int depth,
 				return 0;
 			if (errno == EISDIR)	/* swapped for a directory */
 				continue;
-			return fail(st, errno);
+			return rm_fail(st, errno);
 		}
 		if (sb.st_dev != dev) {
 			st->skipped_mounts++;
-			return fail(st, EXDEV);
+			return rm_fail(st, EXDEV);
 		}
 		if (depth >= REMOVE_MAX_DEPTH)
-			return fail(st, ELOOP);
+			return rm_fail(st, ELOOP);
 		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 		if (fd == -1) {
@@ -82,7 +82,7 @@ rm_entry(int dirfd, const char *name, dev_t dev, int depth,
 				return 0;
 			if (errno == ELOOP || errno == ENOTDIR)
 				continue;	/* swapped for a link or file */
-			return fail(st, errno);
+			return rm_fail(st, errno);
 		}
 		/* What we opened must be what we looked at. */
 		if (fstat(fd, &fsb) == -1 || fsb.st_dev != sb.st_dev ||
@@ -99,9 +99,9 @@ rm_entry(int dirfd, const char *name, dev_t dev, int depth,
 			return rc;
 		if (errno == ENOTEMPTY && rc == 0)
 			continue;	/* a writer added entries meanwhile */
-		return fail(st, errno);
+		return rm_fail(st, errno);
 	}
-	return fail(st, EBUSY);
+	return rm_fail(st, EBUSY);
 }
 
 int
@@ -110,9 +110,9 @@ remove_at(int dirfd, const char *name, struct remove_stats *st)
 	struct stat sb;
 
 	if (fstat(dirfd, &sb) == -1)
-		return fail(st, errno);
+		return rm_fail(st, errno);
 	if (strchr(name, '/') != NULL || fsutil_is_dot(name) ||
 	    name[0] == '\0')
-		return fail(st, EINVAL);
+		return rm_fail(st, EINVAL);
 	return rm_entry(dirfd, name, sb.st_dev, 0, st);
 }

@@ -63,7 +63,7 @@ count_watched(const struct index *ix, uint32_t dir)
 }
 
 static void
-job_work(uv_work_t *req)
+rescan_work(uv_work_t *req)
 {
 	struct scan_job *j = req->data;
 
@@ -72,7 +72,7 @@ job_work(uv_work_t *req)
 }
 
 static void
-job_free(struct scan_job *j)
+rescan_job_free(struct scan_job *j)
 {
 	for (size_t i = 0; i < j->n; i++)
 		free(j->paths[i]);
@@ -142,7 +142,7 @@ covers_all(const struct watch *w, const struct scan_job *j)
 }
 
 static void
-job_done(uv_work_t *req, int status)
+rescan_done(uv_work_t *req, int status)
 {
 	struct scan_job *j = req->data;
 	struct watch *w = j->w;
@@ -151,7 +151,7 @@ job_done(uv_work_t *req, int status)
 
 	w->job = NULL;
 	if (w->closing) {
-		job_free(j);
+		rescan_job_free(j);
 		if (w->handles == 0)
 			watch__free_all(w);
 		return;
@@ -219,7 +219,7 @@ job_done(uv_work_t *req, int status)
 		w->full_pending = true;
 	}
 	replay(w);
-	job_free(j);
+	rescan_job_free(j);
 	watch__process_dirty(w);
 	/*
 	 * Serve after the first scan even if events were lost during it (a
@@ -319,7 +319,7 @@ watch__start_job(struct watch *w)
 	w->ntargets = k;
 	w->full_pending = false;
 	if (j->n == 0) {
-		job_free(j);
+		rescan_job_free(j);
 		return;
 	}
 	j->opts.inotify_fd = w->fd;
@@ -336,13 +336,14 @@ watch__start_job(struct watch *w)
 		w->stats.rescans++;
 	else
 		w->stats.arrivals++;
-	if ((r = uv_queue_work(w->loop, &j->work, job_work, job_done)) < 0) {
+	if ((r = uv_queue_work(w->loop, &j->work, rescan_work,
+	    rescan_done)) < 0) {
 		log_warnx("watch: uv_queue_work: %s", uv_strerror(r));
 		for (i = 0; i < j->n; i++)
 			if (watch__dir_valid(&w->ix, j->t[i].node, j->t[i].drec,
 			    j->t[i].gen))
 				w->ix.dirs[j->t[i].drec].flags &= ~IXD_SCANNING;
-		job_free(j);
+		rescan_job_free(j);
 		w->full_pending = true;
 		return;
 	}
@@ -351,7 +352,7 @@ watch__start_job(struct watch *w)
 nomem:
 	log_warnx("watch: out of memory for a scan");
 	if (j != NULL)
-		job_free(j);
+		rescan_job_free(j);
 	w->full_pending = true;
 }
 

@@ -372,7 +372,7 @@ scan_top(struct scanner *s, const char *path, bool follow)
 
 /* Wait for every batch, then drop vanished files and fill in totals. */
 static void
-finish(struct scanner *s)
+wait_batches(struct scanner *s)
 {
 	struct batch *b;
 
@@ -432,7 +432,7 @@ scan_build(struct index *ix, const char *const *paths, const bool *follow,
 	for (int i = 0; i < npaths && !s.nomem; i++)
 		scan_top(&s, paths[i], follow[i]);
 	push(&s);
-	finish(&s);
+	wait_batches(&s);
 	if (threaded)
 		uv_thread_join(&tid);
 	if (s.cur != NULL) {	/* only when an allocation failed mid-way */
