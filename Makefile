@@ -42,7 +42,7 @@ CONFIG_OBJ = $(B)/daemon/cfgtree.o $(B)/daemon/config.o $(B)/daemon/layout.o \
 	     $(B)/daemon/log.o
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 	     $(B)/daemon/watch.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
-DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/dispatch.o \
+DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o \
 	     $(B)/daemon/fsutil.o \

@@ -15,7 +15,8 @@
 
 #define HYCO_VERSION	"0.1.0"
 
-struct dispatch_stats {
+/* Counted by rpc.c, reported by ping. */
+struct rpc_stats {
 	uint64_t	requests;	/* requests and notifications handled */
 	uint64_t	errors[RPC_ERROR_COUNT]; /* error replies, by code */
 };
@@ -29,7 +30,7 @@ struct hycod {
 	struct watch		 watch;		/* the index and its inotify */
 	struct trash		 trash;		/* removals finish here */
 	struct policy		 policy;	/* retention and watermarks */
-	struct dispatch_stats	 stats;
+	struct rpc_stats	 rpc;
 };
 
 #endif

@@ -1,11 +1,12 @@
 /*
- * job.c: the thread-pool side of requests: cycle directories made
- * through directory descriptors, removals renamed into the trash (or
- * deleted in place where a filesystem has none), statvfs.
+ * job.c: a request's filesystem work from start to reply. The pool
+ * half makes cycle directories through directory descriptors, renames
+ * removals into the trash (or deletes them in place where a filesystem
+ * has none) and reads statvfs; the loop half brings the index up to
+ * date, queues what was trashed and answers.
  */
 #include "job.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,11 +15,17 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "log.h"
 #include "remove.h"
 
-void
-job_fail(struct job *j, int err, const char *what, const char *path)
+/* -- thread pool -------------------------------------------------------- */
+
+/* Record j's first failure as errno err on what path. */
+static void
+set_error(struct job *j, int err, const char *what, const char *path)
 {
+	if (j->err != 0)
+		return;
 	j->err = err;
 	snprintf(j->errmsg, sizeof(j->errmsg), "%s %s: %s", what, path,
 	    strerror(err));
@@ -31,16 +38,17 @@ work_cycle_dir(struct job *j, const struct layout *l)
 	const char *comps[2] = { cname, j->dataset };
 	int r;
 
-	/* j->path was built (and its length checked) by m_get_cycle_dir. */
+	/* j->path was built (and its length checked) by rpc.c. */
 	layout_cycle_name(cname, sizeof(cname), j->cycle);
 	if ((r = fsutil_mkdir_under(l->pred_root[j->kind], comps, 2,
 	    &j->created)) < 0)
-		job_fail(j, -r, "mkdir", j->path);
+		set_error(j, -r, "mkdir", j->path);
 }
 
 /*
- * Take name out of dirfd: renamed into the trash (deleted later, off the
- * request), or deleted here when its filesystem has no trash.
+ * Take name out of dirfd (where, as a path, for messages): renamed into
+ * the trash (deleted later, off the request), or deleted here when its
+ * filesystem has no trash. bytes is what the index counted for it.
  */
 static void
 discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
@@ -55,7 +63,7 @@ discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
 	snprintf(path, sizeof(path), "%s/%s", where, name);
 	if (array_grow((void **)&j->moved, &j->capmoved, j->nmoved + 1,
 	    sizeof(*j->moved)) == -1) {
-		job_fail(j, ENOMEM, "remove", path);
+		set_error(j, ENOMEM, "remove", path);
 		return;
 	}
 	m = &j->moved[j->nmoved];
@@ -67,11 +75,12 @@ discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
 		j->nmoved++;
 		break;
 	case -1:
-		job_fail(j, errno, "remove", path);
+		set_error(j, errno, "remove", path);
 		break;
 	}
 }
 
+/* clean says which paths it took, for its reply and the index. */
 static void
 record_taken(struct job *j, const char *root, const char *name)
 {
@@ -81,56 +90,115 @@ record_taken(struct job *j, const char *root, const char *name)
 	if (array_grow((void **)&j->taken, &j->captaken, j->ntaken + 1,
 	    sizeof(*j->taken)) == -1 ||
 	    (j->taken[j->ntaken] = strdup(path)) == NULL) {
-		job_fail(j, ENOMEM, "remove", path);
+		set_error(j, ENOMEM, "remove", path);
 		return;
 	}
 	j->ntaken++;
 }
 
+/* Discard dirfd/name (where/name) if it is there; clean records it. */
+static bool
+take_one(struct job *j, int dirfd, const char *where, const char *name,
+    uint64_t bytes)
+{
+	if (faccessat(dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == -1)
+		return false;
+	if (j->type == JOB_CLEAN)
+		record_taken(j, where, name);
+	discard(j, dirfd, name, bytes, where);
+	return true;
+}
+
+/* root opened as a directory; -1 (recorded unless it is absent) if not. */
+static int
+open_root(struct job *j, const char *root)
+{
+	int fd = fsutil_open_dir(root);
+
+	if (fd == -1 && errno != ENOENT)
+		set_error(j, errno, "open", root);
+	return fd;
+}
+
+/* root opened (*fd) and listed; NULL (recorded as open_root) if not. */
+static DIR *
+list_root(struct job *j, const char *root, int *fd)
+{
+	DIR *d;
+
+	if ((*fd = open_root(j, root)) == -1)
+		return NULL;
+	if ((d = fsutil_list(*fd)) == NULL) {
+		set_error(j, errno, "list", root);
+		close(*fd);
+	}
+	return d;
+}
+
 /*
  * root/name, or with name NULL everything in root, out of the tree.
  * bytes (the index's figure) go with the first item, for trash_bytes.
- * Returns how many entries were there; clean records their paths.
+ * Whether anything was there.
  */
-static int
+static bool
 take(struct job *j, const char *root, const char *name, uint64_t bytes)
 {
 	struct dirent *de;
+	bool took = false;
 	DIR *d;
-	int fd, n = 0;
+	int fd;
 
-	if ((fd = fsutil_open_dir(root)) == -1) {
-		if (errno != ENOENT)
-			job_fail(j, errno, "open", root);
-		return 0;
-	}
 	if (name != NULL) {
-		if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (j->type == JOB_CLEAN)
-				record_taken(j, root, name);
-			discard(j, fd, name, bytes, root);
-			n++;
-		}
+		if ((fd = open_root(j, root)) == -1)
+			return false;
+		took = take_one(j, fd, root, name, bytes);
 		close(fd);
-		return n;
+		return took;
 	}
-	if ((d = fsutil_list(fd)) == NULL) {
-		job_fail(j, errno, "list", root);
-		close(fd);
-		return 0;
-	}
+	if ((d = list_root(j, root, &fd)) == NULL)
+		return false;
 	while ((de = readdir(d)) != NULL && j->err == 0) {
 		if (fsutil_is_dot(de->d_name))
 			continue;
 		if (j->type == JOB_CLEAN)
 			record_taken(j, root, de->d_name);
-		discard(j, fd, de->d_name, bytes, root);
-		bytes = 0;
-		n++;
+		discard(j, fd, de->d_name, took ? 0 : bytes, root);
+		took = true;
 	}
 	closedir(d);
 	close(fd);
-	return n;
+	return took;
+}
+
+/*
+ * The dataset's directory in every cycle of pred_root, each cycle
+ * opened without following a link: a cycle swapped for a symlink is
+ * not entered.
+ */
+static bool
+take_in_cycles(struct job *j, const char *pred_root, const char *ds)
+{
+	struct dirent *de;
+	bool took = false;
+	DIR *d;
+	int pfd, cfd;
+	long n;
+
+	if ((d = list_root(j, pred_root, &pfd)) == NULL)
+		return false;
+	while ((de = readdir(d)) != NULL && j->err == 0) {
+		char cyc[PATH_MAX + 256];
+		if (layout_parse_cycle(de->d_name, &n) == -1 ||
+		    (cfd = openat(pfd, de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1)
+			continue;
+		snprintf(cyc, sizeof(cyc), "%s/%s", pred_root, de->d_name);
+		took |= take_one(j, cfd, cyc, ds, 0);
+		close(cfd);
+	}
+	closedir(d);
+	close(pfd);
+	return took;
 }
 
 /* clean: tensors and eval datasets, prediction caches, or a dataset's
@@ -140,56 +208,21 @@ work_clean(struct job *j, const struct layout *l)
 {
 	const char *ds = j->dataset[0] ? j->dataset : NULL;
 
-	for (int c = 0; c < CAT_COUNT; c++) {
-		if (!(j->targets & (1u << c)) || c == CAT_GENERATED)
-			continue;
-		take(j, l->roots[c], ds, 0);
-	}
+	for (int c = 0; c < CAT_COUNT; c++)
+		if ((j->targets & (1u << c)) && c != CAT_GENERATED)
+			take(j, l->roots[c], ds, 0);
 	if (!(j->targets & (1u << CAT_GENERATED)))
 		return;
-	for (int k = 0; k < KIND_COUNT && j->err == 0; k++) {
-		struct dirent *de;
-		DIR *d;
-		long n;
-		if (ds == NULL) {
+	for (int k = 0; k < KIND_COUNT && j->err == 0; k++)
+		if (ds == NULL)
 			take(j, l->pred_root[k], NULL, 0);
-			continue;
-		}
-		/*
-		 * The dataset's directory in every cycle of this kind, each
-		 * cycle opened without following a link: a cycle swapped for
-		 * a symlink is not entered.
-		 */
-		int pfd = fsutil_open_dir(l->pred_root[k]);
-		if (pfd == -1)
-			continue;
-		if ((d = fsutil_list(pfd)) == NULL) {
-			job_fail(j, errno, "list", l->pred_root[k]);
-			close(pfd);
-			continue;
-		}
-		while ((de = readdir(d)) != NULL && j->err == 0) {
-			char cyc[PATH_MAX + 256];
-			int cfd;
-			if (layout_parse_cycle(de->d_name, &n) == -1 ||
-			    (cfd = openat(pfd, de->d_name, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC)) == -1)
-				continue;
-			snprintf(cyc, sizeof(cyc), "%s/%s", l->pred_root[k],
-			    de->d_name);
-			if (faccessat(cfd, ds, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-				record_taken(j, cyc, ds);
-				discard(j, cfd, ds, 0, cyc);
-			}
-			close(cfd);
-		}
-		closedir(d);
-		close(pfd);
-	}
+		else
+			take_in_cycles(j, l->pred_root[k], ds);
 }
 
-void
-job_work(uv_work_t *w)
+/* uv_work_cb: j's filesystem work; it touches nothing but j. */
+static void
+on_work(uv_work_t *w)
 {
 	struct job *j = w->data;
 	const struct layout *l = &j->r.d->cfg.layout;
@@ -204,7 +237,7 @@ job_work(uv_work_t *w)
 		layout_cycle_name(cname, sizeof(cname), j->cycle);
 		for (int k = 0; k < KIND_COUNT; k++)
 			if ((j->kind == KIND_ALL || j->kind == k) &&
-			    take(j, l->pred_root[k], cname, j->root_bytes[k]) > 0)
+			    take(j, l->pred_root[k], cname, j->root_bytes[k]))
 				j->removed[k] = true;
 		break;
 	case JOB_CLEANUP_GENERATED:
@@ -212,18 +245,174 @@ job_work(uv_work_t *w)
 			take(j, l->pred_root[k], NULL, j->root_bytes[k]);
 			/* A root removed by hand comes back, as the seed's. */
 			if ((r = fsutil_mkdir_p(l->pred_root[k],
-			    FSUTIL_DIR_MODE)) < 0 &&
-			    j->err == 0)
-				job_fail(j, -r, "mkdir", l->pred_root[k]);
+			    FSUTIL_DIR_MODE)) < 0)
+				set_error(j, -r, "mkdir", l->pred_root[k]);
 		}
 		break;
 	case JOB_CLEAN:
 		work_clean(j, l);
 		break;
 	case JOB_DISK_CHECK:
-		if ((r = fsutil_disk(l->cache_root, &j->du)) < 0 && j->err == 0)
-			job_fail(j, -r, "statvfs", l->cache_root);
+		if ((r = fsutil_disk(l->cache_root, &j->du)) < 0)
+			set_error(j, -r, "statvfs", l->cache_root);
 		break;
 	}
 }
 
+/* -- loop thread -------------------------------------------------------- */
+
+struct job *
+job_new(const struct reply *r, enum job_type type, job_answer_fn answer)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return NULL;
+	j->r = *r;
+	j->type = type;
+	j->answer = answer;
+	return j;
+}
+
+void
+job_free(struct job *j)
+{
+	for (size_t i = 0; i < j->ntaken; i++)
+		free(j->taken[i]);
+	free(j->taken);
+	free(j->moved);
+	free(j);
+}
+
+/* Answer j and release its connection reference. */
+static void
+answer(struct job *j)
+{
+	struct conn *c = j->r.conn;
+
+	if (conn_is_open(c)) {
+		j->answer(j);
+		conn_flush(c);
+	}
+	conn_unref(c);		/* taken in job_start */
+}
+
+/* The daemon's own changes go into the index before the reply does. */
+static void
+refresh_index(struct job *j)
+{
+	struct watch *w = &j->r.d->watch;
+	const struct layout *l = &j->r.d->cfg.layout;
+	char path[PATH_MAX];
+
+	switch (j->type) {
+	case JOB_CYCLE_DIR:
+		watch_refresh(w, j->path, false);
+		break;
+	case JOB_CLEANUP_CYCLE:
+		for (int k = 0; k < KIND_COUNT; k++)
+			if (j->removed[k] && layout_cycle_dir(l, k, j->cycle, NULL,
+			    path, sizeof(path)) == 0)
+				watch_refresh(w, path, false);
+		break;
+	case JOB_CLEANUP_GENERATED:
+		for (int k = 0; k < KIND_COUNT; k++)
+			watch_refresh(w, l->pred_root[k], true);
+		break;
+	case JOB_CLEAN:
+		for (size_t i = 0; i < j->ntaken; i++)
+			watch_refresh(w, j->taken[i], false);
+		break;
+	case JOB_DISK_CHECK:
+		break;
+	}
+}
+
+/* One trash item of j freed (or, for the guard, none left to queue). */
+static void
+on_freed(void *arg, const struct remove_stats *st)
+{
+	struct job *j = arg;
+
+	if (st != NULL && st->error != 0)
+		set_error(j, st->error, "delete", "trash item");
+	if (--j->pending > 0)
+		return;
+	answer(j);
+	job_free(j);
+}
+
+static void
+log_done(const struct job *j)
+{
+	if (j->err != 0)
+		return;
+	switch (j->type) {
+	case JOB_CYCLE_DIR:
+		if (j->created)
+			log_debug("get-cycle-dir: created %s", j->path);
+		break;
+	case JOB_CLEANUP_CYCLE:
+		if (j->removed[KIND_SYNTHETIC] || j->removed[KIND_PHYSICAL])
+			log_info("cleanup-cycle: removed cycle %ld (%s), %llu "
+			    "bytes", j->cycle, j->kind == KIND_ALL ? "all" :
+			    layout_kind_names[j->kind], (unsigned long long)j->freed);
+		break;
+	case JOB_CLEANUP_GENERATED:
+		log_info("cleanup-generated: %zu items, %llu bytes", j->nmoved,
+		    (unsigned long long)j->freed);
+		break;
+	case JOB_CLEAN:
+		for (size_t i = 0; i < j->ntaken; i++)
+			log_info("clean: removed %s (asked for, confirmed)",
+			    j->taken[i]);
+		break;
+	case JOB_DISK_CHECK:
+		break;
+	}
+}
+
+/* uv_after_work_cb: back on the loop thread with j's results. */
+static void
+after_work(uv_work_t *w, int status)
+{
+	struct job *j = w->data;
+	struct trash *t = &j->r.d->trash;
+
+	if (status < 0)
+		set_error(j, ECANCELED, "job", "cancelled");
+	/* The paths are gone: out of the index, watches and all, first. */
+	refresh_index(j);
+	log_done(j);
+	if (j->type == JOB_CYCLE_DIR && j->err == 0) {
+		/* Where its trainer writes now: leased until it asks again. */
+		if (conn_is_open(j->r.conn))
+			policy_lease(&j->r.d->policy, j->r.conn, j->kind,
+			    j->cycle, j->dataset);
+		policy_run(&j->r.d->policy);
+	}
+	/* pending starts at one, for this function: no early reply. */
+	j->pending = 1;
+	for (size_t i = 0; i < j->nmoved; i++) {
+		if (j->wait)
+			j->pending++;
+		trash_put(t, j->moved[i].which, j->moved[i].name,
+		    j->moved[i].bytes, j->wait ? on_freed : NULL, j);
+	}
+	on_freed(j, NULL);
+}
+
+int
+job_start(struct job *j)
+{
+	int r;
+
+	j->work.data = j;
+	if ((r = uv_queue_work(j->r.d->loop, &j->work, on_work,
+	    after_work)) < 0) {
+		log_warnx("job_start: uv_queue_work: %s", uv_strerror(r));
+		return -1;
+	}
+	conn_ref(j->r.conn);	/* a reply must not land in freed memory */
+	return 0;
+}

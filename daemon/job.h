@@ -1,8 +1,13 @@
 /*
- * job.h: filesystem work a request hands to the thread pool. dispatch.c
- * fills in a job's arguments on the loop thread and queues job_work;
- * job_work (pool) fills in its results and touches nothing else; the
- * reply is made back on the loop thread (dispatch.c's after_work).
+ * job.h: the filesystem work of a request, its whole life.
+ *
+ * rpc.c makes a job on the loop thread (job_new), fills in its
+ * arguments and starts it (job_start). On the thread pool the job makes
+ * a cycle directory, renames removals into the trash or reads statvfs,
+ * writing only its own results. Back on the loop thread the daemon's
+ * own changes go into the index, removals are queued in the trash, and
+ * the job's answer callback packs the reply: at once, or with wait once
+ * every byte is freed. Then the job frees itself.
  */
 #ifndef HYCO_JOB_H
 #define HYCO_JOB_H
@@ -12,65 +17,72 @@
 #include <uv.h>
 
 #include "fsutil.h"
-#include "hycod.h"
+#include "rpc.h"
 #include "trash.h"
 
-#define ERRMSG_MAX	(PATH_MAX * 2 + 256)
-
-/* Where a reply goes; notify means no reply at all (msgpack-RPC). */
-struct reply {
-	struct hycod	*d;
-	struct conn	*conn;
-	uint32_t	 msgid;
-	bool		 notify;
-};
+#define JOB_ERRMSG_MAX	(PATH_MAX * 2 + 256)
 
 enum job_type {
 	JOB_CYCLE_DIR, JOB_CLEANUP_CYCLE, JOB_CLEANUP_GENERATED, JOB_CLEAN,
 	JOB_DISK_CHECK
 };
 
+struct job;
+
 /*
- * Work for the thread pool. Arguments are copied in on the loop thread,
- * results copied out by job_work, and only after_work (loop thread
- * again) touches the connection or the daemon.
+ * Loop thread: pack the reply to j (err, errmsg and the results are
+ * set). Called only while j's connection is open.
+ */
+typedef void (*job_answer_fn)(const struct job *j);
+
+/*
+ * Arguments are copied in on the loop thread, results filled in on the
+ * thread pool, and only the loop half touches the connection or the
+ * daemon.
  */
 struct job {
 	uv_work_t		 work;
 	struct reply		 r;
 	enum job_type		 type;
+	job_answer_fn		 answer;
 	/* arguments */
 	int			 kind;
 	long			 cycle;
 	char			 dataset[HYCO_DATASET_MAX + 1];
 	uint64_t		 required;
-	/* results */
-	int			 err;		/* errno, 0 on success */
-	char			 errmsg[ERRMSG_MAX];
-	bool			 created;
-	char			 path[PATH_MAX];
-	uint64_t		 freed;
-	bool			 removed[KIND_COUNT];
-	bool			 wait;		/* reply once the bytes are freed */
-	bool			 leased;	/* a connection leases the cycle */
+	unsigned		 targets;	/* clean: 1 << enum category */
+	bool			 wait;		/* reply once freed */
+	bool			 leased;	/* a connection leases it */
 	uint64_t		 seq;		/* names in the trash */
 	uint64_t		 root_bytes[KIND_COUNT]; /* index, at request */
+	uint64_t		 freed;		/* index bytes, at request */
+	/* results */
+	int			 err;		/* errno, 0 on success */
+	char			 errmsg[JOB_ERRMSG_MAX];
+	bool			 created;
+	char			 path[PATH_MAX];
+	bool			 removed[KIND_COUNT];
 	struct moved {
 		int		 which;		/* trash */
 		char		 name[TRASH_NAME_MAX];
 		uint64_t	 bytes;		/* index bytes it held */
 	}			*moved;		/* renamed into the trash */
 	size_t			 nmoved, capmoved;
-	int			 pending;	/* trash items to wait for */
-	unsigned		 targets;	/* clean: 1 << enum category */
 	char			**taken;	/* clean: paths removed */
 	size_t			 ntaken, captaken;
 	struct disk_usage	 du;
+	int			 pending;	/* trash items to wait for */
 };
 
-/* Thread pool: do j's work (uv_work_cb). */
-void	job_work(uv_work_t *w);
-/* Record j's first failure as errno err on what path. */
-void	job_fail(struct job *j, int err, const char *what, const char *path);
+/* A job of type for the request r, answered by answer; NULL: no memory. */
+struct job *job_new(const struct reply *r, enum job_type type,
+	    job_answer_fn answer);
+/*
+ * Run j on the thread pool; its connection stays alive until it is
+ * answered. -1 (logged) when it cannot be queued: then nothing runs,
+ * and the caller answers and frees j.
+ */
+int	job_start(struct job *j);
+void	job_free(struct job *j);
 
 #endif

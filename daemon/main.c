@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "dispatch.h"
 #include "fsutil.h"
 #include "hycod.h"
 #include "log.h"
+#include "rpc.h"
 
 #define MAX_CONFIG_FILES	16
 #define MAX_OVERRIDES		64
@@ -52,7 +52,7 @@ on_ready(void *arg)
 
 	if (server_listen(&d->server, d->loop, d->cfg.socket,
 	    d->cfg.socket_mode, d->cfg.max_clients, d->cfg.max_request_bytes,
-	    &dispatch_ops, d) == -1)
+	    &rpc_server_ops, d) == -1)
 		fatalx("cannot listen on %s", d->cfg.socket);
 	log_info("hycod %s ready on %s (pid %d), cache %s", HYCO_VERSION,
 	    d->cfg.socket, (int)getpid(), d->cfg.layout.cache_root);
@@ -167,7 +167,7 @@ main(int argc, char **argv)
 	if ((rc = uv_loop_close(d.loop)) != 0)
 		log_warnx("uv_loop_close: %s", uv_strerror(rc));
 	log_info("stopped after %llu requests",
-	    (unsigned long long)d.stats.requests);
+	    (unsigned long long)d.rpc.requests);
 	config_free(&d.cfg);
 	return 0;
 }

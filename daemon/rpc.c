@@ -1,5 +1,9 @@
-/* dispatch.c: method table, argument checks and method handlers. */
-#include "dispatch.h"
+/*
+ * rpc.c: the method table, argument checks, method handlers and the
+ * packing of every reply. Filesystem methods become jobs (job.h),
+ * answered here by answer_job when they end.
+ */
+#include "rpc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,7 +16,6 @@
 #include "job.h"
 #include "log.h"
 #include "tally.h"
-#include "trash.h"
 
 /* -- replies ------------------------------------------------------------ */
 
@@ -45,10 +48,10 @@ reply_error(struct reply *r, enum rpc_error code, const char *fmt, ...)
 static void
 reply_error(struct reply *r, enum rpc_error code, const char *fmt, ...)
 {
-	char msg[ERRMSG_MAX];
+	char msg[JOB_ERRMSG_MAX];
 	va_list ap;
 
-	r->d->stats.errors[code]++;
+	r->d->rpc.errors[code]++;
 	if (r->notify)
 		return;
 	va_start(ap, fmt);
@@ -159,44 +162,28 @@ arg_wait(struct reply *r, const msgpack_object_map *args, bool *wait)
 	return 0;
 }
 
-/* -- thread pool -------------------------------------------------------- */
+/* -- jobs --------------------------------------------------------------- */
 
-static void after_work(uv_work_t *w, int status);
-
-/* Run j on the thread pool; the connection stays alive until it replies. */
-static void
-job_start(struct job *j)
-{
-	int r;
-
-	if (j->r.conn != NULL)
-		conn_ref(j->r.conn);	/* dropped in after_work */
-	j->work.data = j;
-	if ((r = uv_queue_work(j->r.d->loop, &j->work, job_work,
-	    after_work)) < 0) {
-		/* after_work will not run: answer and release here. */
-		log_warnx("job_start: uv_queue_work: %s", uv_strerror(r));
-		if (j->r.conn != NULL) {
-			reply_error(&j->r, RPC_EINTERNAL, "cannot queue work");
-			conn_flush(j->r.conn);
-			conn_unref(j->r.conn);
-		}
-		free(j);
-	}
-}
+static void answer_job(const struct job *j);
 
 static struct job *
-job_new(struct reply *r, enum job_type type)
+new_job(struct reply *r, enum job_type type)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j = job_new(r, type, answer_job);
 
-	if (j == NULL) {
+	if (j == NULL)
 		reply_error(r, RPC_EINTERNAL, "out of memory");
-		return NULL;
-	}
-	j->r = *r;
-	j->type = type;
 	return j;
+}
+
+/* Run j; when it cannot run, answer and drop it now. */
+static void
+start_job(struct job *j)
+{
+	if (job_start(j) == -1) {
+		reply_error(&j->r, RPC_EINTERNAL, "cannot queue work");
+		job_free(j);
+	}
 }
 
 /* -- results ------------------------------------------------------------ */
@@ -292,15 +279,16 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 	pack_trash(pk, &d->trash, &d->policy.stats, d->policy.running);
 }
 
+/* The reply to a job that ended: its error, or its result. */
 static void
-reply_job(struct job *j, const struct job *res)
+answer_job(const struct job *j)
 {
-	struct reply *r = &j->r;
+	struct reply rr = j->r, *r = &rr;
 	msgpack_packer *pk;
 	int n;
 
-	if (res->err != 0) {
-		reply_error(r, errno_code(res->err), "%s", res->errmsg);
+	if (j->err != 0) {
+		reply_error(r, errno_code(j->err), "%s", j->errmsg);
 		return;
 	}
 	switch (j->type) {
@@ -349,122 +337,13 @@ reply_job(struct job *j, const struct job *res)
 		pk = reply_result(r);
 		msgpack_pack_map(pk, 4);
 		rpc_pack_cstr(pk, "ok");
-		res->du.avail_bytes >= j->required ? msgpack_pack_true(pk) :
+		j->du.avail_bytes >= j->required ? msgpack_pack_true(pk) :
 		    msgpack_pack_false(pk);
-		pack_kv_u64(pk, "available_bytes", res->du.avail_bytes);
+		pack_kv_u64(pk, "available_bytes", j->du.avail_bytes);
 		pack_kv_u64(pk, "required_bytes", j->required);
 		pack_kv_str(pk, "path", r->d->cfg.layout.cache_root);
 		break;
 	}
-}
-
-/* Answer j from res and release j's connection reference. */
-static void
-finish(struct job *j, const struct job *res)
-{
-	struct conn *c = j->r.conn;
-
-	if (c != NULL && conn_is_open(c)) {
-		reply_job(j, res);
-		conn_flush(c);
-	}
-	if (c != NULL)
-		conn_unref(c);
-}
-
-/* The daemon's own changes go into the index before the reply does. */
-static void
-refresh_index(struct job *j)
-{
-	struct watch *w = &j->r.d->watch;
-	const struct layout *l = &j->r.d->cfg.layout;
-	char path[PATH_MAX];
-
-	switch (j->type) {
-	case JOB_CYCLE_DIR:
-		watch_refresh(w, j->path, false);
-		break;
-	case JOB_CLEANUP_CYCLE:
-		for (int k = 0; k < KIND_COUNT; k++)
-			if (j->removed[k] && layout_cycle_dir(l, k, j->cycle,
-			    NULL, path, sizeof(path)) == 0)
-				watch_refresh(w, path, false);
-		break;
-	case JOB_CLEANUP_GENERATED:
-		for (int k = 0; k < KIND_COUNT; k++)
-			watch_refresh(w, l->pred_root[k], true);
-		break;
-	case JOB_CLEAN:
-		for (size_t i = 0; i < j->ntaken; i++)
-			watch_refresh(w, j->taken[i], false);
-		break;
-	case JOB_DISK_CHECK:
-		break;
-	}
-}
-
-static void
-job_free(struct job *j)
-{
-	for (size_t i = 0; i < j->ntaken; i++)
-		free(j->taken[i]);
-	free(j->taken);
-	free(j->moved);
-	free(j);
-}
-
-/* One trash item of j freed (or, for the guard, none left to queue). */
-static void
-on_freed(void *arg, const struct remove_stats *st)
-{
-	struct job *j = arg;
-
-	if (st != NULL && st->error != 0 && j->err == 0)
-		job_fail(j, st->error, "delete", "trash item");
-	if (--j->pending > 0)
-		return;
-	finish(j, j);
-	job_free(j);
-}
-
-static void
-after_work(uv_work_t *w, int status)
-{
-	struct job *j = w->data;
-	struct trash *t = &j->r.d->trash;
-
-	if (status < 0 && j->err == 0)
-		job_fail(j, ECANCELED, "job", "cancelled");
-	/* The paths are gone: out of the index, watches and all, first. */
-	refresh_index(j);
-	if (j->type == JOB_CYCLE_DIR && j->err == 0) {
-		if (j->created)
-			log_debug("get-cycle-dir: created %s", j->path);
-		/* Where its trainer writes now: leased until it asks again. */
-		if (j->r.conn != NULL && conn_is_open(j->r.conn))
-			policy_lease(&j->r.d->policy, j->r.conn, j->kind,
-			    j->cycle, j->dataset);
-		policy_run(&j->r.d->policy);
-	}
-	if (j->type == JOB_CLEANUP_CYCLE && j->err == 0 &&
-	    (j->removed[0] || j->removed[1]))
-		log_info("cleanup-cycle: removed cycle %ld (%s), %llu bytes",
-		    j->cycle, j->kind == KIND_ALL ? "all" :
-		    layout_kind_names[j->kind], (unsigned long long)j->freed);
-	if (j->type == JOB_CLEANUP_GENERATED && j->err == 0)
-		log_info("cleanup-generated: %zu items, %llu bytes",
-		    j->nmoved, (unsigned long long)j->freed);
-	for (size_t i = 0; j->type == JOB_CLEAN && i < j->ntaken; i++)
-		log_info("clean: removed %s (asked for, confirmed)", j->taken[i]);
-	/* pending starts at one, for this function: no early reply. */
-	j->pending = 1;
-	for (size_t i = 0; i < j->nmoved; i++) {
-		if (j->wait)
-			j->pending++;
-		trash_put(t, j->moved[i].which, j->moved[i].name,
-		    j->moved[i].bytes, j->wait ? on_freed : NULL, j);
-	}
-	on_freed(j, NULL);
 }
 
 /* -- methods ------------------------------------------------------------ */
@@ -483,7 +362,7 @@ m_ping(struct reply *r, const msgpack_object_map *args)
 	rpc_pack_cstr(pk, "uptime_s");
 	msgpack_pack_double(pk, (double)(uv_hrtime() - d->start_ns) / 1e9);
 	pack_kv_u64(pk, "connections", d->server.stats.active);
-	pack_kv_u64(pk, "requests", d->stats.requests);
+	pack_kv_u64(pk, "requests", d->rpc.requests);
 }
 
 static void
@@ -498,7 +377,7 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	if (arg_kind(r, args, true, false, &kind) == -1 ||
 	    arg_cycle(r, args, &cycle) == -1 || arg_dataset(r, args, ds) == -1)
 		return;
-	if ((j = job_new(r, JOB_CYCLE_DIR)) == NULL)
+	if ((j = new_job(r, JOB_CYCLE_DIR)) == NULL)
 		return;
 	j->kind = kind;
 	j->cycle = cycle;
@@ -506,7 +385,7 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	if (layout_cycle_dir(&r->d->cfg.layout, kind, cycle, ds, j->path,
 	    sizeof(j->path)) == -1) {
 		reply_error(r, RPC_EINVAL, "cycle directory path is too long");
-		free(j);
+		job_free(j);
 		return;
 	}
 	/* A new directory below refuse_below would let a trainer fill it. */
@@ -514,10 +393,10 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	    fsutil_disk(r->d->cfg.layout.cache_root, &du) == 0 &&
 	    policy_refuse(&r->d->policy, &du, why, sizeof(why))) {
 		reply_error(r, RPC_ENOSPC, "not creating %s: %s", j->path, why);
-		free(j);
+		job_free(j);
 		return;
 	}
-	job_start(j);
+	start_job(j);
 }
 
 static void
@@ -532,7 +411,7 @@ m_cleanup_cycle(struct reply *r, const msgpack_object_map *args)
 	    arg_kind(r, args, false, true, &kind) == -1)
 		return;
 	if (arg_wait(r, args, &wait) == -1 ||
-	    (j = job_new(r, JOB_CLEANUP_CYCLE)) == NULL)
+	    (j = new_job(r, JOB_CLEANUP_CYCLE)) == NULL)
 		return;
 	j->kind = kind;
 	j->cycle = cycle;
@@ -548,7 +427,7 @@ m_cleanup_cycle(struct reply *r, const msgpack_object_map *args)
 			    watch_bytes(&r->d->watch, path);
 	}
 	j->seq = trash_reserve(&r->d->trash);
-	job_start(j);
+	start_job(j);
 }
 
 static void
@@ -558,14 +437,14 @@ m_cleanup_generated(struct reply *r, const msgpack_object_map *args)
 	bool wait;
 
 	if (arg_wait(r, args, &wait) == -1 ||
-	    (j = job_new(r, JOB_CLEANUP_GENERATED)) == NULL)
+	    (j = new_job(r, JOB_CLEANUP_GENERATED)) == NULL)
 		return;
 	j->wait = wait;
 	for (int k = 0; k < KIND_COUNT; k++)
 		j->freed += j->root_bytes[k] = watch_bytes(&r->d->watch,
 		    r->d->cfg.layout.pred_root[k]);
 	j->seq = trash_reserve(&r->d->trash);
-	job_start(j);
+	start_job(j);
 }
 
 /* Bytes the index holds for what clean will take. */
@@ -640,14 +519,14 @@ m_clean(struct reply *r, const msgpack_object_map *args)
 		return;
 	}
 	if (arg_wait(r, args, &wait) == -1 ||
-	    (j = job_new(r, JOB_CLEAN)) == NULL)
+	    (j = new_job(r, JOB_CLEAN)) == NULL)
 		return;
 	j->targets = targets;
 	j->wait = wait;
 	strcpy(j->dataset, ds);
 	j->freed = clean_bytes(r->d, targets, ds[0] ? ds : NULL);
 	j->seq = trash_reserve(&r->d->trash);
-	job_start(j);
+	start_job(j);
 }
 
 /* What policy removes now and why; with dry_run only says so. */
@@ -752,10 +631,10 @@ m_disk_check(struct reply *r, const msgpack_object_map *args)
 		/* 1 GB = 1e9 bytes, as the seed's check_disk_space(). */
 		v = (int64_t)ceil(gb * 1e9);
 	}
-	if ((j = job_new(r, JOB_DISK_CHECK)) == NULL)
+	if ((j = new_job(r, JOB_DISK_CHECK)) == NULL)
 		return;
 	j->required = (uint64_t)v;
-	job_start(j);
+	start_job(j);
 }
 
 static const char *const no_args[] = { NULL };
@@ -784,8 +663,10 @@ static const struct method {
 	{ "clean", m_clean, clean_args },
 };
 
+/* -- server callbacks --------------------------------------------------- */
+
 static int
-dispatch_message(void *ctx, struct conn *c, const msgpack_object *msg)
+handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 {
 	struct hycod *d = ctx;
 	struct rpc_request req;
@@ -795,12 +676,12 @@ dispatch_message(void *ctx, struct conn *c, const msgpack_object *msg)
 	int rc;
 
 	if ((rc = rpc_decode_request(msg, &req, &why)) == RPC_DECODE_CLOSE) {
-		log_debug("dispatch: %s, closing connection", why);
+		log_debug("rpc: %s, closing connection", why);
 		return -1;
 	}
 	r.msgid = req.msgid;
 	r.notify = req.type == RPC_NOTIFY;
-	d->stats.requests++;
+	d->rpc.requests++;
 	if (rc == RPC_DECODE_BADPARAMS) {
 		reply_error(&r, RPC_EINVAL, "%s", why);
 		return 0;
@@ -822,16 +703,16 @@ dispatch_message(void *ctx, struct conn *c, const msgpack_object *msg)
 }
 
 static void
-dispatch_too_large(void *ctx, struct conn *c, const char *start, size_t len)
+handle_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 {
 	struct hycod *d = ctx;
 	struct reply r = { .d = d, .conn = c };
 	uint32_t msgid;
 
-	log_debug("dispatch: request of %zu+ bytes over the %zu limit", len,
+	log_debug("rpc: request of %zu+ bytes over the %zu limit", len,
 	    d->cfg.max_request_bytes);
 	if (rpc_peek_msgid(start, len, &msgid) == -1) {
-		d->stats.errors[RPC_ETOOLARGE]++;
+		d->rpc.errors[RPC_ETOOLARGE]++;
 		return;
 	}
 	r.msgid = msgid;
@@ -841,15 +722,15 @@ dispatch_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 
 /* Its leases end with the connection. */
 static void
-dispatch_closed(void *ctx, struct conn *c)
+handle_closed(void *ctx, struct conn *c)
 {
 	struct hycod *d = ctx;
 
 	policy_release(&d->policy, c);
 }
 
-const struct server_ops dispatch_ops = {
-	.message = dispatch_message,
-	.too_large = dispatch_too_large,
-	.closed = dispatch_closed,
+const struct server_ops rpc_server_ops = {
+	.message = handle_message,
+	.too_large = handle_too_large,
+	.closed = handle_closed,
 };

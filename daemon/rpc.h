@@ -1,0 +1,25 @@
+/*
+ * rpc.h: the msgpack-RPC methods. rpc.c decodes each message the server
+ * frames, checks its arguments, answers cheap methods at once and hands
+ * filesystem work (mkdir, removal, statvfs) to a job (job.h) on libuv's
+ * thread pool, so the loop never blocks; it packs every reply.
+ */
+#ifndef HYCO_RPC_H
+#define HYCO_RPC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hycod.h"
+
+/* Where a reply goes; notify means no reply at all (msgpack-RPC). */
+struct reply {
+	struct hycod	*d;
+	struct conn	*conn;
+	uint32_t	 msgid;
+	bool		 notify;
+};
+
+extern const struct server_ops rpc_server_ops;	/* ctx is struct hycod */
+
+#endif
