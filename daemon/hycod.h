@@ -31,6 +31,7 @@ struct hycod {
 	struct trash		 trash;		/* removals finish here */
 	struct policy		 policy;	/* retention and watermarks */
 	struct rpc_stats	 rpc;
+	msgpack_sbuffer		 notify_out;	/* results of notifications */
 };
 
 #endif

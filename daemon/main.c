@@ -168,6 +168,7 @@ main(int argc, char **argv)
 		log_warnx("uv_loop_close: %s", uv_strerror(rc));
 	log_info("stopped after %llu requests",
 	    (unsigned long long)d.rpc.requests);
+	rpc_free(&d);
 	config_free(&d.cfg);
 	return 0;
 }

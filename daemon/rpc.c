@@ -19,24 +19,20 @@
 
 /* -- replies ------------------------------------------------------------ */
 
-static int
-discard_write(void *data, const char *buf, size_t len)
-{
-	(void)data;
-	(void)buf;
-	(void)len;
-	return 0;
-}
-
-/* Packer for a result; notifications get one that writes nowhere. */
+/* Packer for a result; a notification's is packed, then dropped. */
 static msgpack_packer *
 reply_result(struct reply *r)
 {
-	static msgpack_packer discard = { NULL, discard_write };
+	static msgpack_packer notify_pk;	/* loop thread only */
+	msgpack_packer *pk;
 
-	if (r->notify)
-		return &discard;
-	msgpack_packer *pk = conn_packer(r->conn);
+	if (r->notify) {
+		msgpack_sbuffer_clear(&r->d->notify_out);
+		msgpack_packer_init(&notify_pk, &r->d->notify_out,
+		    msgpack_sbuffer_write);
+		return &notify_pk;
+	}
+	pk = conn_packer(r->conn);
 	rpc_pack_result(pk, r->msgid);
 	return pk;
 }
@@ -66,18 +62,33 @@ errno_code(int err)
 	return err == ENOSPC || err == EDQUOT ? RPC_ENOSPC : RPC_EIO;
 }
 
+/* One pair of a map being packed (rpc_map_begin), counted as it goes. */
 static void
-pack_kv_u64(msgpack_packer *pk, const char *key, uint64_t v)
+kv_u64(struct rpc_container *m, const char *key, uint64_t v)
 {
-	rpc_pack_cstr(pk, key);
-	msgpack_pack_uint64(pk, v);
+	rpc_map_key(m, key);
+	msgpack_pack_uint64(m->pk, v);
 }
 
 static void
-pack_kv_str(msgpack_packer *pk, const char *key, const char *v)
+kv_str(struct rpc_container *m, const char *key, const char *v)
 {
-	rpc_pack_cstr(pk, key);
-	rpc_pack_cstr(pk, v);
+	rpc_map_key(m, key);
+	rpc_pack_cstr(m->pk, v);
+}
+
+static void
+kv_bool(struct rpc_container *m, const char *key, bool v)
+{
+	rpc_map_key(m, key);
+	v ? msgpack_pack_true(m->pk) : msgpack_pack_false(m->pk);
+}
+
+static void
+kv_double(struct rpc_container *m, const char *key, double v)
+{
+	rpc_map_key(m, key);
+	msgpack_pack_double(m->pk, v);
 }
 
 /* -- arguments ---------------------------------------------------------- */
@@ -189,161 +200,146 @@ start_job(struct job *j)
 /* -- results ------------------------------------------------------------ */
 
 #define RESCANNING_MAX	16
-#define INDEX_FIELDS	22	/* pairs pack_index and pack_trash add */
 
 /* Index health: whether the figures are exact, and why not. */
 static void
-pack_index(msgpack_packer *pk, const struct watch *w)
+pack_index(struct rpc_container *m, const struct watch *w)
 {
 	const char *paths[RESCANNING_MAX];
 	size_t n = watch_rescanning(w, paths, RESCANNING_MAX);
 
-	rpc_pack_cstr(pk, "exact");
-	watch_exact(w) ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-	pack_kv_u64(pk, "watched_dirs", w->ix.watched);
-	pack_kv_u64(pk, "unwatched_dirs", w->ix.unwatched);
-	pack_kv_u64(pk, "tracked_files", w->ix.files);
-	pack_kv_u64(pk, "index_bytes", index_memory(&w->ix));
-	rpc_pack_cstr(pk, "last_rescan");
-	msgpack_pack_double(pk, w->stats.last_rescan);
-	pack_kv_u64(pk, "overflows", w->stats.overflows);
-	pack_kv_u64(pk, "rescans", w->stats.rescans);
-	pack_kv_u64(pk, "events", w->stats.events);
-	pack_kv_u64(pk, "reconciled", w->stats.reconciled);
-	pack_kv_u64(pk, "arrivals", w->stats.arrivals);
-	pack_kv_u64(pk, "scan_errors", w->stats.scan_errors);
-	rpc_pack_cstr(pk, "last_scan_s");
-	msgpack_pack_double(pk, w->stats.last_scan_s);
-	rpc_pack_cstr(pk, "rescanning");
-	msgpack_pack_array(pk, n);
+	kv_bool(m, "exact", watch_exact(w));
+	kv_u64(m, "watched_dirs", w->ix.watched);
+	kv_u64(m, "unwatched_dirs", w->ix.unwatched);
+	kv_u64(m, "tracked_files", w->ix.files);
+	kv_u64(m, "index_bytes", index_memory(&w->ix));
+	kv_double(m, "last_rescan", w->stats.last_rescan);
+	kv_u64(m, "overflows", w->stats.overflows);
+	kv_u64(m, "rescans", w->stats.rescans);
+	kv_u64(m, "events", w->stats.events);
+	kv_u64(m, "reconciled", w->stats.reconciled);
+	kv_u64(m, "arrivals", w->stats.arrivals);
+	kv_u64(m, "scan_errors", w->stats.scan_errors);
+	kv_double(m, "last_scan_s", w->stats.last_scan_s);
+	rpc_map_key(m, "rescanning");
+	msgpack_pack_array(m->pk, n);
 	for (size_t i = 0; i < n; i++)
-		rpc_pack_cstr(pk, paths[i]);
+		rpc_pack_cstr(m->pk, paths[i]);
 }
 
 /* Removals not finished yet: renamed into the trash, being deleted. */
 static void
-pack_trash(msgpack_packer *pk, const struct trash *t,
+pack_trash(struct rpc_container *m, const struct trash *t,
     const struct policy_stats *ps, bool running)
 {
-	pack_kv_u64(pk, "trash_bytes", t->bytes);
-	pack_kv_u64(pk, "trash_items", t->items);
-	pack_kv_u64(pk, "pruned_bytes", ps->pruned_bytes);
-	pack_kv_u64(pk, "pruned_cycles", ps->pruned_cycles);
-	pack_kv_u64(pk, "pruned_datasets", ps->pruned_datasets);
-	pack_kv_u64(pk, "refused", ps->refused);
-	pack_kv_u64(pk, "idle_passes", ps->idle_passes);
-	rpc_pack_cstr(pk, "pruning");
-	running ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	kv_u64(m, "trash_bytes", t->bytes);
+	kv_u64(m, "trash_items", t->items);
+	kv_u64(m, "pruned_bytes", ps->pruned_bytes);
+	kv_u64(m, "pruned_cycles", ps->pruned_cycles);
+	kv_u64(m, "pruned_datasets", ps->pruned_datasets);
+	kv_u64(m, "refused", ps->refused);
+	kv_u64(m, "idle_passes", ps->idle_passes);
+	kv_bool(m, "pruning", running);
 }
 
 static void
 pack_summary(msgpack_packer *pk, const struct tally *t,
     const struct disk_usage *du, const struct hycod *d)
 {
+	struct rpc_container m, sub;
 	uint64_t total = 0, files = 0;
 
 	for (int c = 0; c < CAT_COUNT; c++) {
 		total += t->bytes[c];
 		files += t->files[c];
 	}
-	msgpack_pack_map(pk, 8 + INDEX_FIELDS);
+	rpc_map_begin(&m, pk);
 	for (int c = 0; c < CAT_COUNT; c++)
-		pack_kv_u64(pk, layout_category_names[c], t->bytes[c]);
-	pack_kv_u64(pk, "total", total);
-	pack_kv_u64(pk, "files", files);
-	rpc_pack_cstr(pk, "datasets");
+		kv_u64(&m, layout_category_names[c], t->bytes[c]);
+	kv_u64(&m, "total", total);
+	kv_u64(&m, "files", files);
+	rpc_map_key(&m, "datasets");
 	msgpack_pack_map(pk, t->nds);
 	for (size_t i = 0; i < t->nds; i++) {
 		rpc_pack_cstr(pk, t->ds[i].name);
-		msgpack_pack_map(pk, CAT_COUNT);
+		rpc_map_begin(&sub, pk);
 		for (int c = 0; c < CAT_COUNT; c++)
-			pack_kv_u64(pk, layout_category_names[c],
+			kv_u64(&sub, layout_category_names[c],
 			    t->ds[i].bytes[c]);
+		rpc_map_end(&sub);
 	}
-	rpc_pack_cstr(pk, "cycles");
+	rpc_map_key(&m, "cycles");
 	msgpack_pack_array(pk, t->ncy);
 	for (size_t i = 0; i < t->ncy; i++) {
-		msgpack_pack_map(pk, 4);
-		pack_kv_str(pk, "kind", layout_kind_names[t->cy[i].kind]);
-		rpc_pack_cstr(pk, "cycle");
+		rpc_map_begin(&sub, pk);
+		kv_str(&sub, "kind", layout_kind_names[t->cy[i].kind]);
+		rpc_map_key(&sub, "cycle");
 		msgpack_pack_long(pk, t->cy[i].cycle);
-		pack_kv_u64(pk, "bytes", t->cy[i].bytes);
-		pack_kv_u64(pk, "files", t->cy[i].files);
+		kv_u64(&sub, "bytes", t->cy[i].bytes);
+		kv_u64(&sub, "files", t->cy[i].files);
+		rpc_map_end(&sub);
 	}
-	rpc_pack_cstr(pk, "disk");
-	msgpack_pack_map(pk, 3);
-	pack_kv_u64(pk, "free_bytes", du->avail_bytes);
-	pack_kv_u64(pk, "total_bytes", du->total_bytes);
-	pack_kv_str(pk, "path", d->cfg.layout.cache_root);
-	pack_index(pk, &d->watch);
-	pack_trash(pk, &d->trash, &d->policy.stats, d->policy.running);
+	rpc_map_key(&m, "disk");
+	rpc_map_begin(&sub, pk);
+	kv_u64(&sub, "free_bytes", du->avail_bytes);
+	kv_u64(&sub, "total_bytes", du->total_bytes);
+	kv_str(&sub, "path", d->cfg.layout.cache_root);
+	rpc_map_end(&sub);
+	pack_index(&m, &d->watch);
+	pack_trash(&m, &d->trash, &d->policy.stats, d->policy.running);
+	rpc_map_end(&m);
 }
 
 /* The reply to a job that ended: its error, or its result. */
 static void
 answer_job(const struct job *j)
 {
-	struct reply rr = j->r, *r = &rr;
-	msgpack_packer *pk;
-	int n;
+	struct reply r = j->r;
+	struct rpc_container m, a;
+	char path[PATH_MAX];
 
 	if (j->err != 0) {
-		reply_error(r, errno_code(j->err), "%s", j->errmsg);
+		reply_error(&r, errno_code(j->err), "%s", j->errmsg);
 		return;
 	}
+	rpc_map_begin(&m, reply_result(&r));
 	switch (j->type) {
 	case JOB_CYCLE_DIR:
-		pk = reply_result(r);
-		msgpack_pack_map(pk, 2);
-		pack_kv_str(pk, "path", j->path);
-		rpc_pack_cstr(pk, "created");
-		j->created ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+		kv_str(&m, "path", j->path);
+		kv_bool(&m, "created", j->created);
 		break;
 	case JOB_CLEANUP_CYCLE:
-		pk = reply_result(r);
-		msgpack_pack_map(pk, 3);
-		pack_kv_u64(pk, "freed_bytes", j->freed);
-		/* A trainer may still be writing there: it proceeds, and says so. */
-		rpc_pack_cstr(pk, "leased");
-		j->leased ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-		rpc_pack_cstr(pk, "removed");
-		n = 0;
+		kv_u64(&m, "freed_bytes", j->freed);
+		/* A trainer may still write there: it proceeds, says so. */
+		kv_bool(&m, "leased", j->leased);
+		rpc_map_key(&m, "removed");
+		rpc_array_begin(&a, m.pk);
 		for (int k = 0; k < KIND_COUNT; k++)
-			n += j->removed[k];
-		msgpack_pack_array(pk, (size_t)n);
-		for (int k = 0; k < KIND_COUNT; k++)
-			if (j->removed[k]) {
-				char path[PATH_MAX];
-				layout_cycle_dir(&r->d->cfg.layout, k, j->cycle,
-				    NULL, path, sizeof(path));
-				rpc_pack_cstr(pk, path);
+			if (j->removed[k] && layout_cycle_dir(&r.d->cfg.layout, k,
+			    j->cycle, NULL, path, sizeof(path)) == 0) {
+				rpc_array_next(&a);
+				rpc_pack_cstr(m.pk, path);
 			}
+		rpc_array_end(&a);
 		break;
 	case JOB_CLEANUP_GENERATED:
-		pk = reply_result(r);
-		msgpack_pack_map(pk, 1);
-		pack_kv_u64(pk, "freed_bytes", j->freed);
+		kv_u64(&m, "freed_bytes", j->freed);
 		break;
 	case JOB_CLEAN:
-		pk = reply_result(r);
-		msgpack_pack_map(pk, 2);
-		pack_kv_u64(pk, "freed_bytes", j->freed);
-		rpc_pack_cstr(pk, "removed");
-		msgpack_pack_array(pk, j->ntaken);
+		kv_u64(&m, "freed_bytes", j->freed);
+		rpc_map_key(&m, "removed");
+		msgpack_pack_array(m.pk, j->ntaken);
 		for (size_t i = 0; i < j->ntaken; i++)
-			rpc_pack_cstr(pk, j->taken[i]);
+			rpc_pack_cstr(m.pk, j->taken[i]);
 		break;
 	case JOB_DISK_CHECK:
-		pk = reply_result(r);
-		msgpack_pack_map(pk, 4);
-		rpc_pack_cstr(pk, "ok");
-		j->du.avail_bytes >= j->required ? msgpack_pack_true(pk) :
-		    msgpack_pack_false(pk);
-		pack_kv_u64(pk, "available_bytes", j->du.avail_bytes);
-		pack_kv_u64(pk, "required_bytes", j->required);
-		pack_kv_str(pk, "path", r->d->cfg.layout.cache_root);
+		kv_bool(&m, "ok", j->du.avail_bytes >= j->required);
+		kv_u64(&m, "available_bytes", j->du.avail_bytes);
+		kv_u64(&m, "required_bytes", j->required);
+		kv_str(&m, "path", r.d->cfg.layout.cache_root);
 		break;
 	}
+	rpc_map_end(&m);
 }
 
 /* -- methods ------------------------------------------------------------ */
@@ -352,17 +348,17 @@ static void
 m_ping(struct reply *r, const msgpack_object_map *args)
 {
 	struct hycod *d = r->d;
-	msgpack_packer *pk = reply_result(r);
+	struct rpc_container m;
 
 	(void)args;
-	msgpack_pack_map(pk, 5);
-	pack_kv_str(pk, "version", HYCO_VERSION);
-	rpc_pack_cstr(pk, "pid");
-	msgpack_pack_int(pk, (int)getpid());
-	rpc_pack_cstr(pk, "uptime_s");
-	msgpack_pack_double(pk, (double)(uv_hrtime() - d->start_ns) / 1e9);
-	pack_kv_u64(pk, "connections", d->server.stats.active);
-	pack_kv_u64(pk, "requests", d->rpc.requests);
+	rpc_map_begin(&m, reply_result(r));
+	kv_str(&m, "version", HYCO_VERSION);
+	rpc_map_key(&m, "pid");
+	msgpack_pack_int(m.pk, (int)getpid());
+	kv_double(&m, "uptime_s", (double)(uv_hrtime() - d->start_ns) / 1e9);
+	kv_u64(&m, "connections", d->server.stats.active);
+	kv_u64(&m, "requests", d->rpc.requests);
+	rpc_map_end(&m);
 }
 
 static void
@@ -536,7 +532,7 @@ m_prune(struct reply *r, const msgpack_object_map *args)
 	const msgpack_object *o = rpc_args_get(args, "dry_run");
 	struct policy *p = &r->d->policy;
 	struct policy_plan plan = { 0 };
-	msgpack_packer *pk;
+	struct rpc_container m, item;
 	bool dry = false;
 	int rc;
 
@@ -551,25 +547,22 @@ m_prune(struct reply *r, const msgpack_object_map *args)
 		    r->d->cfg.layout.cache_root, strerror(-rc));
 		return;
 	}
-	pk = reply_result(r);
-	msgpack_pack_map(pk, 3);
-	rpc_pack_cstr(pk, "dry_run");
-	dry ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-	rpc_pack_cstr(pk, "exact");
-	watch_exact(&r->d->watch) ? msgpack_pack_true(pk) :
-	    msgpack_pack_false(pk);
-	rpc_pack_cstr(pk, "items");
-	msgpack_pack_array(pk, plan.n);
+	rpc_map_begin(&m, reply_result(r));
+	kv_bool(&m, "dry_run", dry);
+	kv_bool(&m, "exact", watch_exact(&r->d->watch));
+	rpc_map_key(&m, "items");
+	msgpack_pack_array(m.pk, plan.n);
 	for (size_t i = 0; i < plan.n; i++) {
 		const struct policy_item *it = &plan.v[i];
-		msgpack_pack_map(pk, 5);
-		pack_kv_str(pk, "path", it->path);
-		pack_kv_u64(pk, "bytes", it->bytes);
-		pack_kv_u64(pk, "files", it->files);
-		rpc_pack_cstr(pk, "remove");
-		it->skipped ? msgpack_pack_false(pk) : msgpack_pack_true(pk);
-		pack_kv_str(pk, "why", it->why);
+		rpc_map_begin(&item, m.pk);
+		kv_str(&item, "path", it->path);
+		kv_u64(&item, "bytes", it->bytes);
+		kv_u64(&item, "files", it->files);
+		kv_bool(&item, "remove", !it->skipped);
+		kv_str(&item, "why", it->why);
+		rpc_map_end(&item);
 	}
+	rpc_map_end(&m);
 	policy_plan_free(&plan);
 	if (!dry)
 		policy_run_now(p);
@@ -734,3 +727,9 @@ const struct server_ops rpc_server_ops = {
 	.too_large = handle_too_large,
 	.closed = handle_closed,
 };
+
+void
+rpc_free(struct hycod *d)
+{
+	msgpack_sbuffer_destroy(&d->notify_out);
+}

@@ -22,4 +22,7 @@ struct reply {
 
 extern const struct server_ops rpc_server_ops;	/* ctx is struct hycod */
 
+/* Free what replies kept between requests (at exit). */
+void	rpc_free(struct hycod *d);
+
 #endif

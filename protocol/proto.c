@@ -175,6 +175,89 @@ rpc_obj_number(const msgpack_object *o, double *v)
 	return -1;
 }
 
+#define HEADER_MAX	5	/* map32 or array32: a byte and a uint32 */
+
+static void
+begin(struct rpc_container *c, msgpack_packer *pk, bool map)
+{
+	const msgpack_sbuffer *sb = pk->data;
+
+	c->pk = pk;
+	c->at = sb->size;
+	c->n = 0;
+	c->map = map;
+	/* The largest header, so that end only ever shrinks it. */
+	if (map)
+		msgpack_pack_map(pk, UINT32_MAX);
+	else
+		msgpack_pack_array(pk, UINT32_MAX);
+}
+
+static void
+end(struct rpc_container *c)
+{
+	msgpack_sbuffer *sb = c->pk->data;
+	unsigned char *h = (unsigned char *)sb->data + c->at;
+	size_t len;
+
+	if (sb->size < c->at + HEADER_MAX)
+		return;		/* the buffer could not grow: nothing to patch */
+	if (c->n < 16) {
+		h[0] = (unsigned char)((c->map ? 0x80 : 0x90) | c->n);
+		len = 1;
+	} else if (c->n <= UINT16_MAX) {
+		h[0] = c->map ? 0xde : 0xdc;
+		h[1] = (unsigned char)(c->n >> 8);
+		h[2] = (unsigned char)c->n;
+		len = 3;
+	} else {
+		h[1] = (unsigned char)(c->n >> 24);
+		h[2] = (unsigned char)(c->n >> 16);
+		h[3] = (unsigned char)(c->n >> 8);
+		h[4] = (unsigned char)c->n;
+		return;
+	}
+	memmove(h + len, h + HEADER_MAX, sb->size - c->at - HEADER_MAX);
+	sb->size -= HEADER_MAX - len;
+}
+
+void
+rpc_map_begin(struct rpc_container *m, msgpack_packer *pk)
+{
+	begin(m, pk, true);
+}
+
+void
+rpc_map_key(struct rpc_container *m, const char *key)
+{
+	m->n++;
+	rpc_pack_cstr(m->pk, key);
+}
+
+void
+rpc_map_end(struct rpc_container *m)
+{
+	end(m);
+}
+
+void
+rpc_array_begin(struct rpc_container *a, msgpack_packer *pk)
+{
+	begin(a, pk, false);
+}
+
+void
+rpc_array_next(struct rpc_container *a)
+{
+	a->n++;
+}
+
+void
+rpc_array_end(struct rpc_container *a)
+{
+	end(a);
+}
+
 void
 rpc_pack_strn(msgpack_packer *pk, const char *s, size_t len)
 {
@@ -212,14 +295,17 @@ void
 rpc_pack_error(msgpack_packer *pk, uint32_t msgid, enum rpc_error code,
     const char *message)
 {
+	struct rpc_container m;
+
 	msgpack_pack_array(pk, 4);
 	msgpack_pack_uint8(pk, RPC_RESPONSE);
 	msgpack_pack_uint32(pk, msgid);
-	msgpack_pack_map(pk, 2);
-	rpc_pack_cstr(pk, "code");
+	rpc_map_begin(&m, pk);
+	rpc_map_key(&m, "code");
 	rpc_pack_cstr(pk, rpc_error_codes[code]);
-	rpc_pack_cstr(pk, "message");
+	rpc_map_key(&m, "message");
 	rpc_pack_cstr(pk, message);
+	rpc_map_end(&m);
 	msgpack_pack_nil(pk);
 }
 

@@ -69,6 +69,31 @@ int	rpc_obj_int(const msgpack_object *o, int64_t *v);
 int	rpc_obj_number(const msgpack_object *o, double *v);
 bool	rpc_obj_is_str(const msgpack_object *o, const char *s);
 
+/*
+ * A map or array whose size is counted as it is packed, so that the
+ * header cannot disagree with what follows it: begin writes a header
+ * to be patched, each rpc_map_key (or rpc_array_next) counts one
+ * element, and end writes the count into the header, in the smallest
+ * form (the bytes msgpack_pack_map or _array would have written). pk
+ * must pack into a msgpack_sbuffer (msgpack_packer_init(pk, sbuf,
+ * msgpack_sbuffer_write)). Nested ones end before the one around them.
+ */
+struct rpc_container {
+	msgpack_packer	*pk;
+	size_t		 at;	/* offset of the header in the sbuffer */
+	uint32_t	 n;	/* elements so far */
+	bool		 map;
+};
+
+void	rpc_map_begin(struct rpc_container *m, msgpack_packer *pk);
+/* Pack key and count the pair; the caller packs its value next. */
+void	rpc_map_key(struct rpc_container *m, const char *key);
+void	rpc_map_end(struct rpc_container *m);
+void	rpc_array_begin(struct rpc_container *a, msgpack_packer *pk);
+/* Count one element; the caller packs it next. */
+void	rpc_array_next(struct rpc_container *a);
+void	rpc_array_end(struct rpc_container *a);
+
 /* Packing helpers. */
 void	rpc_pack_cstr(msgpack_packer *pk, const char *s);
 void	rpc_pack_strn(msgpack_packer *pk, const char *s, size_t len);
@@ -77,7 +102,7 @@ void	rpc_pack_request(msgpack_packer *pk, uint32_t msgid, const char *method,
 	    bool has_args);
 /* [1, msgid, nil, ... : caller packs exactly one result object. */
 void	rpc_pack_result(msgpack_packer *pk, uint32_t msgid);
-/* [1, msgid, {"code": ..., "message": ...}, nil] */
+/* [1, msgid, {"code": ..., "message": ...}, nil]; pk as rpc_map_begin's. */
 void	rpc_pack_error(msgpack_packer *pk, uint32_t msgid, enum rpc_error code,
 	    const char *message);
 

@@ -1,4 +1,6 @@
-"""hytest.py: the one check helper the Python tests share."""
+"""hytest.py: what the Python tests share: the check counter, and
+writing a file of a given size."""
+import os
 
 
 class Checks:
@@ -21,3 +23,10 @@ class Checks:
         print("%s: %d passed, %d failed" % (self.name, self.passed,
                                             self.failed))
         return self.failed == 0
+
+
+def write(path, size):
+    """A file of size bytes (b"g" each) at path, directories and all."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(b"g" * size)

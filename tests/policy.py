@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from removal import Hycod, checksum  # noqa: E402
-from hytest import Checks  # noqa: E402
+from hytest import Checks, write  # noqa: E402
 
 MB = 1 << 20
 check = Checks("policy")
@@ -48,12 +48,6 @@ class Conn:
 
     def close(self):
         self.s.close()
-
-
-def write(path, size):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(b"g" * size)
 
 
 def cycle_dir(h, c):

@@ -270,6 +270,49 @@ test_proto_peek_msgid(void **state)
 	assert_int_equal(rpc_peek_msgid("\x94", 1, &id), -1);
 }
 
+/*
+ * A counted map or array, nested in another, comes out byte for byte as
+ * msgpack_pack_map/_array with the right count would have packed it, in
+ * each header size (fix, 16-bit, 32-bit).
+ */
+static void
+test_proto_counted_sizes(void **state)
+{
+	struct buf *b = *state;
+	msgpack_sbuffer want;
+	msgpack_packer wpk;
+	uint32_t sizes[] = { 0, 1, 15, 16, 65535, 65536 };
+
+	msgpack_sbuffer_init(&want);
+	msgpack_packer_init(&wpk, &want, msgpack_sbuffer_write);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct rpc_container outer, inner;
+		msgpack_sbuffer_clear(&b->sb);
+		msgpack_sbuffer_clear(&want);
+		rpc_map_begin(&outer, &b->pk);
+		msgpack_pack_map(&wpk, 2);
+		rpc_map_key(&outer, "n");
+		rpc_pack_cstr(&wpk, "n");
+		rpc_array_begin(&inner, &b->pk);
+		msgpack_pack_array(&wpk, sizes[i]);
+		for (uint32_t k = 0; k < sizes[i]; k++) {
+			rpc_array_next(&inner);
+			msgpack_pack_uint32(&b->pk, k);
+			msgpack_pack_uint32(&wpk, k);
+		}
+		rpc_array_end(&inner);
+		rpc_map_key(&outer, "last");
+		rpc_pack_cstr(&wpk, "last");
+		msgpack_pack_true(&b->pk);
+		msgpack_pack_true(&wpk);
+		rpc_map_end(&outer);
+		assert_int_equal(b->sb.size, want.size);
+		assert_memory_equal(b->sb.data, want.data, want.size);
+		assert_int_equal(unpack(b)->via.map.size, 2);
+	}
+	msgpack_sbuffer_destroy(&want);
+}
+
 int
 main(void)
 {
@@ -283,6 +326,7 @@ main(void)
 		T(test_proto_args_check),
 		T(test_proto_numbers),
 		T(test_proto_peek_msgid),
+		T(test_proto_counted_sizes),
 	};
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

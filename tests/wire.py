@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """wire.py: talk to hycod with Debian's python3-msgpack, speaking the
 public msgpack-RPC spec directly, to prove the wire format is the
-standard one. Needs $HYCOD and $TOP (set by make check)."""
+standard one:
+
+  - every method's reply is decoded whole, and holds exactly the fields
+    protocol/PROTOCOL.md lists, each of its type (a map header counted
+    wrong would lose or invent fields and garble the stream after it)
+Needs $HYCOD and $TOP (set by make check)."""
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -12,87 +16,186 @@ import time
 
 import msgpack
 
-from hytest import Checks
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hytest import Checks, write  # noqa: E402
+from removal import Hycod  # noqa: E402
 
 check = Checks("wire")
 
+# The result of each method, as PROTOCOL.md gives it: field -> type, or
+# a nested spec ({...} a map with these fields, [spec] a list of them,
+# ("map", spec) a map whose values all have spec).
+ERROR = {"code": str, "message": str}
+PING = {"version": str, "pid": int, "uptime_s": float, "connections": int,
+        "requests": int}
+CYCLE_DIR = {"path": str, "created": bool}
+CLEANUP_CYCLE = {"freed_bytes": int, "leased": bool, "removed": [str]}
+CLEANUP_GENERATED = {"freed_bytes": int}
+CLEAN = {"freed_bytes": int, "removed": [str]}
+DISK_CHECK = {"ok": bool, "available_bytes": int, "required_bytes": int,
+              "path": str}
+PRUNE = {"dry_run": bool, "exact": bool,
+         "items": [{"path": str, "bytes": int, "files": int, "remove": bool,
+                    "why": str}]}
+SUMMARY = {
+    "tensors": int, "generated": int, "eval": int, "total": int,
+    "files": int,
+    "datasets": ("map", {"tensors": int, "generated": int, "eval": int}),
+    "cycles": [{"kind": str, "cycle": int, "bytes": int, "files": int}],
+    "disk": {"free_bytes": int, "total_bytes": int, "path": str},
+    "exact": bool, "watched_dirs": int, "unwatched_dirs": int,
+    "tracked_files": int, "index_bytes": int, "last_rescan": float,
+    "overflows": int, "rescans": int, "events": int, "reconciled": int,
+    "arrivals": int, "scan_errors": int, "last_scan_s": float,
+    "rescanning": [str],
+    "trash_bytes": int, "trash_items": int,
+    "pruned_bytes": int, "pruned_cycles": int, "pruned_datasets": int,
+    "refused": int, "idle_passes": int, "pruning": bool,
+}
 
-def call(sock, unpacker, msgid, method, params):
-    sock.sendall(msgpack.packb([0, msgid, method, params]))
-    return next_msg(sock, unpacker)
+
+def mismatch(v, spec, where="result"):
+    """Where v differs from spec, or None."""
+    if isinstance(spec, (dict, tuple)) and not isinstance(v, dict):
+        return "%s: not a map: %r" % (where, v)
+    if isinstance(spec, dict):
+        if set(v) != set(spec):
+            return "%s: fields %s, expected %s" % (where, sorted(v),
+                                                   sorted(spec))
+        inner = [(where + "." + k, v[k], s) for k, s in spec.items()]
+    elif isinstance(spec, tuple):
+        inner = [("%s[%r]" % (where, k), e, spec[1]) for k, e in v.items()]
+    elif isinstance(spec, list):
+        if not isinstance(v, list):
+            return "%s: not a list: %r" % (where, v)
+        inner = [("%s[%d]" % (where, i), e, spec[0])
+                 for i, e in enumerate(v)]
+    elif type(v) is not spec:   # bool is an int to Python: exact types
+        return "%s: %r is not %s" % (where, v, spec.__name__)
+    else:
+        inner = []
+    for w, e, s in inner:
+        bad = mismatch(e, s, w)
+        if bad:
+            return bad
+    return None
 
 
-def next_msg(sock, unpacker):
-    while True:
-        for msg in unpacker:
-            return msg
-        data = sock.recv(65536)
-        if not data:
-            return None
-        unpacker.feed(data)
+class Conn:
+    """One connection; replies are read whole and nothing may trail."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(10)
+        self.s.connect(path)
+        self.u = msgpack.Unpacker(raw=False)
+
+    def send(self, *msgs):
+        self.s.sendall(b"".join(msgpack.packb(m) for m in msgs))
+
+    def next(self):
+        """The next message, or None once the daemon closes."""
+        while True:
+            for msg in self.u:
+                return msg
+            try:
+                data = self.s.recv(1 << 20)
+            except ConnectionResetError:
+                data = b""  # closed with our bytes unread
+            if not data:
+                return None
+            self.u.feed(data)
+
+    def call(self, msgid, method, params=None, spec=None):
+        """The reply to one request; checked against spec when given."""
+        self.send([0, msgid, method, [params] if params else []])
+        r = self.next()
+        if spec is False:       # polling: only the last one is checked
+            return r
+        check(r is not None and len(r) == 4 and r[0] == 1 and r[1] == msgid,
+              "%s: a response to msgid %d: %r" % (method, msgid, r))
+        extra = list(self.u)
+        check(not extra, "%s: bytes after the reply: %r" % (method, extra))
+        if spec is not None:
+            bad = mismatch(r[3], spec, method) if r[2] is None else \
+                "%s: error %r" % (method, r[2])
+            check(bad is None, bad)
+        elif r[2] is not None:
+            bad = mismatch(r[2], ERROR, method + " error")
+            check(bad is None, bad)
+        return r
+
+    def summary(self, msgid=1, checked=True):
+        return self.call(msgid, "summary", spec=SUMMARY if checked
+                         else False)[3]
+
+    def close(self):
+        self.s.close()
+
+
+def sees(c, pred, what):
+    """Wait (summary by summary) until pred(summary) holds."""
+    deadline = time.time() + 10
+    while not pred(c.summary(checked=False)) and time.time() < deadline:
+        time.sleep(0.02)
+    return check(pred(c.summary()), what)
+
+
+def test_methods(c, h, proc):
+    """Every method once: shapes, and what the old test asserted."""
+    r = c.call(7, "ping", spec=PING)
+    check(r[2] is None and r[3]["pid"] == proc.pid, "ping pid %r" % (r,))
+    r = c.call(8, "get-cycle-dir", {"kind": "physical", "cycle": 42,
+                                    "dataset": "heat_64"}, CYCLE_DIR)
+    check(r[3]["path"].endswith("/physical_preds/cycle_042/heat_64"),
+          "get-cycle-dir %r" % (r,))
+    check(r[3]["created"] is True, "created")
+    check(os.path.isdir(r[3]["path"]), "directory exists")
+    r = c.call(9, "get-cycle-dir", {"kind": "physical", "cycle": 1,
+                                    "dataset": "a\x00b"})
+    check(r[2]["code"] == "invalid_argument" and r[3] is None,
+          "NUL in dataset %r" % (r,))
+    r = c.call(10, "nope")
+    check(r[2]["code"] == "unknown_method", "unknown method")
+    c.send([0, 11, "summary", {"not": "an array"}])
+    r = c.next()
+    check(r[2]["code"] == "invalid_argument", "params not an array")
+    # A notification gets no reply; the next request's does come.
+    c.send([2, "ping", []])
+    s = c.summary(12)
+    for key in ("tensors", "generated", "eval", "total", "files",
+                "datasets", "cycles", "disk"):
+        check(key in s, "summary has " + key)
+    write(os.path.join(h.cache, "tensors", "burgers_128", "t.pt"), 10)
+    sees(c, lambda s: s["datasets"].get("burgers_128", {}).get("tensors")
+         == 10 and any(x["cycle"] == 42 for x in s["cycles"]),
+         "summary: a dataset and a cycle, fields and all")
+    c.call(13, "disk-check", {"required_bytes": 1}, DISK_CHECK)
+    r = c.call(14, "prune", {"dry_run": True}, PRUNE)
+    check(r[3]["dry_run"] is True, "prune dry_run")
+    c.call(15, "cleanup-cycle", {"cycle": 42, "kind": "physical"},
+           CLEANUP_CYCLE)
+    c.call(16, "cleanup-generated", {}, CLEANUP_GENERATED)
+    c.call(17, "clean", {"target": "eval", "confirm": True}, CLEAN)
+    # Pipelined: many requests in one write, every reply comes back.
+    c.send(*[[0, 100 + i, "ping", []] for i in range(500)])
+    ids = [c.next()[1] for _ in range(500)]
+    check(ids == list(range(100, 600)), "pipelined replies")
 
 
 def main():
     d = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    path = os.path.join(d, "cache", "hycod.sock")
-    log = open(os.path.join(d, "log"), "w")
-    proc = subprocess.Popen([os.environ["HYCOD"], "-c",
-                             os.path.join(os.environ["TOP"], "conf/config.yaml"),
-                             "paths.cache_root=" + os.path.join(d, "cache")],
-                            stderr=log)
+    h = Hycod(os.path.join(d, "main"))
     try:
-        for _ in range(200):
-            if os.path.exists(path):
-                break
-            time.sleep(0.02)
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(5)
-        s.connect(path)
-        u = msgpack.Unpacker(raw=False)
-
-        r = call(s, u, 7, "ping", [])
-        check(r[0] == 1 and r[1] == 7 and r[2] is None, "ping response %r" % r)
-        check(r[3]["pid"] == proc.pid, "ping pid")
-
-        r = call(s, u, 8, "get-cycle-dir", [{"kind": "physical", "cycle": 42,
-                                             "dataset": "heat_64"}])
-        check(r[2] is None and r[3]["path"].endswith(
-            "/physical_preds/cycle_042/heat_64"), "get-cycle-dir %r" % r)
-        check(r[3]["created"] is True, "created")
-        check(os.path.isdir(r[3]["path"]), "directory exists")
-
-        # Errors are {"code", "message"} maps with a nil result.
-        r = call(s, u, 9, "get-cycle-dir", [{"kind": "physical", "cycle": 1,
-                                             "dataset": "a\x00b"}])
-        check(r[2]["code"] == "invalid_argument" and r[3] is None,
-              "NUL in dataset %r" % r)
-        r = call(s, u, 10, "nope", [])
-        check(r[2]["code"] == "unknown_method", "unknown method")
-        r = call(s, u, 11, "summary", {"not": "an array"})
-        check(r[2]["code"] == "invalid_argument", "params not an array")
-
-        # A notification gets no reply; the next request's does come.
-        s.sendall(msgpack.packb([2, "ping", []]))
-        r = call(s, u, 12, "summary", [])
-        check(r[1] == 12 and r[2] is None, "reply after notification")
-        for key in ("tensors", "generated", "eval", "total", "files",
-                    "datasets", "cycles", "disk"):
-            check(key in r[3], "summary has " + key)
-
-        # Pipelined: many requests in one write, every reply comes back.
-        s.sendall(b"".join(msgpack.packb([0, 100 + i, "ping", []])
-                           for i in range(500)))
-        ids = [next_msg(s, u)[1] for _ in range(500)]
-        check(ids == list(range(100, 600)), "pipelined replies")
-
+        c = Conn(h.sock)
+        test_methods(c, h, h.proc)
         # Bytes that are not a request close the connection.
-        s.sendall(msgpack.packb({"hello": 1}))
-        check(next_msg(s, u) is None, "non-request closes")
-        s.close()
+        c.s.sendall(msgpack.packb({"hello": 1}))
+        check(c.next() is None, "non-request closes")
+        c.close()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        check(proc.wait(timeout=10) == 0, "clean exit on SIGTERM")
-        check(not os.path.exists(path), "socket removed")
+        check(h.stop() == 0, "clean exit on SIGTERM")
+        check(not os.path.exists(h.sock), "socket removed")
         subprocess.run(["rm", "-rf", d])
     ok = check.summary()
     return 0 if ok else 1
