@@ -49,8 +49,9 @@ work_cycle_dir(struct job *j, const struct layout *l)
  * Take name out of dirfd (where, as a path, for messages): renamed into
  * the trash (deleted later, off the request), or deleted here when its
  * filesystem has no trash. bytes is what the index counted for it.
+ * Whether it was there to take.
  */
-static void
+static bool
 discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
     const char *where)
 {
@@ -64,19 +65,22 @@ discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
 	if (array_grow((void **)&j->moved, &j->capmoved, j->nmoved + 1,
 	    sizeof(*j->moved)) == -1) {
 		set_error(j, ENOMEM, "remove", path);
-		return;
+		return false;
 	}
 	m = &j->moved[j->nmoved];
-	/* Deleted in place (no trash there): counted from the index. */
 	switch (trash_discard(t, dirfd, name, j->seq++, m->name, &which, &st)) {
 	case 1:
 		m->which = which;
 		m->bytes = bytes;
 		j->nmoved++;
-		break;
-	case -1:
-		set_error(j, errno, "remove", path);
-		break;
+		return true;
+	case 0:
+		return true;	/* deleted in place: no trash there */
+	default:
+		/* Gone already: another request took it first. */
+		if (errno != ENOENT)
+			set_error(j, errno, "remove", path);
+		return false;
 	}
 }
 
@@ -101,11 +105,11 @@ static bool
 take_one(struct job *j, int dirfd, const char *where, const char *name,
     uint64_t bytes)
 {
-	if (faccessat(dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == -1)
+	if (faccessat(dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !discard(j, dirfd, name, bytes, where))
 		return false;
 	if (j->type == JOB_CLEAN)
 		record_taken(j, where, name);
-	discard(j, dirfd, name, bytes, where);
 	return true;
 }
 
@@ -137,8 +141,8 @@ list_root(struct job *j, const char *root, int *fd)
 
 /*
  * root/name, or with name NULL everything in root, out of the tree.
- * bytes (the index's figure) go with the first item, for trash_bytes.
- * Whether anything was there.
+ * bytes (the index's figure) go with the first item taken, for
+ * trash_bytes. Whether anything was taken.
  */
 static bool
 take(struct job *j, const char *root, const char *name, uint64_t bytes)
@@ -158,11 +162,9 @@ take(struct job *j, const char *root, const char *name, uint64_t bytes)
 	if ((d = list_root(j, root, &fd)) == NULL)
 		return false;
 	while ((de = readdir(d)) != NULL && j->err == 0) {
-		if (fsutil_is_dot(de->d_name))
+		if (fsutil_is_dot(de->d_name) ||
+		    !take_one(j, fd, root, de->d_name, took ? 0 : bytes))
 			continue;
-		if (j->type == JOB_CLEAN)
-			record_taken(j, root, de->d_name);
-		discard(j, fd, de->d_name, took ? 0 : bytes, root);
 		took = true;
 	}
 	closedir(d);
@@ -210,14 +212,12 @@ work_clean(struct job *j, const struct layout *l)
 
 	for (int c = 0; c < CAT_COUNT; c++)
 		if ((j->targets & (1u << c)) && c != CAT_GENERATED)
-			take(j, l->roots[c], ds, 0);
+			j->took[JOB_PART_CAT(c)] = take(j, l->roots[c], ds, 0);
 	if (!(j->targets & (1u << CAT_GENERATED)))
 		return;
 	for (int k = 0; k < KIND_COUNT && j->err == 0; k++)
-		if (ds == NULL)
-			take(j, l->pred_root[k], NULL, 0);
-		else
-			take_in_cycles(j, l->pred_root[k], ds);
+		j->took[k] = ds == NULL ? take(j, l->pred_root[k], NULL, 0) :
+		    take_in_cycles(j, l->pred_root[k], ds);
 }
 
 /* uv_work_cb: j's filesystem work; it touches nothing but j. */
@@ -236,13 +236,13 @@ on_work(uv_work_t *w)
 	case JOB_CLEANUP_CYCLE:
 		layout_cycle_name(cname, sizeof(cname), j->cycle);
 		for (int k = 0; k < KIND_COUNT; k++)
-			if ((j->kind == KIND_ALL || j->kind == k) &&
-			    take(j, l->pred_root[k], cname, j->root_bytes[k]))
-				j->removed[k] = true;
+			if (j->kind == KIND_ALL || j->kind == k)
+				j->took[k] = take(j, l->pred_root[k], cname,
+				    j->held[k]);
 		break;
 	case JOB_CLEANUP_GENERATED:
 		for (int k = 0; k < KIND_COUNT; k++) {
-			take(j, l->pred_root[k], NULL, j->root_bytes[k]);
+			j->took[k] = take(j, l->pred_root[k], NULL, j->held[k]);
 			/* A root removed by hand comes back, as the seed's. */
 			if ((r = fsutil_mkdir_p(l->pred_root[k],
 			    FSUTIL_DIR_MODE)) < 0)
@@ -257,6 +257,13 @@ on_work(uv_work_t *w)
 			set_error(j, -r, "statvfs", l->cache_root);
 		break;
 	}
+	/*
+	 * What this request took, as the index held it when it came: a
+	 * second request for the same cycle finds nothing, and frees 0.
+	 */
+	for (int i = 0; i < JOB_PARTS; i++)
+		if (j->took[i])
+			j->freed += j->held[i];
 }
 
 /* -- loop thread -------------------------------------------------------- */
@@ -311,7 +318,7 @@ refresh_index(struct job *j)
 		break;
 	case JOB_CLEANUP_CYCLE:
 		for (int k = 0; k < KIND_COUNT; k++)
-			if (j->removed[k] && layout_cycle_dir(l, k, j->cycle, NULL,
+			if (j->took[k] && layout_cycle_dir(l, k, j->cycle, NULL,
 			    path, sizeof(path)) == 0)
 				watch_refresh(w, path, false);
 		break;
@@ -353,7 +360,7 @@ log_done(const struct job *j)
 			log_debug("get-cycle-dir: created %s", j->path);
 		break;
 	case JOB_CLEANUP_CYCLE:
-		if (j->removed[KIND_SYNTHETIC] || j->removed[KIND_PHYSICAL])
+		if (j->took[KIND_SYNTHETIC] || j->took[KIND_PHYSICAL])
 			log_info("cleanup-cycle: removed cycle %ld (%s), %llu "
 			    "bytes", j->cycle, j->kind == KIND_ALL ? "all" :
 			    layout_kind_names[j->kind], (unsigned long long)j->freed);

@@ -21,6 +21,12 @@
 #include "trash.h"
 
 #define JOB_ERRMSG_MAX	(PATH_MAX * 2 + 256)
+/*
+ * The parts of the tree a removal takes from: the prediction caches by
+ * kind, then (clean) the tensor and eval caches by category.
+ */
+#define JOB_PARTS	(KIND_COUNT + CAT_COUNT)
+#define JOB_PART_CAT(c)	(KIND_COUNT + (c))
 
 enum job_type {
 	JOB_CYCLE_DIR, JOB_CLEANUP_CYCLE, JOB_CLEANUP_GENERATED, JOB_CLEAN,
@@ -54,14 +60,14 @@ struct job {
 	bool			 wait;		/* reply once freed */
 	bool			 leased;	/* a connection leases it */
 	uint64_t		 seq;		/* names in the trash */
-	uint64_t		 root_bytes[KIND_COUNT]; /* index, at request */
-	uint64_t		 freed;		/* index bytes, at request */
+	uint64_t		 held[JOB_PARTS]; /* index bytes, at request */
 	/* results */
 	int			 err;		/* errno, 0 on success */
 	char			 errmsg[JOB_ERRMSG_MAX];
 	bool			 created;
 	char			 path[PATH_MAX];
-	bool			 removed[KIND_COUNT];
+	bool			 took[JOB_PARTS]; /* found something there */
+	uint64_t		 freed;		/* held, of the parts it took */
 	struct moved {
 		int		 which;		/* trash */
 		char		 name[TRASH_NAME_MAX];

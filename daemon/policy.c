@@ -377,6 +377,9 @@ prune_work(uv_work_t *w)
 		d->rc = trash_discard(j->p->trash, fd, slash + 1, j->seq + i,
 		    d->out, &d->which, &st);
 		d->err = errno;
+		/* Gone already: nothing to keep, counted as pruned. */
+		if (d->rc == -1 && d->err == ENOENT)
+			d->rc = 0;
 		close(fd);
 	}
 }

@@ -315,7 +315,7 @@ answer_job(const struct job *j)
 		rpc_map_key(&m, "removed");
 		rpc_array_begin(&a, m.pk);
 		for (int k = 0; k < KIND_COUNT; k++)
-			if (j->removed[k] && layout_cycle_dir(&r.d->cfg.layout, k,
+			if (j->took[k] && layout_cycle_dir(&r.d->cfg.layout, k,
 			    j->cycle, NULL, path, sizeof(path)) == 0) {
 				rpc_array_next(&a);
 				rpc_pack_cstr(m.pk, path);
@@ -412,15 +412,14 @@ m_cleanup_cycle(struct reply *r, const msgpack_object_map *args)
 	j->kind = kind;
 	j->cycle = cycle;
 	j->wait = wait;
-	for (int k = 0; k < KIND_COUNT; k++)
-		if (kind == KIND_ALL || kind == k)
-			j->leased |= policy_leased(&r->d->policy, k, cycle);
 	for (int k = 0; k < KIND_COUNT; k++) {
 		char path[PATH_MAX];
-		if ((kind == KIND_ALL || kind == k) && layout_cycle_dir(
-		    &r->d->cfg.layout, k, cycle, NULL, path, sizeof(path)) == 0)
-			j->freed += j->root_bytes[k] =
-			    watch_bytes(&r->d->watch, path);
+		if (kind != KIND_ALL && kind != k)
+			continue;
+		j->leased |= policy_leased(&r->d->policy, k, cycle);
+		if (layout_cycle_dir(&r->d->cfg.layout, k, cycle, NULL, path,
+		    sizeof(path)) == 0)
+			j->held[k] = watch_bytes(&r->d->watch, path);
 	}
 	j->seq = trash_reserve(&r->d->trash);
 	start_job(j);
@@ -437,33 +436,32 @@ m_cleanup_generated(struct reply *r, const msgpack_object_map *args)
 		return;
 	j->wait = wait;
 	for (int k = 0; k < KIND_COUNT; k++)
-		j->freed += j->root_bytes[k] = watch_bytes(&r->d->watch,
+		j->held[k] = watch_bytes(&r->d->watch,
 		    r->d->cfg.layout.pred_root[k]);
 	j->seq = trash_reserve(&r->d->trash);
 	start_job(j);
 }
 
-/* Bytes the index holds for what clean will take. */
-static uint64_t
-clean_bytes(struct hycod *d, unsigned targets, const char *ds)
+/* Bytes the index holds for what clean will take, by part (job.h). */
+static void
+clean_held(struct job *j, const struct hycod *d, const char *ds)
 {
 	const struct layout *l = &d->cfg.layout;
 	const struct index *ix = &d->watch.ix;
 	char path[PATH_MAX * 2];
-	uint64_t b = 0;
 
 	for (int c = 0; c < CAT_COUNT; c++) {
-		if (!(targets & (1u << c)) || c == CAT_GENERATED)
+		if (!(j->targets & (1u << c)) || c == CAT_GENERATED)
 			continue;
 		snprintf(path, sizeof(path), "%s%s%s", l->roots[c],
 		    ds ? "/" : "", ds ? ds : "");
-		b += watch_bytes(&d->watch, path);
+		j->held[JOB_PART_CAT(c)] = watch_bytes(&d->watch, path);
 	}
-	for (int k = 0; k < KIND_COUNT && (targets & (1u << CAT_GENERATED));
+	for (int k = 0; k < KIND_COUNT && (j->targets & (1u << CAT_GENERATED));
 	    k++) {
 		uint32_t root = watch_find(&d->watch, l->pred_root[k]);
 		if (ds == NULL) {
-			b += watch_bytes(&d->watch, l->pred_root[k]);
+			j->held[k] = watch_bytes(&d->watch, l->pred_root[k]);
 			continue;
 		}
 		if (root == IX_NIL || !(index_node(ix, root)->flags & IX_DIR))
@@ -471,10 +469,9 @@ clean_bytes(struct hycod *d, unsigned targets, const char *ds)
 		IX_FOREACH(ix, index_dir(ix, root)->dirs, id) {
 			uint32_t n = index_lookup(ix, id, ds, strlen(ds));
 			if (n != IX_NIL && (index_node(ix, n)->flags & IX_DIR))
-				b += index_dir(ix, n)->bytes;
+				j->held[k] += index_dir(ix, n)->bytes;
 		}
 	}
-	return b;
 }
 
 /*
@@ -520,7 +517,7 @@ m_clean(struct reply *r, const msgpack_object_map *args)
 	j->targets = targets;
 	j->wait = wait;
 	strcpy(j->dataset, ds);
-	j->freed = clean_bytes(r->d, targets, ds[0] ? ds : NULL);
+	clean_held(j, r->d, ds[0] ? ds : NULL);
 	j->seq = trash_reserve(&r->d->trash);
 	start_job(j);
 }

@@ -171,8 +171,6 @@ trash_discard(const struct trash *t, int dirfd, const char *name,
 {
 	if (move_into(t, dirfd, name, seq, out, which) == 0)
 		return 1;
-	if (errno == ENOENT)
-		return 0;
 	if (errno != EXDEV)
 		return -1;
 	if (remove_at(dirfd, name, st) == -1) {

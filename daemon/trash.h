@@ -64,8 +64,8 @@ uint64_t trash_reserve(struct trash *t);
 /*
  * Thread pool: take dirfd/name out of the tree: renamed into the trash
  * (1, *which and out say where; queue it with trash_put on the loop),
- * or, on a filesystem without a trash, deleted here (0). Nothing there
- * is 0 too. -1 with errno on failure (st->error for a deletion).
+ * or, on a filesystem without a trash, deleted here (0). -1 with errno
+ * on failure: ENOENT when nothing is there (st->error for a deletion).
  */
 int	trash_discard(const struct trash *t, int dirfd, const char *name,
 	    uint64_t seq, char *out, int *which, struct remove_stats *st);

@@ -6,6 +6,7 @@ standard one:
   - every method's reply is decoded whole, and holds exactly the fields
     protocol/PROTOCOL.md lists, each of its type (a map header counted
     wrong would lose or invent fields and garble the stream after it)
+  - two removals of the same thing in one write free its bytes once
 Needs $HYCOD and $TOP (set by make check)."""
 import os
 import socket
@@ -141,6 +142,23 @@ def sees(c, pred, what):
     return check(pred(c.summary()), what)
 
 
+def cycle_bytes(s, kind, cycle):
+    return sum(c["bytes"] for c in s["cycles"]
+               if c["kind"] == kind and c["cycle"] == cycle)
+
+
+def pair(c, method, params, ids=(501, 502)):
+    """Two identical requests in one write; both replies, by msgid."""
+    c.send(*[[0, i, method, [params]] for i in ids])
+    got = {}
+    for _ in ids:
+        r = c.next()
+        check(r is not None and r[2] is None, "%s pair: %r" % (method, r))
+        if r is not None:
+            got[r[1]] = r[3]
+    return [got.get(i) or {"freed_bytes": 0, "removed": []} for i in ids]
+
+
 def test_methods(c, h, proc):
     """Every method once: shapes, and what the old test asserted."""
     r = c.call(7, "ping", spec=PING)
@@ -183,12 +201,54 @@ def test_methods(c, h, proc):
     check(ids == list(range(100, 600)), "pipelined replies")
 
 
+def test_freed_once(c, h):
+    """The same removal twice in one read batch frees the bytes once."""
+    gen = os.path.join(h.cache, "generated")
+    phys = os.path.join(gen, "physical_preds", "cycle_007")
+    write(os.path.join(phys, "heat_64", "a.bin"), 3000)
+    write(os.path.join(phys, "heat_64", "b.bin"), 1234)
+    sees(c, lambda s: cycle_bytes(s, "physical", 7) == 4234,
+         "cycle 7 indexed")
+    a, b = pair(c, "cleanup-cycle", {"cycle": 7})
+    check(sorted([a["freed_bytes"], b["freed_bytes"]]) == [0, 4234],
+          "cleanup-cycle twice in one write: %r, %r" % (a, b))
+    check(sorted([a["removed"], b["removed"]]) == [[], [phys]],
+          "the cycle is removed by one of them: %r, %r" % (a, b))
+    # Both kinds: the two may share the work, never count it twice.
+    paths = []
+    for kind, n in (("synthetic", 1000), ("physical", 2000)):
+        paths.append(os.path.join(gen, kind + "_preds", "cycle_008"))
+        write(os.path.join(paths[-1], "heat_64", "p.bin"), n)
+    sees(c, lambda s: cycle_bytes(s, "synthetic", 8) +
+         cycle_bytes(s, "physical", 8) == 3000, "cycle 8 indexed")
+    a, b = pair(c, "cleanup-cycle", {"cycle": 8})
+    check(a["freed_bytes"] + b["freed_bytes"] == 3000 and
+          sorted(a["removed"] + b["removed"]) == sorted(paths),
+          "both kinds, twice: freed once in all: %r, %r" % (a, b))
+    for d, n in ((os.path.join(gen, "synthetic_preds", "cycle_009",
+                               "heat_64"), 700),
+                 (os.path.join(gen, "physical_preds", "cycle_010",
+                               "burgers_128"), 800)):
+        write(os.path.join(d, "p.bin"), n)
+    sees(c, lambda s: cycle_bytes(s, "synthetic", 9) == 700 and
+         cycle_bytes(s, "physical", 10) == 800, "cycles 9, 10 indexed")
+    a, b = pair(c, "clean", {"target": "generated", "dataset": "heat_64",
+                             "confirm": True})
+    check(a["freed_bytes"] + b["freed_bytes"] == 700 and
+          len(a["removed"] + b["removed"]) == 1,
+          "clean of a dataset, twice: freed once: %r, %r" % (a, b))
+    a, b = pair(c, "cleanup-generated", {})
+    check(a["freed_bytes"] + b["freed_bytes"] == 800,
+          "cleanup-generated twice: freed once: %r, %r" % (a, b))
+
+
 def main():
     d = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     h = Hycod(os.path.join(d, "main"))
     try:
         c = Conn(h.sock)
         test_methods(c, h, h.proc)
+        test_freed_once(c, h)
         # Bytes that are not a request close the connection.
         c.s.sendall(msgpack.packb({"hello": 1}))
         check(c.next() is None, "non-request closes")
