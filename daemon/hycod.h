@@ -15,7 +15,7 @@
 
 #define HYCO_VERSION	"0.1.0"
 
-/* Counted by rpc.c, reported by ping. */
+/* Counted by rpc.c, reported by ping and summary. */
 struct rpc_stats {
 	uint64_t	requests;	/* requests and notifications handled */
 	uint64_t	errors[RPC_ERROR_COUNT]; /* error replies, by code */

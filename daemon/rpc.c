@@ -227,19 +227,43 @@ pack_index(struct rpc_container *m, const struct watch *w)
 		rpc_pack_cstr(m->pk, paths[i]);
 }
 
-/* Removals not finished yet: renamed into the trash, being deleted. */
+/* Removals: waiting in the trash, freed, and what policy took. */
 static void
-pack_trash(struct rpc_container *m, const struct trash *t,
-    const struct policy_stats *ps, bool running)
+pack_removals(struct rpc_container *m, const struct trash *t,
+    const struct policy *p)
 {
 	kv_u64(m, "trash_bytes", t->bytes);
 	kv_u64(m, "trash_items", t->items);
-	kv_u64(m, "pruned_bytes", ps->pruned_bytes);
-	kv_u64(m, "pruned_cycles", ps->pruned_cycles);
-	kv_u64(m, "pruned_datasets", ps->pruned_datasets);
-	kv_u64(m, "refused", ps->refused);
-	kv_u64(m, "idle_passes", ps->idle_passes);
-	kv_bool(m, "pruning", running);
+	kv_u64(m, "trash_freed_bytes", t->freed_bytes);
+	kv_u64(m, "pruned_bytes", p->stats.pruned_bytes);
+	kv_u64(m, "pruned_cycles", p->stats.pruned_cycles);
+	kv_u64(m, "pruned_datasets", p->stats.pruned_datasets);
+	kv_u64(m, "refused", p->stats.refused);
+	kv_u64(m, "prune_passes", p->stats.passes);
+	kv_u64(m, "idle_passes", p->stats.idle_passes);
+	kv_bool(m, "pruning", p->running);
+}
+
+/* The socket and the requests on it, since start. */
+static void
+pack_traffic(struct rpc_container *m, const struct server_stats *ss,
+    const struct rpc_stats *rs)
+{
+	struct rpc_container e;
+
+	kv_u64(m, "connections", ss->active);
+	kv_u64(m, "connections_accepted", ss->accepted);
+	kv_u64(m, "refused_max_clients", ss->refused_max_clients);
+	kv_u64(m, "messages", ss->messages);
+	kv_u64(m, "closed_too_large", ss->closed_too_large);
+	kv_u64(m, "closed_bad_input", ss->closed_bad_input);
+	kv_u64(m, "paused_reads", ss->paused_reads);
+	kv_u64(m, "requests", rs->requests);
+	rpc_map_key(m, "errors");
+	rpc_map_begin(&e, m->pk);
+	for (int code = RPC_OK + 1; code < RPC_ERROR_COUNT; code++)
+		kv_u64(&e, rpc_error_codes[code], rs->errors[code]);
+	rpc_map_end(&e);
 }
 
 static void
@@ -286,7 +310,8 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 	kv_str(&sub, "path", d->cfg.layout.cache_root);
 	rpc_map_end(&sub);
 	pack_index(&m, &d->watch);
-	pack_trash(&m, &d->trash, &d->policy.stats, d->policy.running);
+	pack_removals(&m, &d->trash, &d->policy);
+	pack_traffic(&m, &d->server.stats, &d->rpc);
 	rpc_map_end(&m);
 }
 

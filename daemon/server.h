@@ -24,7 +24,7 @@ struct server_ops {
 	void	(*closed)(void *ctx, struct conn *c);
 };
 
-/* Counters, read by ping and summary. */
+/* Counters since start, all reported by summary (PROTOCOL.md). */
 struct server_stats {
 	uint64_t	accepted;	/* connections accepted */
 	uint64_t	active;		/* connections open now */

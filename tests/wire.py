@@ -7,12 +7,14 @@ standard one:
     protocol/PROTOCOL.md lists, each of its type (a map header counted
     wrong would lose or invent fields and garble the stream after it)
   - two removals of the same thing in one write free its bytes once
+  - every counter summary reports moves when what it counts happens
 Needs $HYCOD and $TOP (set by make check)."""
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import msgpack
@@ -38,6 +40,8 @@ DISK_CHECK = {"ok": bool, "available_bytes": int, "required_bytes": int,
 PRUNE = {"dry_run": bool, "exact": bool,
          "items": [{"path": str, "bytes": int, "files": int, "remove": bool,
                     "why": str}]}
+CODES = ("invalid_argument", "unknown_method", "too_large", "io_error",
+         "no_space", "internal")
 SUMMARY = {
     "tensors": int, "generated": int, "eval": int, "total": int,
     "files": int,
@@ -49,9 +53,14 @@ SUMMARY = {
     "overflows": int, "rescans": int, "events": int, "reconciled": int,
     "arrivals": int, "scan_errors": int, "last_scan_s": float,
     "rescanning": [str],
-    "trash_bytes": int, "trash_items": int,
+    "trash_bytes": int, "trash_items": int, "trash_freed_bytes": int,
     "pruned_bytes": int, "pruned_cycles": int, "pruned_datasets": int,
-    "refused": int, "idle_passes": int, "pruning": bool,
+    "refused": int, "prune_passes": int, "idle_passes": int,
+    "pruning": bool,
+    "connections": int, "connections_accepted": int,
+    "refused_max_clients": int, "messages": int, "closed_too_large": int,
+    "closed_bad_input": int, "paused_reads": int, "requests": int,
+    "errors": {c: int for c in CODES},
 }
 
 
@@ -242,6 +251,126 @@ def test_freed_once(c, h):
           "cleanup-generated twice: freed once: %r, %r" % (a, b))
 
 
+def test_counters(c, h):
+    """Each counter of summary, made to move by what it counts."""
+    sees(c, lambda s: s["trash_items"] == 0, "trash empty")
+    s0 = c.summary()
+    for i in range(3):
+        c.call(20 + i, "ping", spec=PING)
+    c.send([2, "ping", []])
+    s1 = c.summary()
+
+    def moved(key, n, before, after):
+        check(after[key] - before[key] == n, "%s moved by %d: %d -> %d" %
+              (key, n, before[key], after[key]))
+
+    moved("messages", 5, s0, s1)    # 3 pings, a notification, a summary
+    moved("requests", 5, s0, s1)
+    # Not a request: framed, never handled; not msgpack: not framed.
+    for raw in (msgpack.packb({"hello": 1}), b"\xc1"):
+        o = Conn(h.sock)
+        o.s.sendall(raw)
+        check(o.next() is None, "bad input %r closes" % (raw,))
+        o.close()
+    # A request over max_request_bytes: answered, then closed.
+    o = Conn(h.sock)
+    o.send([0, 5, "ping", [{"pad": "x" * 70000}]])
+    r = o.next()
+    check(r is not None and r[2]["code"] == "too_large" and
+          o.next() is None, "too_large, then closed: %r" % (r,))
+    o.close()
+    # The connection counts: this one and one more open now.
+    o = Conn(h.sock)
+    o.call(1, "ping", spec=PING)
+    s2 = c.summary()
+    check(s2["connections"] == 2, "connections: %d" % s2["connections"])
+    o.close()
+    moved("connections_accepted", 4, s1, s2)
+    moved("closed_bad_input", 2, s1, s2)
+    moved("closed_too_large", 1, s1, s2)
+    moved("messages", 3, s1, s2)    # {"hello"}, ping, summary
+    moved("requests", 2, s1, s2)    # ping, summary
+    # One error reply of each code a test can cause; internal needs a
+    # fault (out of memory, a thread pool refusing work): it stays 0.
+    os.makedirs(os.path.join(h.cache, "generated", "synthetic_preds"),
+                exist_ok=True)
+    write(os.path.join(h.cache, "generated", "synthetic_preds", "cycle_005"),
+          1)
+    c.call(30, "get-cycle-dir", {"kind": "synthetic", "cycle": "5"})
+    c.call(31, "nope")
+    r = c.call(32, "get-cycle-dir", {"kind": "synthetic", "cycle": 5})
+    check(r[2] is not None and r[2]["code"] == "io_error",
+          "cycle_005 a file: io_error %r" % (r,))
+    s3 = c.summary()
+    for code, n in (("invalid_argument", 1), ("unknown_method", 1),
+                    ("io_error", 1), ("too_large", 0), ("no_space", 0),
+                    ("internal", 0)):
+        moved(code, n, s2["errors"], s3["errors"])
+    moved("too_large", 1, s1["errors"], s2["errors"])
+    check(s3["errors"]["internal"] == 0, "no internal error")
+    # A client that does not read its replies: reading it is paused.
+    o = Conn(h.sock)
+    n = 30000
+    sender = threading.Thread(target=o.send, args=[[0, i, "ping", []]
+                                                   for i in range(n)])
+    sender.start()
+    sees(c, lambda s: s["paused_reads"] > s3["paused_reads"],
+         "paused_reads moved: a client not reading")
+    got = sum(1 for _ in range(n) if o.next() is not None)
+    sender.join()
+    check(got == n, "every reply came once it read: %d of %d" % (got, n))
+    o.close()
+    # Bytes the trash deleted: exactly the cycle's, with wait.
+    d = os.path.join(h.cache, "generated", "physical_preds", "cycle_011")
+    write(os.path.join(d, "heat_64", "q.bin"), 5555)
+    sees(c, lambda s: cycle_bytes(s, "physical", 11) == 5555 and
+         s["trash_items"] == 0, "cycle 11 indexed, trash empty")
+    s4 = c.summary()
+    r = c.call(40, "cleanup-cycle", {"cycle": 11, "wait": True},
+               CLEANUP_CYCLE)
+    s5 = c.summary()
+    moved("trash_freed_bytes", 5555, s4, s5)
+
+
+def test_limits(root):
+    """Counters only limits move: max_clients, refuse_below, retention."""
+    h = Hycod(root, ["daemon.max_clients=2", "retention.refuse_below=100%",
+                     "retention.keep_last_cycles=1",
+                     "retention.check_interval_s=3600"])
+    try:
+        c = Conn(h.sock)
+        s0 = c.summary()
+        o = Conn(h.sock)
+        o.call(1, "ping", spec=PING)
+        x = Conn(h.sock)
+        check(x.next() is None, "over max_clients: closed at accept")
+        x.close()
+        r = c.call(2, "get-cycle-dir", {"kind": "synthetic", "cycle": 3})
+        check(r[2] is not None and r[2]["code"] == "no_space",
+              "below refuse_below: no_space %r" % (r,))
+        s1 = c.summary()
+        check(s1["refused_max_clients"] - s0["refused_max_clients"] == 1,
+              "refused_max_clients moved by 1")
+        check(s1["errors"]["no_space"] - s0["errors"]["no_space"] == 1 and
+              s1["refused"] - s0["refused"] == 1, "no_space counted")
+        o.close()
+        for n in (1, 2):
+            write(os.path.join(h.cache, "generated", "synthetic_preds",
+                               "cycle_%03d" % n, "heat_64", "p.bin"), 100)
+        sees(c, lambda s: len(s["cycles"]) == 2, "two cycles indexed")
+        c.call(3, "prune", {}, PRUNE)
+        sees(c, lambda s: not s["pruning"] and
+             s["prune_passes"] > s1["prune_passes"], "a pass ran")
+        s2 = c.summary()
+        check(s2["prune_passes"] - s1["prune_passes"] == 1 and
+              s2["pruned_cycles"] - s1["pruned_cycles"] == 1,
+              "prune_passes and pruned_cycles moved by 1: %d, %d" %
+              (s2["prune_passes"], s2["pruned_cycles"]))
+        c.close()
+    finally:
+        check(h.stop() == 0, "limits daemon: clean exit")
+
+
 def main():
     d = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     h = Hycod(os.path.join(d, "main"))
@@ -249,10 +378,12 @@ def main():
         c = Conn(h.sock)
         test_methods(c, h, h.proc)
         test_freed_once(c, h)
+        test_counters(c, h)
         # Bytes that are not a request close the connection.
         c.s.sendall(msgpack.packb({"hello": 1}))
         check(c.next() is None, "non-request closes")
         c.close()
+        test_limits(os.path.join(d, "limits"))
     finally:
         check(h.stop() == 0, "clean exit on SIGTERM")
         check(not os.path.exists(h.sock), "socket removed")
