@@ -273,7 +273,13 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 				    layout_kind_names[k]);
 		}
 	}
-	/* Free space: what is below prune_below, and how much to free. */
+	/*
+	 * Free space: what is below prune_below, and how much to free.
+	 * TODO: only the cache root's filesystem is looked at, so a root
+	 * on another filesystem is pruned by keep_last_cycles and by hand,
+	 * never for its own free space; plan per filesystem (the trash
+	 * knows each root's st_dev) to fix it.
+	 */
 	if ((r = fsutil_disk(p->layout->cache_root, &du)) < 0) {
 		free(v);
 		return r;

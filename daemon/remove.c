@@ -69,6 +69,10 @@ rm_entry(int dirfd, const char *name, dev_t dev, int depth,
 				continue;
 			return rm_fail(st, errno);
 		}
+		/*
+		 * TODO: st_dev cannot tell a bind mount of the same
+		 * filesystem, which this enters; statx STATX_MNT_ID would.
+		 */
 		if (sb.st_dev != dev) {
 			st->skipped_mounts++;
 			return rm_fail(st, EXDEV);

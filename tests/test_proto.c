@@ -126,7 +126,7 @@ test_proto_response_round_trip(void **state)
 	assert_int_equal(res->type, MSGPACK_OBJECT_NIL);
 }
 
-/* Each malformed message, packed by a small script of steps. */
+/* Malformed messages, each packed by hand: closed, or answered. */
 static void
 test_proto_malformed(void **state)
 {
