@@ -164,11 +164,11 @@ parse_cats(const char *s, bool *cats)
 }
 
 static const char *
-type_name(const struct cnode *n)
+type_name(const struct cfg_node *n)
 {
-	if (n->type == CNODE_MAP)
+	if (n->type == CFG_MAP)
 		return "a mapping";
-	if (n->type == CNODE_SEQ)
+	if (n->type == CFG_SEQ)
 		return "a list";
 	if (n->value == NULL)
 		return "null";
@@ -195,7 +195,7 @@ parse_long(const char *s, int base, long *out)
  * are checked after.
  */
 static void
-check_key(const struct key_spec *k, const struct cnode *n, bool values,
+check_key(const struct key_spec *k, const struct cfg_node *n, bool values,
     struct cfg_errors *e)
 {
 	const char *why;
@@ -206,16 +206,16 @@ check_key(const struct key_spec *k, const struct cnode *n, bool values,
 	bool cats[CAT_COUNT];
 
 	if (!values) {
-		if (k->type == K_MAP && n->type != CNODE_MAP)
+		if (k->type == K_MAP && n->type != CFG_MAP)
 			cfg_errorf(e, n->file, n->line, "%s: expected a mapping, "
 			    "got %s", k->key, type_name(n));
-		else if (k->type != K_MAP && n->type != CNODE_SCALAR)
+		else if (k->type != K_MAP && n->type != CFG_SCALAR)
 			cfg_errorf(e, n->file, n->line, "%s: expected a %s, got "
 			    "%s", k->key, k->type == K_STR ? "string" : "value",
 			    type_name(n));
 		return;
 	}
-	if (k->type == K_MAP || n->type != CNODE_SCALAR)
+	if (k->type == K_MAP || n->type != CFG_SCALAR)
 		return;		/* shape: reported before interpolation */
 	if (n->value == NULL) {
 		cfg_errorf(e, n->file, n->line, "%s: expected a %s, got null",
@@ -285,11 +285,11 @@ check_key(const struct key_spec *k, const struct cnode *n, bool values,
  * interpolation has succeeded.
  */
 static void
-check_keys(struct cnode *tree, bool values, bool literal_only,
+check_keys(struct cfg_node *tree, bool values, bool literal_only,
     struct cfg_errors *e)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
-		struct cnode *n = cfgtree_get(tree, key_specs[i].key);
+		struct cfg_node *n = cfg_get(tree, key_specs[i].key);
 		if (n == NULL) {
 			if (values && !literal_only &&
 			    (strncmp(key_specs[i].key, "daemon.", 7) == 0 ||
@@ -298,7 +298,7 @@ check_keys(struct cnode *tree, bool values, bool literal_only,
 				    key_specs[i].key);
 			continue;
 		}
-		if (literal_only && (n->type != CNODE_SCALAR ||
+		if (literal_only && (n->type != CFG_SCALAR ||
 		    n->value == NULL || strstr(n->value, "${") != NULL))
 			continue;
 		check_key(&key_specs[i], n, values, e);
@@ -306,17 +306,17 @@ check_keys(struct cnode *tree, bool values, bool literal_only,
 }
 
 static const char *
-get_str(struct cnode *tree, const char *key)
+get_str(struct cfg_node *tree, const char *key)
 {
-	struct cnode *n = cfgtree_get(tree, key);
-	return n != NULL && n->type == CNODE_SCALAR ? n->value : NULL;
+	struct cfg_node *n = cfg_get(tree, key);
+	return n != NULL && n->type == CFG_SCALAR ? n->value : NULL;
 }
 
 static int
-set_path(struct cnode *tree, const char *key, const char *cwd, char *out,
+set_path(struct cfg_node *tree, const char *key, const char *cwd, char *out,
     struct cfg_errors *e)
 {
-	struct cnode *n = cfgtree_get(tree, key);
+	struct cfg_node *n = cfg_get(tree, key);
 
 	if (n == NULL || n->value == NULL) {
 		cfg_errorf(e, NULL, 0, "%s: missing", key);
@@ -383,29 +383,29 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
     const char *const *overrides, int noverrides, struct cfg_errors *e)
 {
 	struct hyco_config c;
-	struct cnode *tree;
+	struct cfg_node *tree;
 	char cwd[PATH_MAX];
 	int errors = e->count;
 	long v = 0;
 
 	memset(&c, 0, sizeof(c));
-	tree = cfgtree_parse(config_defaults, sizeof(config_defaults) - 1,
+	tree = cfg_parse(config_defaults, sizeof(config_defaults) - 1,
 	    "(built-in defaults)", e);
 	if (tree == NULL)
 		return -1;
 	for (int i = 0; i < nfiles; i++) {
-		struct cnode *f = cfgtree_compose(files[i], e);
+		struct cfg_node *f = cfg_compose(files[i], e);
 		if (f != NULL)
-			cfgtree_merge(tree, f);
+			cfg_merge(tree, f);
 	}
 	if (e->count > errors)
 		goto fail;
 	for (int i = 0; i < noverrides; i++)
-		(void)cfgtree_override(tree, overrides[i], e);
+		(void)cfg_override(tree, overrides[i], e);
 	if (e->count > errors)
 		goto fail;
 	check_keys(tree, false, false, e);
-	if (e->count > errors || cfgtree_resolve(tree, e) == -1) {
+	if (e->count > errors || cfg_resolve(tree, e) == -1) {
 		/* Unresolved: still report the values that need no ${...}. */
 		check_keys(tree, true, true, e);
 		goto fail;
@@ -479,14 +479,14 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
 	*cfg = c;
 	return 0;
 fail:
-	cfgtree_free(tree);
+	cfg_free(tree);
 	return -1;
 }
 
 void
 config_free(struct hyco_config *cfg)
 {
-	cfgtree_free(cfg->tree);
+	cfg_free(cfg->tree);
 	cfg->tree = NULL;
 }
 

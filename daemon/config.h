@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "cfgtree.h"
+#include "cfg_tree.h"
 #include "layout.h"
 
 #define CONFIG_SYSTEM_PATH	"/etc/hyco/config.yaml"
@@ -44,7 +44,7 @@ struct hyco_config {
 	int		 scan_threads;		/* daemon.scan_threads */
 	char		 trash_dir[PATH_MAX];	/* retention.trash_dir */
 	struct retention retention;		/* retention.* */
-	struct cnode	*tree;			/* resolved tree (print-config) */
+	struct cfg_node	*tree;			/* resolved tree (print-config) */
 };
 
 /*

@@ -131,7 +131,7 @@ main(int argc, char **argv)
 			fatalx("--socket: cannot make %s absolute", socket_arg);
 	}
 	if (print) {
-		cfgtree_print(stdout, d.cfg.tree);
+		cfg_print(stdout, d.cfg.tree);
 		config_free(&d.cfg);
 		return 0;
 	}

@@ -185,10 +185,10 @@ test_config_experiment(void **state)
 	(void)state;
 	assert_int_equal(config_load(&cfg, files, 1, NULL, 0, &e), 0);
 	assert_string_equal(cfg.layout.cache_root, "/mnt/ssd/cache");
-	assert_string_equal(cfgtree_get(cfg.tree, "trainer.alpha")->value, "0.15");
-	assert_string_equal(cfgtree_get(cfg.tree,
+	assert_string_equal(cfg_get(cfg.tree, "trainer.alpha")->value, "0.15");
+	assert_string_equal(cfg_get(cfg.tree,
 	    "trainer.memory_budget_gb")->value, "4.0");
-	assert_string_equal(cfgtree_get(cfg.tree, "model.synthetic.name")->value,
+	assert_string_equal(cfg_get(cfg.tree, "model.synthetic.name")->value,
 	    "unet");
 	config_free(&cfg);
 }

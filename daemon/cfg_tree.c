@@ -1,0 +1,544 @@
+/* cfg_tree.c: the config tree: errors, nodes, YAML parsing, merge, lookup, print. */
+#include "cfg_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* -- errors ------------------------------------------------------------- */
+
+void
+cfg_errorf(struct cfg_errors *e, const char *file, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	char *s;
+	va_list ap;
+
+	if (e->count >= CFG_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (file != NULL && line > 0) {
+		if (asprintf(&s, "%s:%d: %s", file, line, msg) == -1)
+			s = NULL;
+	} else if (file != NULL) {
+		if (asprintf(&s, "%s: %s", file, msg) == -1)
+			s = NULL;
+	} else
+		s = strdup(msg);
+	if (s != NULL)
+		e->msg[e->count++] = s;
+}
+
+void
+cfg_errors_print(const struct cfg_errors *e, FILE *out)
+{
+	for (int i = 0; i < e->count; i++)
+		fprintf(out, "%s\n", e->msg[i]);
+}
+
+void
+cfg_errors_clear(struct cfg_errors *e)
+{
+	for (int i = 0; i < e->count; i++)
+		free(e->msg[i]);
+	e->count = 0;
+}
+
+/* -- nodes -------------------------------------------------------------- */
+
+void *
+cfg__calloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *
+cfg__strdup(const char *s)
+{
+	char *p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL)
+		abort();
+	return p;
+}
+
+struct cfg_node *
+cfg__node_new(enum cfg_node_type type, const char *file, int line)
+{
+	struct cfg_node *n = cfg__calloc(1, sizeof(*n));
+
+	n->type = type;
+	n->file = cfg__strdup(file);
+	n->line = line;
+	return n;
+}
+
+void
+cfg__append(struct cfg_node *parent, struct cfg_node *child)
+{
+	struct cfg_node **pp = &parent->child;
+
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	*pp = child;
+	child->parent = parent;
+	child->next = NULL;
+}
+
+void
+cfg__unlink(struct cfg_node *n)
+{
+	struct cfg_node **pp;
+
+	if (n->parent == NULL)
+		return;
+	for (pp = &n->parent->child; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == n) {
+			*pp = n->next;
+			break;
+		}
+	n->parent = NULL;
+	n->next = NULL;
+}
+
+void
+cfg_free(struct cfg_node *n)
+{
+	while (n != NULL) {
+		struct cfg_node *next = n->next;
+		cfg_free(n->child);
+		free(n->key);
+		free(n->value);
+		free(n->file);
+		free(n);
+		n = next;
+	}
+}
+
+static struct cfg_node *
+node_copy(const struct cfg_node *n)
+{
+	struct cfg_node *c = cfg__node_new(n->type, n->file, n->line);
+
+	c->key = cfg__strdup(n->key);
+	c->value = cfg__strdup(n->value);
+	c->quoted = n->quoted;
+	for (const struct cfg_node *ch = n->child; ch != NULL; ch = ch->next)
+		cfg__append(c, node_copy(ch));
+	return c;
+}
+
+static struct cfg_node *
+map_find(const struct cfg_node *map, const char *key, size_t len)
+{
+	for (struct cfg_node *c = map->child; c != NULL; c = c->next)
+		if (strlen(c->key) == len && memcmp(c->key, key, len) == 0)
+			return c;
+	return NULL;
+}
+
+void
+cfg__replace(struct cfg_node *old, struct cfg_node *new)
+{
+	struct cfg_node **pp;
+
+	free(new->key);
+	new->key = old->key;
+	old->key = NULL;
+	new->parent = old->parent;
+	new->next = old->next;
+	for (pp = &old->parent->child; *pp != old; pp = &(*pp)->next)
+		;
+	*pp = new;
+	old->next = NULL;
+	cfg_free(old);
+}
+
+/* -- parsing ------------------------------------------------------------ */
+
+struct anchor {
+	char		*name;
+	struct cfg_node	*node;
+	struct anchor	*next;
+};
+
+struct pctx {
+	yaml_parser_t		 parser;
+	const char		*name;
+	struct cfg_errors	*e;
+	struct anchor		*anchors;
+	int			 failed;
+};
+
+static int
+next_event(struct pctx *c, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(&c->parser, ev)) {
+		cfg_errorf(c->e, c->name, (int)c->parser.problem_mark.line + 1,
+		    "YAML syntax: %s", c->parser.problem ? c->parser.problem :
+		    "parse error");
+		c->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+plain_is_null(const char *v)
+{
+	return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+static void
+add_anchor(struct pctx *c, const yaml_char_t *name, struct cfg_node *n)
+{
+	struct anchor *a = cfg__calloc(1, sizeof(*a));
+
+	a->name = cfg__strdup((const char *)name);
+	a->node = node_copy(n);
+	a->next = c->anchors;
+	c->anchors = a;
+}
+
+static struct cfg_node *parse_value(struct pctx *c, yaml_event_t *ev);
+
+static struct cfg_node *
+parse_collection(struct pctx *c, yaml_event_t *start)
+{
+	bool is_map = start->type == YAML_MAPPING_START_EVENT;
+	yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT :
+	    YAML_SEQUENCE_END_EVENT;
+	struct cfg_node *n = cfg__node_new(is_map ? CFG_MAP : CFG_SEQ, c->name,
+	    (int)start->start_mark.line + 1);
+	yaml_char_t *anchor = start->data.mapping_start.anchor;
+	char *anchor_copy = anchor ? cfg__strdup((char *)anchor) : NULL;
+	yaml_event_t ev;
+
+	for (;;) {
+		char *key = NULL;
+		int line;
+
+		if (next_event(c, &ev) == -1)
+			goto fail;
+		if (ev.type == end) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		if (is_map) {
+			line = (int)ev.start_mark.line + 1;
+			if (ev.type != YAML_SCALAR_EVENT) {
+				cfg_errorf(c->e, c->name, line,
+				    "mapping keys must be scalars");
+				yaml_event_delete(&ev);
+				goto fail;
+			}
+			key = cfg__strdup((char *)ev.data.scalar.value);
+			yaml_event_delete(&ev);
+			if (map_find(n, key, strlen(key)) != NULL) {
+				cfg_errorf(c->e, c->name, line,
+				    "duplicate key '%s'", key);
+				c->failed = 1;
+			}
+			if (next_event(c, &ev) == -1) {
+				free(key);
+				goto fail;
+			}
+		}
+		struct cfg_node *child = parse_value(c, &ev);
+		yaml_event_delete(&ev);
+		if (child == NULL) {
+			free(key);
+			goto fail;
+		}
+		child->key = key;
+		cfg__append(n, child);
+	}
+	if (anchor_copy != NULL)
+		add_anchor(c, (yaml_char_t *)anchor_copy, n);
+	free(anchor_copy);
+	return n;
+fail:
+	free(anchor_copy);
+	cfg_free(n);
+	return NULL;
+}
+
+static struct cfg_node *
+parse_value(struct pctx *c, yaml_event_t *ev)
+{
+	int line = (int)ev->start_mark.line + 1;
+	struct cfg_node *n;
+
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT: {
+		const char *v = (const char *)ev->data.scalar.value;
+		const char *tag = (const char *)ev->data.scalar.tag;
+		n = cfg__node_new(CFG_SCALAR, c->name, line);
+		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+		    (tag != NULL && strcmp(tag, YAML_STR_TAG) == 0);
+		if (n->quoted || !plain_is_null(v))
+			n->value = cfg__strdup(v);
+		if (ev->data.scalar.anchor != NULL)
+			add_anchor(c, ev->data.scalar.anchor, n);
+		return n;
+	}
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		return parse_collection(c, ev);
+	case YAML_ALIAS_EVENT:
+		for (struct anchor *a = c->anchors; a != NULL; a = a->next)
+			if (strcmp(a->name, (char *)ev->data.alias.anchor) == 0) {
+				n = node_copy(a->node);
+				n->line = line;
+				return n;
+			}
+		cfg_errorf(c->e, c->name, line, "unknown alias '*%s'",
+		    ev->data.alias.anchor);
+		return NULL;
+	default:
+		cfg_errorf(c->e, c->name, line, "unexpected YAML event");
+		return NULL;
+	}
+}
+
+struct cfg_node *
+cfg_parse(const char *text, size_t len, const char *name,
+    struct cfg_errors *e)
+{
+	struct pctx c = { .name = name, .e = e };
+	struct cfg_node *root = NULL;
+	yaml_event_t ev;
+	bool done = false;
+
+	yaml_parser_initialize(&c.parser);
+	yaml_parser_set_input_string(&c.parser, (const unsigned char *)text, len);
+	while (!done) {
+		if (next_event(&c, &ev) == -1)
+			break;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (root != NULL) {
+				cfg_errorf(e, name, (int)ev.start_mark.line + 1,
+				    "more than one YAML document");
+				c.failed = 1;
+				done = true;
+			}
+			break;
+		case YAML_SCALAR_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+		case YAML_ALIAS_EVENT:
+			if ((root = parse_value(&c, &ev)) == NULL) {
+				c.failed = 1;
+				done = true;
+			}
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&c.parser);
+	while (c.anchors != NULL) {
+		struct anchor *a = c.anchors;
+		c.anchors = a->next;
+		cfg_free(a->node);
+		free(a->name);
+		free(a);
+	}
+	if (c.failed) {
+		cfg_free(root);
+		return NULL;
+	}
+	if (root == NULL)	/* an empty document is an empty mapping */
+		root = cfg__node_new(CFG_MAP, name, 1);
+	return root;
+}
+
+/* -- merge -------------------------------------------------------------- */
+
+void
+cfg_merge(struct cfg_node *dst, struct cfg_node *src)
+{
+	struct cfg_node *c, *next;
+
+	for (c = src->child; c != NULL; c = next) {
+		next = c->next;
+		struct cfg_node *d = map_find(dst, c->key, strlen(c->key));
+		cfg__unlink(c);
+		if (d == NULL)
+			cfg__append(dst, c);
+		else if (d->type == CFG_MAP && c->type == CFG_MAP) {
+			/* Where the key was last set is what errors should name. */
+			free(d->file);
+			d->file = cfg__strdup(c->file);
+			d->line = c->line;
+			cfg_merge(d, c);	/* consumes c */
+		} else
+			cfg__replace(d, c);
+	}
+	cfg_free(src);
+}
+
+/* -- lookup ------------------------------------------------------------- */
+
+struct cfg_node *
+cfg__child(const struct cfg_node *n, const char *seg, size_t len)
+{
+	if (n->type == CFG_MAP)
+		return map_find(n, seg, len);
+	if (n->type == CFG_SEQ) {
+		char *end;
+		char num[24];
+		if (len == 0 || len >= sizeof(num))
+			return NULL;
+		memcpy(num, seg, len);
+		num[len] = '\0';
+		long idx = strtol(num, &end, 10);
+		if (*end != '\0' || idx < 0)
+			return NULL;
+		for (struct cfg_node *c = n->child; c != NULL; c = c->next)
+			if (idx-- == 0)
+				return c;
+	}
+	return NULL;
+}
+
+struct cfg_node *
+cfg_get(struct cfg_node *at, const char *dotted)
+{
+	const char *p = dotted;
+
+	while (at != NULL && *p) {
+		const char *s = p;
+		while (*p && *p != '.')
+			p++;
+		at = cfg__child(at, s, (size_t)(p - s));
+		if (*p == '.')
+			p++;
+	}
+	return at;
+}
+
+void
+cfg_keypath(const struct cfg_node *n, char *buf, size_t size)
+{
+	const struct cfg_node *chain[64];
+	int depth = 0;
+	size_t o = 0;
+
+	for (; n != NULL && n->parent != NULL && depth < 64; n = n->parent)
+		chain[depth++] = n;
+	buf[0] = '\0';
+	while (depth-- > 0 && o < size) {
+		const struct cfg_node *c = chain[depth];
+		int k;
+		if (c->key != NULL)
+			k = snprintf(buf + o, size - o, "%s%s", o ? "." : "", c->key);
+		else {
+			int idx = 0;
+			for (const struct cfg_node *s = c->parent->child; s != c; s = s->next)
+				idx++;
+			k = snprintf(buf + o, size - o, "%s%d", o ? "." : "", idx);
+		}
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+}
+
+/* -- printing ----------------------------------------------------------- */
+
+static bool
+plain_ok(const char *s)
+{
+	if (*s == '\0' || plain_is_null(s))
+		return false;
+	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) != NULL)
+		return false;
+	for (const char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch < 0x20 || ch == 0x7f || (ch == ':' && (p[1] == ' ' ||
+		    p[1] == '\0')) || (ch == ' ' && p[1] == '#') ||
+		    (ch == ' ' && p[1] == '\0'))
+			return false;
+	}
+	return true;
+}
+
+static void
+print_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p == '\t')
+			fputs("\\t", out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void
+print_scalar(FILE *out, const struct cfg_node *n)
+{
+	if (n->value == NULL)
+		fputs("null", out);
+	else if (!n->quoted && plain_ok(n->value))
+		fputs(n->value, out);
+	else
+		print_quoted(out, n->value);
+}
+
+static void
+print_node(FILE *out, const struct cfg_node *n, int indent)
+{
+	for (const struct cfg_node *c = n->child; c != NULL; c = c->next) {
+		fprintf(out, "%*s", indent, "");
+		if (n->type == CFG_MAP) {
+			if (plain_ok(c->key))
+				fputs(c->key, out);
+			else
+				print_quoted(out, c->key);
+			fputc(':', out);
+		} else
+			fputc('-', out);
+		if (c->type == CFG_SCALAR) {
+			fputc(' ', out);
+			print_scalar(out, c);
+			fputc('\n', out);
+		} else if (c->child == NULL)
+			fputs(c->type == CFG_MAP ? " {}\n" : " []\n", out);
+		else {
+			fputc('\n', out);
+			print_node(out, c, indent + 2);
+		}
+	}
+}
+
+void
+cfg_print(FILE *out, const struct cfg_node *root)
+{
+	if (root->child == NULL)
+		fputs("{}\n", out);
+	else
+		print_node(out, root, 0);
+}
