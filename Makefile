@@ -98,6 +98,7 @@ $(B)/tests/test_layout: $(B)/tests/test_layout.o $(B)/daemon/layout.o
 $(B)/tests/test_cfg_tree: $(B)/tests/test_cfg_tree.o $(B)/daemon/cfg_tree.o
 $(B)/tests/test_cfg_compose: $(B)/tests/test_cfg_compose.o \
 	$(B)/daemon/cfg_compose.o $(B)/daemon/cfg_tree.o
+$(B)/tests/test_cfg_compose: LDFLAGS += -Wl,--wrap=fopen
 $(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
 	$(B)/daemon/cfg_interp.o $(B)/daemon/cfg_tree.o
 $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)

@@ -5,21 +5,23 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define COMPOSE_MAX_DEPTH	16	/* defaults lists nested this deep */
 #define CFG_MAX_FILE_BYTES	(1 << 20)
 
 /* -- composition -------------------------------------------------------- */
 
+/* The whole file, or NULL; a missing optional file is no error. */
 static char *
-read_file(const char *path, size_t *len, struct cfg_errors *e,
+read_file(const char *path, bool optional, size_t *len, struct cfg_errors *e,
     const char *from_file, int from_line)
 {
 	FILE *f = fopen(path, "r");
 	char *buf;
 	size_t n;
 
+	if (f == NULL && optional && errno == ENOENT)
+		return NULL;
 	if (f == NULL) {
 		cfg_errorf(e, from_file, from_line, "cannot open %s: %s", path,
 		    strerror(errno));
@@ -92,9 +94,17 @@ struct default_entry {
 	int	 line;
 };
 
-static struct cfg_node *compose(const char *path, int depth, struct cfg_errors *e,
-    const char *from_file, int from_line);
 
+static void
+free_defaults(struct default_entry *ent, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(ent[i].group);
+		free(ent[i].option);
+	}
+}
+
+/* The entries of a defaults list into ent: their count, or -1. */
 static int
 parse_defaults(struct cfg_node *list, const char *path, struct default_entry *ent,
     int max, struct cfg_errors *e)
@@ -109,7 +119,7 @@ parse_defaults(struct cfg_node *list, const char *path, struct default_entry *en
 		struct default_entry d = { .line = it->line };
 		if (n == max) {
 			cfg_errorf(e, path, it->line, "defaults: too many entries");
-			return -1;
+			goto fail;
 		}
 		if (it->type == CFG_SCALAR && it->value != NULL) {
 			if (strcmp(it->value, "_self_") == 0)
@@ -138,7 +148,7 @@ parse_defaults(struct cfg_node *list, const char *path, struct default_entry *en
 					    "override of group '%s' that is not "
 					    "in the list", g);
 					free(d.option);
-					return -1;
+					goto fail;
 				}
 				free(ent[j].option);
 				ent[j].option = d.option;
@@ -148,41 +158,68 @@ parse_defaults(struct cfg_node *list, const char *path, struct default_entry *en
 		} else {
 			cfg_errorf(e, path, it->line, "defaults: entries are "
 			    "'name', 'group: option' or '_self_'");
-			return -1;
+			goto fail;
 		}
 		ent[n++] = d;
 	}
 	return n;
+fail:
+	free_defaults(ent, n);
+	return -1;
 }
 
+/*
+ * Read and parse one file, once: its "# @package" header, a comment
+ * libyaml does not report, is taken from the same text (*pkg, NULL if
+ * none). A missing optional file is NULL and no error; other errors
+ * name the defaults entry that asked for the file.
+ */
 static struct cfg_node *
-compose(const char *path, int depth, struct cfg_errors *e,
+load(const char *path, bool optional, char **pkg, struct cfg_errors *e,
     const char *from_file, int from_line)
+{
+	struct cfg_node *root;
+	size_t len;
+	char *text;
+
+	*pkg = NULL;
+	if ((text = read_file(path, optional, &len, e, from_file,
+	    from_line)) == NULL)
+		return NULL;
+	root = cfg_parse(text, len, path, e);
+	if (root != NULL && root->type != CFG_MAP) {
+		cfg_errorf(e, path, root->line, "top level must be a mapping");
+		cfg_free(root);
+		root = NULL;
+	}
+	if (root != NULL)
+		*pkg = package_header(text);
+	free(text);
+	return root;
+}
+
+/*
+ * Compose path: its defaults list in order, its own keys where _self_
+ * stands (last if nowhere). *pkg is the file's package header.
+ */
+static struct cfg_node *
+compose(const char *path, bool optional, int depth, char **pkg,
+    struct cfg_errors *e, const char *from_file, int from_line)
 {
 	struct default_entry ent[64];
 	char dir[PATH_MAX], sub[PATH_MAX * 2];
 	struct cfg_node *root, *defaults, *result;
-	size_t len;
-	char *text;
 	int n = 0, i, errors = e->count;
 	bool self_done = false;
 
+	*pkg = NULL;
 	if (depth > COMPOSE_MAX_DEPTH) {
 		cfg_errorf(e, from_file, from_line, "defaults nested deeper "
 		    "than %d (a cycle?) at %s", COMPOSE_MAX_DEPTH, path);
 		return NULL;
 	}
-	if ((text = read_file(path, &len, e, from_file, from_line)) == NULL)
+	if ((root = load(path, optional, pkg, e, from_file, from_line)) == NULL)
 		return NULL;
-	root = cfg_parse(text, len, path, e);
-	free(text);
-	if (root == NULL)
-		return NULL;
-	if (root->type != CFG_MAP) {
-		cfg_errorf(e, path, root->line, "top level must be a mapping");
-		cfg_free(root);
-		return NULL;
-	}
 	snprintf(dir, sizeof(dir), "%s", path);
 	char *slash = strrchr(dir, '/');
 	if (slash != NULL)
@@ -196,13 +233,15 @@ compose(const char *path, int depth, struct cfg_errors *e,
 		cfg_free(defaults);
 		if (n == -1) {
 			cfg_free(root);
+			free(*pkg);
+			*pkg = NULL;
 			return NULL;
 		}
 	}
 	result = cfg__node_new(CFG_MAP, path, 1);
 	for (i = 0; i < n; i++) {
 		struct cfg_node *c;
-		char *pkg = NULL;
+		char *sub_pkg;
 		if (ent[i].self) {
 			cfg_merge(result, root);
 			root = NULL;
@@ -218,32 +257,27 @@ compose(const char *path, int depth, struct cfg_errors *e,
 		else
 			snprintf(sub, sizeof(sub), "%s/%s%s", dir,
 			    ent[i].option, ext);
-		if (ent[i].optional && access(sub, R_OK) == -1)
+		c = compose(sub, ent[i].optional, depth + 1, &sub_pkg, e, path,
+		    ent[i].line);
+		if (c == NULL)
 			continue;
-		if ((c = compose(sub, depth + 1, e, path, ent[i].line)) == NULL)
-			continue;
-		if ((text = read_file(sub, &len, e, path, ent[i].line)) != NULL) {
-			pkg = package_header(text);
-			free(text);
-		}
-		if (pkg != NULL && strcmp(pkg, "_global_") == 0)
+		if (sub_pkg != NULL && strcmp(sub_pkg, "_global_") == 0)
 			cfg_merge(result, c);
-		else if (pkg != NULL && strcmp(pkg, "_group_") != 0)
-			cfg_merge(result, wrap_package(c, pkg));
+		else if (sub_pkg != NULL && strcmp(sub_pkg, "_group_") != 0)
+			cfg_merge(result, wrap_package(c, sub_pkg));
 		else if (ent[i].group != NULL)
 			cfg_merge(result, wrap_package(c, ent[i].group));
 		else
 			cfg_merge(result, c);
-		free(pkg);
+		free(sub_pkg);
 	}
 	if (!self_done)
 		cfg_merge(result, root);
-	for (i = 0; i < n; i++) {
-		free(ent[i].group);
-		free(ent[i].option);
-	}
+	free_defaults(ent, n);
 	if (e->count > errors) {
 		cfg_free(result);
+		free(*pkg);
+		*pkg = NULL;
 		return NULL;
 	}
 	return result;
@@ -252,7 +286,13 @@ compose(const char *path, int depth, struct cfg_errors *e,
 struct cfg_node *
 cfg_compose(const char *path, struct cfg_errors *e)
 {
-	return compose(path, 0, e, NULL, 0);
+	struct cfg_node *root;
+	char *pkg;
+
+	/* The primary config's own package header is ignored, as in Hydra. */
+	root = compose(path, false, 0, &pkg, e, NULL, 0);
+	free(pkg);
+	return root;
 }
 
 /* -- overrides ---------------------------------------------------------- */

@@ -11,6 +11,40 @@
 #include "test_cfg_util.h"
 #include "testutil.h"
 
+/*
+ * fopen is wrapped (-Wl,--wrap=fopen) so that a test can count how
+ * often composition opens each file.
+ */
+FILE	*__real_fopen(const char *path, const char *mode);
+FILE	*__wrap_fopen(const char *path, const char *mode);
+
+static struct {
+	bool	 on;
+	int	 n;
+	char	 path[16][PATH_MAX];
+} opened;
+
+FILE *
+__wrap_fopen(const char *path, const char *mode)
+{
+	if (opened.on && opened.n < 16)
+		snprintf(opened.path[opened.n++], PATH_MAX, "%s", path);
+	return __real_fopen(path, mode);
+}
+
+/* How many times path was opened since counting began. */
+static int
+times_opened(const char *dir, const char *name)
+{
+	char path[PATH_MAX * 2];
+	int k = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (int i = 0; i < opened.n; i++)
+		k += strcmp(opened.path[i], path) == 0;
+	return k;
+}
+
 static void
 test_cfg_compose_overrides(void **state)
 {
@@ -94,12 +128,93 @@ test_cfg_compose_defaults(void **state)
 	free(dir);
 }
 
+static void
+test_cfg_compose_reads_each_file_once(void **state)
+{
+	struct cfg_errors e = { 0 };
+	char *dir = tu_tmpdir(), path[PATH_MAX];
+	struct cfg_node *r;
+
+	(void)state;
+	tu_write(dir, "base.yaml", "a: base\n");
+	tu_write(dir, "data/d1.yaml", "# @package paths.sub\nn: 2\n");
+	tu_write(dir, "glob/g.yaml", "# a comment first\n\n"
+	    "# @package _global_\ntop: g\n");
+	tu_write(dir, "grp/x.yaml", "# @package _group_\nk: v\n");
+	tu_write(dir, "exp.yaml", "defaults:\n  - base\n  - data: d1\n"
+	    "  - glob: g\n  - grp: x\n  - optional x: missing\nb: exp\n");
+	snprintf(path, sizeof(path), "%s/exp.yaml", dir);
+	opened.on = true;
+	opened.n = 0;
+	r = cfg_compose(path, &e);
+	opened.on = false;
+	assert_non_null(r);
+	assert_int_equal(e.count, 0);
+	assert_string_equal(val(r, "paths.sub.n"), "2");	/* its package */
+	assert_null(cfg_get(r, "data"));
+	assert_string_equal(val(r, "top"), "g");
+	assert_string_equal(val(r, "grp.k"), "v");
+	assert_int_equal(times_opened(dir, "exp.yaml"), 1);
+	assert_int_equal(times_opened(dir, "base.yaml"), 1);
+	assert_int_equal(times_opened(dir, "data/d1.yaml"), 1);
+	assert_int_equal(times_opened(dir, "glob/g.yaml"), 1);
+	assert_int_equal(times_opened(dir, "grp/x.yaml"), 1);
+	assert_int_equal(times_opened(dir, "x/missing.yaml"), 1);
+	assert_int_equal(opened.n, 6);
+	cfg_free(r);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+static void
+test_cfg_compose_bad_defaults(void **state)
+{
+	struct cfg_errors e = { 0 };
+	char *dir = tu_tmpdir(), path[PATH_MAX];
+
+	(void)state;
+	/* Entries already taken are freed when a later one is wrong. */
+	tu_write(dir, "a.yaml", "defaults:\n  - base\n  - data: d1\n"
+	    "  - [1, 2]\n");
+	snprintf(path, sizeof(path), "%s/a.yaml", dir);
+	assert_null(cfg_compose(path, &e));
+	assert_non_null(strstr(first_error(&e), "a.yaml:4: defaults: entries "
+	    "are 'name', 'group: option' or '_self_'"));
+	cfg_errors_clear(&e);
+
+	tu_write(dir, "b.yaml", "defaults:\n  - data: d1\n"
+	    "  - override model: m\n");
+	snprintf(path, sizeof(path), "%s/b.yaml", dir);
+	assert_null(cfg_compose(path, &e));
+	assert_non_null(strstr(first_error(&e), "b.yaml:3: defaults: override "
+	    "of group 'model' that is not in the list"));
+	cfg_errors_clear(&e);
+
+	tu_write(dir, "c.yaml", "defaults: base\n");
+	snprintf(path, sizeof(path), "%s/c.yaml", dir);
+	assert_null(cfg_compose(path, &e));
+	assert_non_null(strstr(first_error(&e), "c.yaml:1: defaults: must be "
+	    "a list"));
+	cfg_errors_clear(&e);
+
+	tu_write(dir, "d.yaml", "- 1\n- 2\n");
+	snprintf(path, sizeof(path), "%s/d.yaml", dir);
+	assert_null(cfg_compose(path, &e));
+	assert_non_null(strstr(first_error(&e), "d.yaml:1: top level must be "
+	    "a mapping"));
+	cfg_errors_clear(&e);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cfg_compose_overrides),
 		cmocka_unit_test(test_cfg_compose_defaults),
+		cmocka_unit_test(test_cfg_compose_reads_each_file_once),
+		cmocka_unit_test(test_cfg_compose_bad_defaults),
 	};
 	return cmocka_run_group_tests_name("cfg_compose", tests, NULL, NULL);
 }
