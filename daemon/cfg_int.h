@@ -21,4 +21,10 @@ void		 cfg__replace(struct cfg_node *old, struct cfg_node *new);
 struct cfg_node	*cfg__child(const struct cfg_node *n, const char *seg,
 		    size_t len);
 
+/*
+ * True if a plain scalar with this text would not read back as a string
+ * in some reader (PyYAML, OmegaConf, YAML 1.2): it must be quoted.
+ */
+bool		 cfg__ambiguous(const char *text);
+
 #endif

@@ -56,6 +56,36 @@ void		 cfg_keypath(const struct cfg_node *n, char *buf, size_t size);
 void		 cfg_print(FILE *out, const struct cfg_node *root);
 void		 cfg_free(struct cfg_node *n);
 
+/* cfg_type.c */
+/* The types a YAML 1.1 reader (PyYAML, OmegaConf) gives a scalar. */
+enum cfg_type {
+	CFG_TYPE_NULL, CFG_TYPE_BOOL, CFG_TYPE_INT, CFG_TYPE_FLOAT, CFG_TYPE_STR
+};
+
+struct cfg_value {
+	enum cfg_type	 type;
+	bool		 b;	/* CFG_TYPE_BOOL */
+	long long	 i;	/* CFG_TYPE_INT */
+	double		 f;	/* CFG_TYPE_FLOAT */
+	const char	*s;	/* the node's text (NULL for null), any type */
+};
+
+/*
+ * A scalar's type from its text and whether it was quoted (or tagged
+ * !!str), by YAML 1.1's implicit rules as PyYAML applies them: null
+ * (~, null, empty), bool (yes/no, true/false, on/off in three cases),
+ * int (0b, 0 octal, decimal, 0x, base 60 like 1:30, '_' separators),
+ * float (1.5, 1.5e+3, .5, 1:30.5, .inf, .nan), else string. A date is
+ * a string, as OmegaConf has it; so are y and n, as in PyYAML.
+ */
+enum cfg_type	 cfg_scalar_type(const struct cfg_node *n);
+/*
+ * The scalar n typed and converted into *v. -1 with errno EINVAL if n
+ * is not a scalar, ERANGE if an integer does not fit a long long
+ * (v->type is still CFG_TYPE_INT), ENOMEM.
+ */
+int		 cfg_scalar_value(const struct cfg_node *n, struct cfg_value *v);
+
 /* cfg_compose.c */
 /* Load one file and compose its `defaults:` list, as Hydra does. */
 struct cfg_node	*cfg_compose(const char *path, struct cfg_errors *e);
