@@ -29,7 +29,7 @@ LIB	 = lib
 endif
 
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
-	   python3-msgpack valgrind
+	   python3-msgpack python3-yaml python3-omegaconf valgrind
 
 # Flags come from pkg-config once deps are in; until then keep make quiet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -1,6 +1,7 @@
 /* cfg_tree.c: the config tree: errors, nodes, YAML parsing, merge, lookup, print. */
 #include "cfg_int.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,84 +462,132 @@ cfg_keypath(const struct cfg_node *n, char *buf, size_t size)
 
 /* -- printing ----------------------------------------------------------- */
 
-static bool
-plain_ok(const char *s)
-{
-	if (*s == '\0' || plain_is_null(s))
-		return false;
-	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) != NULL)
-		return false;
-	for (const char *p = s; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if (ch < 0x20 || ch == 0x7f || (ch == ':' && (p[1] == ' ' ||
-		    p[1] == '\0')) || (ch == ' ' && p[1] == '#') ||
-		    (ch == ' ' && p[1] == '\0'))
-			return false;
-	}
-	return true;
-}
+/*
+ * Printing goes through libyaml's emitter, which knows YAML's syntax;
+ * what it cannot know is which strings another reader would take for
+ * a number, a bool or a null. A scalar that was plain in its file is
+ * printed plain, so that every reader reads it as it read the file. A
+ * string is printed plain only where no reader would take it for
+ * anything else (cfg__ambiguous); otherwise plain_implicit is false
+ * and the emitter quotes it, as PyYAML's dumper does.
+ */
+struct printer {
+	yaml_emitter_t		 em;
+	struct cfg_errors	*e;
+};
 
-static void
-print_quoted(FILE *out, const char *s)
+static int
+print_failed(struct printer *p)
 {
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p == '\t')
-			fputs("\\t", out);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\x%02x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
-static void
-print_scalar(FILE *out, const struct cfg_node *n)
-{
-	if (n->value == NULL)
-		fputs("null", out);
-	else if (!n->quoted && plain_ok(n->value))
-		fputs(n->value, out);
+	if (p->em.error == YAML_WRITER_ERROR)
+		cfg_errorf(p->e, NULL, 0, "cfg_print: write: %s",
+		    strerror(errno));
 	else
-		print_quoted(out, n->value);
+		cfg_errorf(p->e, NULL, 0, "cfg_print: %s", p->em.problem ?
+		    p->em.problem : strerror(ENOMEM));
+	return -1;
 }
 
-static void
-print_node(FILE *out, const struct cfg_node *n, int indent)
+/* Emit an event made (made != 0) by a yaml_*_event_initialize call. */
+static int
+emitted(struct printer *p, yaml_event_t *ev, int made)
 {
+	/* yaml_emitter_emit frees the event, also when it fails. */
+	if (made && yaml_emitter_emit(&p->em, ev))
+		return 0;
+	return print_failed(p);
+}
+
+/*
+ * A scalar. Text with a line break or control character is printed in
+ * double quotes, as escapes on one line rather than folded. libyaml
+ * refuses text that is not UTF-8 (a ${oc.env:...} could hold it).
+ */
+static int
+emit_scalar(struct printer *p, const struct cfg_node *n, const char *text,
+    bool plain)
+{
+	yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
+	yaml_event_t ev;
+	char key[256];
+
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text,
+	    -1, plain, 1, style)) {
+		cfg_keypath(n, key, sizeof(key));
+		cfg_errorf(p->e, n->file, n->line, "%s: cannot print: not "
+		    "valid UTF-8", key);
+		return -1;
+	}
+	return emitted(p, &ev, 1);
+}
+
+static int
+emit_node(struct printer *p, const struct cfg_node *n)
+{
+	yaml_event_t ev;
+	int made;
+
+	if (n->type == CFG_SCALAR) {
+		if (n->value == NULL)
+			return emit_scalar(p, n, "null", true);
+		return emit_scalar(p, n, n->value, !n->quoted ||
+		    !cfg__ambiguous(n->value));
+	}
+	if (n->type == CFG_MAP)
+		made = yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_BLOCK_MAPPING_STYLE);
+	else
+		made = yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_BLOCK_SEQUENCE_STYLE);
+	if (emitted(p, &ev, made) == -1)
+		return -1;
 	for (const struct cfg_node *c = n->child; c != NULL; c = c->next) {
-		fprintf(out, "%*s", indent, "");
-		if (n->type == CFG_MAP) {
-			if (plain_ok(c->key))
-				fputs(c->key, out);
-			else
-				print_quoted(out, c->key);
-			fputc(':', out);
-		} else
-			fputc('-', out);
-		if (c->type == CFG_SCALAR) {
-			fputc(' ', out);
-			print_scalar(out, c);
-			fputc('\n', out);
-		} else if (c->child == NULL)
-			fputs(c->type == CFG_MAP ? " {}\n" : " []\n", out);
-		else {
-			fputc('\n', out);
-			print_node(out, c, indent + 2);
-		}
+		/* Keys are printed plain where YAML allows, as written. */
+		if (n->type == CFG_MAP && emit_scalar(p, c, c->key, true) == -1)
+			return -1;
+		if (emit_node(p, c) == -1)
+			return -1;
 	}
+	if (n->type == CFG_MAP)
+		made = yaml_mapping_end_event_initialize(&ev);
+	else
+		made = yaml_sequence_end_event_initialize(&ev);
+	return emitted(p, &ev, made);
 }
 
-void
-cfg_print(FILE *out, const struct cfg_node *root)
+int
+cfg_print(FILE *out, const struct cfg_node *root, struct cfg_errors *e)
 {
-	if (root->child == NULL)
-		fputs("{}\n", out);
-	else
-		print_node(out, root, 0);
+	struct printer p = { .e = e };
+	yaml_event_t ev;
+	int rc = -1;
+
+	if (!yaml_emitter_initialize(&p.em))
+		abort();
+	yaml_emitter_set_output_file(&p.em, out);
+	yaml_emitter_set_unicode(&p.em, 1);
+	yaml_emitter_set_width(&p.em, -1);	/* never fold a long path */
+	if (emitted(&p, &ev, yaml_stream_start_event_initialize(&ev,
+	    YAML_UTF8_ENCODING)) == -1 ||
+	    emitted(&p, &ev, yaml_document_start_event_initialize(&ev, NULL,
+	    NULL, NULL, 1)) == -1 ||
+	    emit_node(&p, root) == -1 ||
+	    emitted(&p, &ev, yaml_document_end_event_initialize(&ev, 1)) == -1 ||
+	    emitted(&p, &ev, yaml_stream_end_event_initialize(&ev)) == -1)
+		goto out;
+	if (!yaml_emitter_flush(&p.em)) {
+		print_failed(&p);
+		goto out;
+	}
+	if (fflush(out) == EOF) {
+		cfg_errorf(e, NULL, 0, "cfg_print: write: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	yaml_emitter_delete(&p.em);
+	return rc;
 }

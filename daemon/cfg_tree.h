@@ -53,7 +53,13 @@ void		 cfg_merge(struct cfg_node *dst, struct cfg_node *src);
 struct cfg_node	*cfg_get(struct cfg_node *root, const char *dotted);
 /* Dotted key of a node into buf. */
 void		 cfg_keypath(const struct cfg_node *n, char *buf, size_t size);
-void		 cfg_print(FILE *out, const struct cfg_node *root);
+/*
+ * Print a tree as YAML that PyYAML and OmegaConf read back as the same
+ * values. -1 with the reason in e (text that is not UTF-8, a write
+ * error); out may then hold part of the tree.
+ */
+int		 cfg_print(FILE *out, const struct cfg_node *root,
+		    struct cfg_errors *e);
 void		 cfg_free(struct cfg_node *n);
 
 /* cfg_type.c */

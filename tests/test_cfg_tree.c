@@ -65,27 +65,110 @@ test_cfg_tree_merge(void **state)
 	cfg_free(a);
 }
 
+/* What cfg_print writes for tree, or NULL; e has its errors. */
+static char *
+printed(const struct cfg_node *tree, struct cfg_errors *e, int want_rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(cfg_print(f, tree, e), want_rc);
+	fclose(f);
+	return buf;
+}
+
 static void
 test_cfg_tree_print(void **state)
 {
 	struct cfg_errors e = { 0 };
 	struct cfg_node *r = parse("a:\n  b: 1\n  s: \"x: y\"\n  l: [1, {k: v}]\n"
 	    "  e: {}\n  n: null\n", &e);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	char *buf;
 
 	(void)state;
-	cfg_print(f, r);
-	fclose(f);
-	assert_string_equal(buf, "a:\n  b: 1\n  s: \"x: y\"\n  l:\n    - 1\n"
-	    "    -\n      k: v\n  e: {}\n  n: null\n");
+	buf = printed(r, &e, 0);
+	/* libyaml's block style, as PyYAML and OmegaConf.to_yaml write. */
+	assert_string_equal(buf, "a:\n  b: 1\n  s: 'x: y'\n  l:\n  - 1\n"
+	    "  - k: v\n  e: {}\n  n: null\n");
 	/* What it prints parses back to the same tree. */
 	struct cfg_node *again = parse(buf, &e);
 	assert_non_null(again);
 	assert_string_equal(val(again, "a.s"), "x: y");
 	assert_string_equal(val(again, "a.l.1.k"), "v");
 	cfg_free(again);
+	cfg_free(r);
+	free(buf);
+
+	r = parse("{}", &e);
+	buf = printed(r, &e, 0);
+	assert_string_equal(buf, "{}\n");
+	cfg_free(r);
+	free(buf);
+}
+
+static void
+test_cfg_tree_print_quotes_only_what_needs_it(void **state)
+{
+	struct cfg_errors e = { 0 };
+	struct cfg_node *r = parse("q:\n"
+	    "  s1: \"yes\"\n  s2: \"0660\"\n  s3: \"1e3\"\n  s4: \"2001-01-01\"\n"
+	    "  s5: \"~\"\n  s6: \"\"\n  s7: \"12:30\"\n  s8: \".inf\"\n"
+	    "  s9: \"a\\nb\"\n  s10: \"- x\"\n  s11: \"ünï\"\n"
+	    "p:\n  yes: yes\n  o: 0660\n  f: 1e3\n  d: 2001-01-01\n"
+	    "  s: \"/mnt/ssd cache\"\n  x: \"5%\"\n", &e);
+	char *buf;
+
+	(void)state;
+	assert_non_null(r);
+	buf = printed(r, &e, 0);
+	/*
+	 * Strings another reader would take for something else are quoted;
+	 * plain scalars stay plain, so every reader reads them as it read
+	 * the file.
+	 */
+	assert_string_equal(buf, "q:\n"
+	    "  s1: 'yes'\n  s2: '0660'\n  s3: '1e3'\n  s4: '2001-01-01'\n"
+	    "  s5: '~'\n  s6: ''\n  s7: '12:30'\n  s8: '.inf'\n"
+	    "  s9: \"a\\nb\"\n  s10: '- x'\n  s11: ünï\n"
+	    "p:\n  yes: yes\n  o: 0660\n  f: 1e3\n  d: 2001-01-01\n"
+	    "  s: /mnt/ssd cache\n  x: 5%\n");
+	/* Each reads back as the same text and type. */
+	struct cfg_node *again = parse(buf, &e);
+	static const char *const sections[] = { "q", "p" };
+	for (size_t i = 0; i < 2; i++) {
+		struct cfg_node *was = cfg_get(r, sections[i]);
+		for (const struct cfg_node *c = cfg_get(again,
+		    sections[i])->child; c != NULL; c = c->next) {
+			struct cfg_node *o = cfg_get(was, c->key);
+			assert_string_equal(c->value, o->value);
+			assert_int_equal(cfg_scalar_type(c), cfg_scalar_type(o));
+		}
+	}
+	assert_int_equal(cfg_scalar_type(cfg_get(again, "q.s2")), CFG_TYPE_STR);
+	assert_int_equal(cfg_scalar_type(cfg_get(again, "p.o")), CFG_TYPE_INT);
+	cfg_free(again);
+	cfg_free(r);
+	free(buf);
+}
+
+static void
+test_cfg_tree_print_refuses_bad_utf8(void **state)
+{
+	struct cfg_errors e = { 0 };
+	struct cfg_node *r = parse("a:\n  b: x\n", &e);
+	char *buf;
+
+	(void)state;
+	/* As a ${oc.env:...} of a name that is not UTF-8 could leave it. */
+	free(cfg_get(r, "a.b")->value);
+	cfg_get(r, "a.b")->value = strdup("caf\xe9");
+	buf = printed(r, &e, -1);
+	assert_int_equal(e.count, 1);
+	assert_string_equal(first_error(&e), "t.yaml:2: a.b: cannot print: "
+	    "not valid UTF-8");
+	cfg_errors_clear(&e);
 	cfg_free(r);
 	free(buf);
 }
@@ -98,6 +181,8 @@ main(void)
 		cmocka_unit_test(test_cfg_tree_parse_errors),
 		cmocka_unit_test(test_cfg_tree_merge),
 		cmocka_unit_test(test_cfg_tree_print),
+		cmocka_unit_test(test_cfg_tree_print_quotes_only_what_needs_it),
+		cmocka_unit_test(test_cfg_tree_print_refuses_bad_utf8),
 	};
 	return cmocka_run_group_tests_name("cfg_tree", tests, NULL, NULL);
 }
