@@ -63,18 +63,31 @@ package_header(const char *text)
 	return NULL;
 }
 
-/* Wrap n under the dotted (or slash-separated) package key. */
+/*
+ * Wrap n under the dotted (or slash-separated) package key; NULL if it
+ * has more than CFG_MAX_DEPTH parts (n is freed then).
+ */
 static struct cfg_node *
-wrap_package(struct cfg_node *n, const char *package)
+wrap_package(struct cfg_node *n, const char *package, struct cfg_errors *e,
+    const char *file, int line)
 {
 	char *copy = cfg__strdup(package), *save = NULL, *seg;
 	struct cfg_node *root = cfg__node_new(CFG_MAP, n->file, n->line), *at = root;
+	int depth = 0;
 
 	for (char *p = copy; *p; p++)
 		if (*p == '/')
 			*p = '.';
 	for (seg = strtok_r(copy, ".", &save); seg != NULL;
 	    seg = strtok_r(NULL, ".", &save)) {
+		if (++depth > CFG_MAX_DEPTH) {
+			cfg_errorf(e, file, line, "package '%.64s...' nested "
+			    "deeper than %d levels", package, CFG_MAX_DEPTH);
+			cfg_free(root);
+			cfg_free(n);
+			free(copy);
+			return NULL;
+		}
 		struct cfg_node *m = cfg__node_new(CFG_MAP, n->file, n->line);
 		m->key = cfg__strdup(seg);
 		cfg__append(at, m);
@@ -261,13 +274,15 @@ compose(const char *path, bool optional, int depth, char **pkg,
 		    ent[i].line);
 		if (c == NULL)
 			continue;
-		if (sub_pkg != NULL && strcmp(sub_pkg, "_global_") == 0)
-			cfg_merge(result, c);
-		else if (sub_pkg != NULL && strcmp(sub_pkg, "_group_") != 0)
-			cfg_merge(result, wrap_package(c, sub_pkg));
-		else if (ent[i].group != NULL)
-			cfg_merge(result, wrap_package(c, ent[i].group));
-		else
+		if (sub_pkg != NULL && strcmp(sub_pkg, "_group_") == 0) {
+			free(sub_pkg);
+			sub_pkg = NULL;
+		}
+		if (sub_pkg != NULL && strcmp(sub_pkg, "_global_") != 0)
+			c = wrap_package(c, sub_pkg, e, sub, 1);
+		else if (sub_pkg == NULL && ent[i].group != NULL)
+			c = wrap_package(c, ent[i].group, e, path, ent[i].line);
+		if (c != NULL)
 			cfg_merge(result, c);
 		free(sub_pkg);
 	}

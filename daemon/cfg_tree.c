@@ -165,6 +165,10 @@ cfg__replace(struct cfg_node *old, struct cfg_node *new)
 
 /* -- parsing ------------------------------------------------------------ */
 
+/*
+ * An anchor names a node of the tree being built; it is not copied
+ * until an alias asks for it.
+ */
 struct anchor {
 	char		*name;
 	struct cfg_node	*node;
@@ -176,6 +180,8 @@ struct pctx {
 	const char		*name;
 	struct cfg_errors	*e;
 	struct anchor		*anchors;
+	int			 depth;		/* collections open */
+	size_t			 alias_nodes;	/* copied for aliases */
 	int			 failed;
 };
 
@@ -205,9 +211,46 @@ add_anchor(struct pctx *c, const yaml_char_t *name, struct cfg_node *n)
 	struct anchor *a = cfg__calloc(1, sizeof(*a));
 
 	a->name = cfg__strdup((const char *)name);
-	a->node = node_copy(n);
+	a->node = n;
 	a->next = c->anchors;
 	c->anchors = a;
+}
+
+/* Nodes in n's subtree, counting no further than limit + 1. */
+static size_t
+count_nodes(const struct cfg_node *n, size_t limit)
+{
+	size_t k = 1;
+
+	for (const struct cfg_node *ch = n->child; ch != NULL && k <= limit;
+	    ch = ch->next)
+		k += count_nodes(ch, limit - k);
+	return k;
+}
+
+/*
+ * A copy of the anchored node for an alias at line. Each alias copies
+ * a whole subtree, so nested aliases grow exponentially ("billion
+ * laughs"): the copies of one file share a budget of nodes.
+ */
+static struct cfg_node *
+expand_alias(struct pctx *c, const struct anchor *a, int line)
+{
+	size_t left = CFG_MAX_ALIAS_NODES - c->alias_nodes;
+	size_t k = count_nodes(a->node, left);
+	struct cfg_node *n;
+
+	if (k > left) {
+		cfg_errorf(c->e, c->name, line, "aliases expand to more than "
+		    "%d nodes", CFG_MAX_ALIAS_NODES);
+		return NULL;
+	}
+	c->alias_nodes += k;
+	n = node_copy(a->node);
+	free(n->key);		/* the alias's own key is set by its map */
+	n->key = NULL;
+	n->line = line;
+	return n;
 }
 
 static struct cfg_node *parse_value(struct pctx *c, yaml_event_t *ev);
@@ -220,9 +263,17 @@ parse_collection(struct pctx *c, yaml_event_t *start)
 	    YAML_SEQUENCE_END_EVENT;
 	struct cfg_node *n = cfg__node_new(is_map ? CFG_MAP : CFG_SEQ, c->name,
 	    (int)start->start_mark.line + 1);
-	yaml_char_t *anchor = start->data.mapping_start.anchor;
+	yaml_char_t *anchor = is_map ? start->data.mapping_start.anchor :
+	    start->data.sequence_start.anchor;
 	char *anchor_copy = anchor ? cfg__strdup((char *)anchor) : NULL;
 	yaml_event_t ev;
+
+	/* Each level is a recursion here and in every walk of the tree. */
+	if (++c->depth > CFG_MAX_DEPTH) {
+		cfg_errorf(c->e, c->name, n->line, "nested deeper than %d "
+		    "levels", CFG_MAX_DEPTH);
+		goto fail;
+	}
 
 	for (;;) {
 		char *key = NULL;
@@ -266,8 +317,10 @@ parse_collection(struct pctx *c, yaml_event_t *start)
 	if (anchor_copy != NULL)
 		add_anchor(c, (yaml_char_t *)anchor_copy, n);
 	free(anchor_copy);
+	c->depth--;
 	return n;
 fail:
+	/* Anchors may point into n now; parsing stops, none is used. */
 	free(anchor_copy);
 	cfg_free(n);
 	return NULL;
@@ -297,11 +350,8 @@ parse_value(struct pctx *c, yaml_event_t *ev)
 		return parse_collection(c, ev);
 	case YAML_ALIAS_EVENT:
 		for (struct anchor *a = c->anchors; a != NULL; a = a->next)
-			if (strcmp(a->name, (char *)ev->data.alias.anchor) == 0) {
-				n = node_copy(a->node);
-				n->line = line;
-				return n;
-			}
+			if (strcmp(a->name, (char *)ev->data.alias.anchor) == 0)
+				return expand_alias(c, a, line);
 		cfg_errorf(c->e, c->name, line, "unknown alias '*%s'",
 		    ev->data.alias.anchor);
 		return NULL;
@@ -355,7 +405,6 @@ cfg_parse(const char *text, size_t len, const char *name,
 	while (c.anchors != NULL) {
 		struct anchor *a = c.anchors;
 		c.anchors = a->next;
-		cfg_free(a->node);
 		free(a->name);
 		free(a);
 	}
@@ -433,31 +482,33 @@ cfg_get(struct cfg_node *at, const char *dotted)
 	return at;
 }
 
+/* Append n's dotted key to buf[0..o); the new length, size if full. */
+static size_t
+keypath(const struct cfg_node *n, char *buf, size_t size)
+{
+	size_t o;
+	int k, idx = 0;
+
+	if (n == NULL || n->parent == NULL)
+		return 0;
+	if ((o = keypath(n->parent, buf, size)) >= size)
+		return size;
+	if (n->key != NULL)
+		k = snprintf(buf + o, size - o, "%s%s", o ? "." : "", n->key);
+	else {
+		for (const struct cfg_node *s = n->parent->child; s != n;
+		    s = s->next)
+			idx++;
+		k = snprintf(buf + o, size - o, "%s%d", o ? "." : "", idx);
+	}
+	return k < 0 || (size_t)k >= size - o ? size : o + (size_t)k;
+}
+
 void
 cfg_keypath(const struct cfg_node *n, char *buf, size_t size)
 {
-	const struct cfg_node *chain[64];
-	int depth = 0;
-	size_t o = 0;
-
-	for (; n != NULL && n->parent != NULL && depth < 64; n = n->parent)
-		chain[depth++] = n;
 	buf[0] = '\0';
-	while (depth-- > 0 && o < size) {
-		const struct cfg_node *c = chain[depth];
-		int k;
-		if (c->key != NULL)
-			k = snprintf(buf + o, size - o, "%s%s", o ? "." : "", c->key);
-		else {
-			int idx = 0;
-			for (const struct cfg_node *s = c->parent->child; s != c; s = s->next)
-				idx++;
-			k = snprintf(buf + o, size - o, "%s%d", o ? "." : "", idx);
-		}
-		if (k < 0)
-			break;
-		o += (size_t)k;
-	}
+	keypath(n, buf, size);
 }
 
 /* -- printing ----------------------------------------------------------- */

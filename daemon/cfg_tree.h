@@ -31,7 +31,9 @@ struct cfg_node {
 	struct cfg_node	*next;		/* next sibling */
 };
 
-#define CFG_MAX_ERRORS	64
+#define CFG_MAX_ERRORS		64
+#define CFG_MAX_DEPTH		64	/* maps and lists nested in a file */
+#define CFG_MAX_ALIAS_NODES	10000	/* nodes aliases copy, per file */
 
 struct cfg_errors {
 	int	 count;

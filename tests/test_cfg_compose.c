@@ -197,6 +197,28 @@ test_cfg_compose_bad_defaults(void **state)
 	    "a list"));
 	cfg_errors_clear(&e);
 
+	/* A package is nesting too: capped like the YAML's own. */
+	char pkg[256] = "# @package p";
+	for (int i = 1; i < CFG_MAX_DEPTH; i++)
+		strcat(pkg, ".p");
+	tu_write(dir, "g/ok.yaml", strcat(pkg, "\nk: v\n"));
+	tu_write(dir, "g/deep.yaml", "# @package p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p"
+	    ".p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p"
+	    ".p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p\nk: v\n");
+	tu_write(dir, "p.yaml", "defaults:\n  - g: ok\n");
+	snprintf(path, sizeof(path), "%s/p.yaml", dir);
+	struct cfg_node *r = cfg_compose(path, &e);
+	assert_non_null(r);
+	cfg_free(r);
+	tu_write(dir, "p.yaml", "defaults:\n  - g: deep\n");
+	assert_null(cfg_compose(path, &e));
+	assert_int_equal(e.count, 1);
+	assert_non_null(strstr(first_error(&e), "g/deep.yaml:1: package "
+	    "'p.p.p"));
+	assert_non_null(strstr(first_error(&e), "nested deeper than 64 "
+	    "levels"));
+	cfg_errors_clear(&e);
+
 	tu_write(dir, "d.yaml", "- 1\n- 2\n");
 	snprintf(path, sizeof(path), "%s/d.yaml", dir);
 	assert_null(cfg_compose(path, &e));

@@ -65,6 +65,133 @@ test_cfg_tree_merge(void **state)
 	cfg_free(a);
 }
 
+static void
+test_cfg_tree_aliases(void **state)
+{
+	struct cfg_errors e = { 0 };
+	struct cfg_node *r;
+
+	(void)state;
+	/* Each alias is a copy of its own: changing one leaves the rest. */
+	r = parse("base: &b {x: 1, l: [a, b]}\none: *b\ntwo: *b\n"
+	    "s: &s text\nt: *s\n", &e);
+	assert_non_null(r);
+	assert_string_equal(val(r, "two.l.1"), "b");
+	assert_string_equal(val(r, "t"), "text");
+	assert_int_equal(cfg_get(r, "two")->line, 3);
+	cfg_merge(cfg_get(r, "one"), parse("x: 2\n", &e));
+	assert_string_equal(val(r, "one.x"), "2");
+	assert_string_equal(val(r, "two.x"), "1");
+	assert_string_equal(val(r, "base.x"), "1");
+	cfg_free(r);
+	/* A later anchor of the same name wins from there on. */
+	r = parse("a: &x 1\nb: *x\nc: &x 2\nd: *x\n", &e);
+	assert_string_equal(val(r, "b"), "1");
+	assert_string_equal(val(r, "d"), "2");
+	cfg_free(r);
+	assert_int_equal(e.count, 0);
+}
+
+/* "name: &name [*prev x 10]" levels deep, over an anchor of 10 scalars. */
+static char *
+laughs(int levels)
+{
+	char *doc = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&doc, &len);
+
+	fprintf(f, "l0: &l0 [a, a, a, a, a, a, a, a, a, a]\n");
+	for (int i = 1; i <= levels; i++) {
+		fprintf(f, "l%d: &l%d [", i, i);
+		for (int j = 0; j < 10; j++)
+			fprintf(f, "%s*l%d", j ? ", " : "", i - 1);
+		fprintf(f, "]\n");
+	}
+	fclose(f);
+	return doc;
+}
+
+static void
+test_cfg_tree_alias_budget(void **state)
+{
+	struct cfg_errors e = { 0 };
+	struct cfg_node *r;
+	char *doc;
+
+	(void)state;
+	/* 110 + 1110 nodes copied: within the budget. */
+	doc = laughs(2);
+	assert_non_null(r = parse(doc, &e));
+	assert_string_equal(val(r, "l2.9.9.9"), "a");
+	cfg_free(r);
+	free(doc);
+	/* 10^9 nodes: refused at the first alias over 10000, on line 4. */
+	doc = laughs(9);
+	assert_null(parse(doc, &e));
+	assert_int_equal(e.count, 1);
+	assert_string_equal(first_error(&e), "t.yaml:4: aliases expand to "
+	    "more than 10000 nodes");
+	cfg_errors_clear(&e);
+	free(doc);
+}
+
+/* A map holding a list nested so that the tree is depth levels deep. */
+static char *
+nested(int depth, int line)
+{
+	char *doc = calloc(1, (size_t)(2 * depth + line + 8));
+	size_t o = 0;
+
+	for (int i = 1; i < line; i++)
+		doc[o++] = '\n';
+	o += (size_t)sprintf(doc + o, "k: ");
+	for (int i = 1; i < depth; i++)
+		doc[o++] = '[';
+	for (int i = 1; i < depth; i++)
+		doc[o++] = ']';
+	doc[o++] = '\n';
+	return doc;
+}
+
+static void
+test_cfg_tree_depth_limit(void **state)
+{
+	struct cfg_errors e = { 0 };
+	struct cfg_node *r;
+	char *doc, key[256];
+
+	(void)state;
+	doc = nested(CFG_MAX_DEPTH, 1);
+	assert_non_null(r = parse(doc, &e));
+	free(doc);
+	/* Key paths have no depth limit of their own. */
+	struct cfg_node *n = r;
+	while (n->child != NULL)
+		n = n->child;
+	cfg_keypath(n, key, sizeof(key));
+	assert_string_equal(key, "k.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.0.0.0.0.0.0.0");
+	cfg_keypath(n, key, 8);
+	assert_string_equal(key, "k.0.0.0");
+	cfg_free(r);
+
+	doc = nested(CFG_MAX_DEPTH + 1, 3);
+	assert_null(parse(doc, &e));
+	assert_int_equal(e.count, 1);
+	assert_string_equal(first_error(&e), "t.yaml:3: nested deeper than 64 "
+	    "levels");
+	cfg_errors_clear(&e);
+	free(doc);
+
+	/* Far deeper than the stack would take, were it recursed. */
+	doc = nested(1000000, 1);
+	assert_null(parse(doc, &e));
+	assert_non_null(strstr(first_error(&e), "nested deeper than 64"));
+	cfg_errors_clear(&e);
+	free(doc);
+}
+
 /* What cfg_print writes for tree, or NULL; e has its errors. */
 static char *
 printed(const struct cfg_node *tree, struct cfg_errors *e, int want_rc)
@@ -180,6 +307,9 @@ main(void)
 		cmocka_unit_test(test_cfg_tree_parse_types),
 		cmocka_unit_test(test_cfg_tree_parse_errors),
 		cmocka_unit_test(test_cfg_tree_merge),
+		cmocka_unit_test(test_cfg_tree_aliases),
+		cmocka_unit_test(test_cfg_tree_alias_budget),
+		cmocka_unit_test(test_cfg_tree_depth_limit),
 		cmocka_unit_test(test_cfg_tree_print),
 		cmocka_unit_test(test_cfg_tree_print_quotes_only_what_needs_it),
 		cmocka_unit_test(test_cfg_tree_print_refuses_bad_utf8),
