@@ -343,29 +343,20 @@ cfg_override(struct cfg_node *root, const char *arg, struct cfg_errors *e)
 	memcpy(path, key, klen);
 	path[klen] = '\0';
 
-	/* Walk to the parent, creating maps where adding is allowed. */
-	struct cfg_node *at = root;
-	char *seg = path, *dot;
-	while ((dot = strchr(seg, '.')) != NULL) {
-		*dot = '\0';
-		struct cfg_node *c = at->type == CFG_MAP || at->type == CFG_SEQ ?
-		    cfg__child(at, seg, strlen(seg)) : NULL;
-		if (c == NULL) {
-			if (mode == 0 || mode == 3 || at->type != CFG_MAP)
-				goto missing;
-			c = cfg__node_new(CFG_MAP, src, 0);
-			c->key = cfg__strdup(seg);
-			cfg__append(at, c);
-		}
-		if (c->type == CFG_SCALAR) {
-			cfg_errorf(e, src, 0, "override '%s': '%s' is not a "
-			    "mapping", arg, seg);
-			return -1;
-		}
-		at = c;
-		seg = dot + 1;
+	/* Walk to the parent, making maps where adding is allowed. */
+	struct cfg_node *at, *old, *val;
+	char *seg;
+	bool scalar;
+	at = cfg__walk(root, path, mode == 1 || mode == 2, src, 0, &seg,
+	    &scalar);
+	if (at == NULL && scalar) {
+		cfg_errorf(e, src, 0, "override '%s': '%s' is not a mapping",
+		    arg, seg);
+		return -1;
 	}
-	struct cfg_node *old = cfg__child(at, seg, strlen(seg));
+	if (at == NULL)
+		goto missing;
+	old = cfg__child(at, seg, strlen(seg));
 	if (mode == 3) {
 		if (old == NULL)
 			goto missing;
@@ -387,7 +378,6 @@ cfg_override(struct cfg_node *root, const char *arg, struct cfg_errors *e)
 		return -1;
 	}
 
-	struct cfg_node *val;
 	const char *v = eq + 1;
 	if (*v == '\0') {
 		val = cfg__node_new(CFG_SCALAR, src, 0);
@@ -398,12 +388,7 @@ cfg_override(struct cfg_node *root, const char *arg, struct cfg_errors *e)
 	free(val->file);
 	val->file = cfg__strdup(src);
 	val->line = 0;
-	if (old != NULL)
-		cfg__replace(old, val);
-	else {
-		val->key = cfg__strdup(seg);
-		cfg__append(at, val);
-	}
+	cfg__place(at, seg, val);
 	return 0;
 missing:
 	cfg_errorf(e, src, 0, "override '%s': no such key '%.*s'%s", arg,

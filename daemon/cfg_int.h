@@ -22,6 +22,19 @@ struct cfg_node	*cfg__child(const struct cfg_node *n, const char *seg,
 		    size_t len);
 
 /*
+ * Walk path (split in place at its dots) from root to the map or list
+ * that holds its last part, and point *last at that part. Maps missing
+ * on the way are made (named file, line) if make. NULL if the way is
+ * blocked: *last is the part missing, or (*scalar true) the part that
+ * is a scalar.
+ */
+struct cfg_node	*cfg__walk(struct cfg_node *root, char *path, bool make,
+		    const char *file, int line, char **last, bool *scalar);
+/* Put val (consumed) under key last of map at, replacing what was there. */
+void		 cfg__place(struct cfg_node *at, const char *last,
+		    struct cfg_node *val);
+
+/*
  * True if a plain scalar with this text would not read back as a string
  * in some reader (PyYAML, OmegaConf, YAML 1.2): it must be quoted.
  */

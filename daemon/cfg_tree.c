@@ -482,6 +482,69 @@ cfg_get(struct cfg_node *at, const char *dotted)
 	return at;
 }
 
+struct cfg_node *
+cfg__walk(struct cfg_node *root, char *path, bool make, const char *file,
+    int line, char **last, bool *scalar)
+{
+	struct cfg_node *at = root, *c;
+	char *dot;
+
+	*last = path;
+	if (scalar != NULL)
+		*scalar = false;
+	while ((dot = strchr(*last, '.')) != NULL) {
+		*dot = '\0';
+		if ((c = cfg__child(at, *last, strlen(*last))) == NULL) {
+			if (!make || at->type != CFG_MAP)
+				return NULL;
+			c = cfg__node_new(CFG_MAP, file, line);
+			c->key = cfg__strdup(*last);
+			cfg__append(at, c);
+		}
+		if (c->type == CFG_SCALAR) {
+			if (scalar != NULL)
+				*scalar = true;
+			return NULL;
+		}
+		at = c;
+		*last = dot + 1;
+	}
+	return at;
+}
+
+void
+cfg__place(struct cfg_node *at, const char *last, struct cfg_node *val)
+{
+	struct cfg_node *old = cfg__child(at, last, strlen(last));
+
+	if (old != NULL)
+		cfg__replace(old, val);
+	else {
+		val->key = cfg__strdup(last);
+		cfg__append(at, val);
+	}
+}
+
+int
+cfg_set(struct cfg_node *root, const char *dotted, const char *value,
+    bool quoted, const char *file, int line)
+{
+	struct cfg_node *at, *n;
+	char *path = cfg__strdup(dotted), *last;
+
+	at = cfg__walk(root, path, true, file, line, &last, NULL);
+	if (at == NULL || at->type != CFG_MAP) {
+		free(path);
+		return -1;
+	}
+	n = cfg__node_new(CFG_SCALAR, file, line);
+	n->value = cfg__strdup(value);
+	n->quoted = value != NULL && quoted;
+	cfg__place(at, last, n);
+	free(path);
+	return 0;
+}
+
 /* Append n's dotted key to buf[0..o); the new length, size if full. */
 static size_t
 keypath(const struct cfg_node *n, char *buf, size_t size)

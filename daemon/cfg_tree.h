@@ -53,6 +53,13 @@ struct cfg_node	*cfg_parse(const char *text, size_t len, const char *name,
 void		 cfg_merge(struct cfg_node *dst, struct cfg_node *src);
 /* Look up a dotted key ("paths.cache_root"); NULL if absent. */
 struct cfg_node	*cfg_get(struct cfg_node *root, const char *dotted);
+/*
+ * Set the scalar at a dotted key to value (NULL: a YAML null), making
+ * the maps on the way; the node names file and line. -1 if a part of
+ * the way is not a map.
+ */
+int		 cfg_set(struct cfg_node *root, const char *dotted,
+		    const char *value, bool quoted, const char *file, int line);
 /* Dotted key of a node into buf. */
 void		 cfg_keypath(const struct cfg_node *n, char *buf, size_t size);
 /*

@@ -66,6 +66,31 @@ test_cfg_tree_merge(void **state)
 }
 
 static void
+test_cfg_tree_set(void **state)
+{
+	struct cfg_errors e = { 0 };
+	struct cfg_node *r = parse("a:\n  b: 1\nl: [x]\n", &e);
+
+	(void)state;
+	assert_int_equal(cfg_set(r, "a.b", "2", false, "d", 0), 0);
+	assert_string_equal(val(r, "a.b"), "2");
+	assert_string_equal(cfg_get(r, "a.b")->file, "d");
+	assert_int_equal(cfg_set(r, "n.m.k", "0660", true, "d", 7), 0);
+	assert_true(cfg_get(r, "n.m.k")->quoted);
+	assert_int_equal(cfg_get(r, "n.m")->line, 7);
+	assert_int_equal(cfg_set(r, "a.z", NULL, true, "d", 0), 0);
+	assert_null(cfg_get(r, "a.z")->value);
+	assert_false(cfg_get(r, "a.z")->quoted);
+	/* Order: new keys go last. */
+	assert_string_equal(r->child->next->next->key, "n");
+	/* No way through a scalar, nor a key in a list. */
+	assert_int_equal(cfg_set(r, "a.b.c", "1", false, "d", 0), -1);
+	assert_int_equal(cfg_set(r, "l.0", "y", false, "d", 0), -1);
+	assert_string_equal(val(r, "l.0"), "x");
+	cfg_free(r);
+}
+
+static void
 test_cfg_tree_aliases(void **state)
 {
 	struct cfg_errors e = { 0 };
@@ -307,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_cfg_tree_parse_types),
 		cmocka_unit_test(test_cfg_tree_parse_errors),
 		cmocka_unit_test(test_cfg_tree_merge),
+		cmocka_unit_test(test_cfg_tree_set),
 		cmocka_unit_test(test_cfg_tree_aliases),
 		cmocka_unit_test(test_cfg_tree_alias_budget),
 		cmocka_unit_test(test_cfg_tree_depth_limit),
