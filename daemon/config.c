@@ -311,6 +311,82 @@ store_int(void *field, size_t size, long v)
 		abort();	/* the table is wrong */
 }
 
+/* What a value of each type must look like, as its error says. */
+static const char *const expected[] = {
+	[CONFIG_INT] = "an integer",
+	[CONFIG_FLOAT] = "a number",
+	[CONFIG_MODE] = "an octal file mode like 0660",
+	[CONFIG_LEVEL] = "debug, info, warn or error",
+	[CONFIG_MARK] = "a percentage like 5% or an amount like 20G",
+	[CONFIG_CATS] = "categories from generated, tensors, eval, "
+	    "comma-separated",
+};
+
+/*
+ * Check one value of a number-like type and parse it into its field of
+ * c (if it has one); errors name file, line and key.
+ */
+static void
+parse_typed(const struct config_key *k, const struct cfg_node *n,
+    void *field, struct cfg_errors *e)
+{
+	const char *v = n->value;
+	union {
+		long		l;
+		double		d;
+		struct mark	mk;
+		bool		cats[CAT_COUNT];
+	} u;
+	bool ok = false;
+	char *end;
+
+	switch (k->type) {
+	case CONFIG_INT:
+		ok = !n->quoted && parse_long(v, 10, &u.l) == 0;
+		if (ok && (u.l < k->min || u.l > k->max)) {
+			cfg_errorf(e, n->file, n->line, "%s: %ld is outside "
+			    "%ld..%ld", k->key, u.l, k->min, k->max);
+			return;
+		}
+		break;
+	case CONFIG_FLOAT:
+		errno = 0;
+		u.d = strtod(v, &end);
+		ok = !n->quoted && errno == 0 && end != v && *end == '\0';
+		if (ok && k->max != 0 && !(u.d > k->min && u.d <= k->max)) {
+			cfg_errorf(e, n->file, n->line, "%s: %s is outside "
+			    "(%ld, %ld]", k->key, v, k->min, k->max);
+			return;
+		}
+		break;
+	case CONFIG_MODE:
+		/* Octal whether written 0660 (YAML 1.1) or "0660". */
+		ok = parse_long(v, 8, &u.l) == 0 && u.l >= 0 && u.l <= k->max;
+		break;
+	case CONFIG_LEVEL:
+		ok = (u.l = log_parse_level(v)) != -1;
+		break;
+	case CONFIG_MARK:
+		ok = config_parse_mark(v, &u.mk) == 0;
+		break;
+	case CONFIG_CATS:
+		ok = parse_cats(v, u.cats) == 0;
+		break;
+	default:
+		abort();
+	}
+	if (!ok)
+		cfg_errorf(e, n->file, n->line, "%s: expected %s, got '%s'",
+		    k->key, expected[k->type], v);
+	else if (field != NULL && (k->type == CONFIG_INT || k->type ==
+	    CONFIG_MODE || k->type == CONFIG_LEVEL))
+		store_int(field, k->size, u.l);
+	else if (field != NULL && k->size <= sizeof(u))
+		memcpy(field, &u, k->size);
+	else if (field != NULL)
+		abort();	/* the table is wrong */
+}
+
 /*
  * Check one value and parse it into its field of c (if it has one);
  * errors name file, line and key. Values only: the shape (scalar or
@@ -322,11 +398,6 @@ parse_value(const struct config_key *k, const struct cfg_node *n,
 {
 	void *field = k->off == CONFIG_NO_FIELD ? NULL : (char *)c + k->off;
 	const char *v = n->value, *why;
-	struct mark mk;
-	bool cats[CAT_COUNT];
-	long l = 0;
-	char *end;
-	double d;
 
 	if (v == NULL) {
 		cfg_errorf(e, n->file, n->line, "%s: expected a %s, got null",
@@ -353,59 +424,10 @@ parse_value(const struct config_key *k, const struct cfg_node *n,
 		else if (field != NULL)
 			snprintf(field, k->size, "%s", v);
 		break;
-	case CONFIG_INT:
-		if (n->quoted || parse_long(v, 10, &l) == -1)
-			cfg_errorf(e, n->file, n->line, "%s: expected an integer, "
-			    "got '%s'", k->key, v);
-		else if (l < k->min || l > k->max)
-			cfg_errorf(e, n->file, n->line, "%s: %ld is outside "
-			    "%ld..%ld", k->key, l, k->min, k->max);
-		else if (field != NULL)
-			store_int(field, k->size, l);
-		break;
-	case CONFIG_FLOAT:
-		errno = 0;
-		d = strtod(v, &end);
-		if (n->quoted || errno != 0 || end == v || *end != '\0')
-			cfg_errorf(e, n->file, n->line, "%s: expected a number, "
-			    "got '%s'", k->key, v);
-		else if (k->max != 0 && !(d > k->min && d <= k->max))
-			cfg_errorf(e, n->file, n->line, "%s: %s is outside "
-			    "(%ld, %ld]", k->key, v, k->min, k->max);
-		else if (field != NULL)
-			memcpy(field, &d, sizeof(d));
-		break;
-	case CONFIG_MODE:
-		/* Octal whether written 0660 (YAML 1.1) or "0660". */
-		if (parse_long(v, 8, &l) == -1 || l < 0 || l > k->max)
-			cfg_errorf(e, n->file, n->line, "%s: expected an octal "
-			    "file mode like 0660, got '%s'", k->key, v);
-		else if (field != NULL)
-			store_int(field, k->size, l);
-		break;
-	case CONFIG_LEVEL:
-		if ((l = log_parse_level(v)) == -1)
-			cfg_errorf(e, n->file, n->line, "%s: expected debug, info, "
-			    "warn or error, got '%s'", k->key, v);
-		else if (field != NULL)
-			store_int(field, k->size, l);
-		break;
-	case CONFIG_MARK:
-		if (config_parse_mark(v, &mk) == -1)
-			cfg_errorf(e, n->file, n->line, "%s: expected a percentage "
-			    "like 5%% or an amount like 20G, got '%s'", k->key, v);
-		else if (field != NULL)
-			memcpy(field, &mk, sizeof(mk));
-		break;
-	case CONFIG_CATS:
-		if (parse_cats(v, cats) == -1)
-			cfg_errorf(e, n->file, n->line, "%s: expected categories "
-			    "from generated, tensors, eval, comma-separated, got "
-			    "'%s'", k->key, v);
-		else if (field != NULL)
-			memcpy(field, cats, sizeof(cats));
-		break;
 	case CONFIG_MAP:
+		break;
+	default:
+		parse_typed(k, n, field, e);
 		break;
 	}
 }
