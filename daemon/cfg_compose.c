@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define COMPOSE_MAX_DEPTH	16	/* defaults lists nested this deep */
-#define CFG_MAX_FILE_BYTES	(1 << 20)
+#define COMPOSE_MAX_ENTRIES	64	/* in one defaults list */
 
 /* -- composition -------------------------------------------------------- */
 
@@ -119,8 +119,8 @@ free_defaults(struct default_entry *ent, int n)
 
 /* The entries of a defaults list into ent: their count, or -1. */
 static int
-parse_defaults(struct cfg_node *list, const char *path, struct default_entry *ent,
-    int max, struct cfg_errors *e)
+parse_defaults(struct cfg_node *list, const char *path,
+    struct default_entry *ent, int max, struct cfg_errors *e)
 {
 	int n = 0;
 
@@ -219,7 +219,7 @@ static struct cfg_node *
 compose(const char *path, bool optional, int depth, char **pkg,
     struct cfg_errors *e, const char *from_file, int from_line)
 {
-	struct default_entry ent[64];
+	struct default_entry ent[COMPOSE_MAX_ENTRIES];
 	char dir[PATH_MAX], sub[PATH_MAX * 2];
 	struct cfg_node *root, *defaults, *result;
 	int n = 0, i, errors = e->count;
@@ -242,7 +242,7 @@ compose(const char *path, bool optional, int depth, char **pkg,
 
 	if ((defaults = cfg__child(root, "defaults", 8)) != NULL) {
 		cfg__unlink(defaults);
-		n = parse_defaults(defaults, path, ent, 64, e);
+		n = parse_defaults(defaults, path, ent, COMPOSE_MAX_ENTRIES, e);
 		cfg_free(defaults);
 		if (n == -1) {
 			cfg_free(root);

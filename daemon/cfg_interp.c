@@ -84,12 +84,12 @@ match_close(const char *s)
 	return NULL;
 }
 
-static int interp(struct rctx *c, struct cfg_node *at, const char *s, size_t len,
-    struct sbuf *out, struct cfg_node **whole);
+static int interp(struct rctx *c, struct cfg_node *at, const char *s,
+    size_t len, struct sbuf *out, struct cfg_node **whole);
 
 static int
-interp_one(struct rctx *c, struct cfg_node *at, const char *expr_raw, size_t len,
-    struct sbuf *out, struct cfg_node **target_out)
+interp_one(struct rctx *c, struct cfg_node *at, const char *expr_raw,
+    size_t len, struct sbuf *out, struct cfg_node **target_out)
 {
 	struct sbuf expr = { 0 };
 	struct cfg_node *t;

@@ -1,4 +1,4 @@
-/* cfg_tree.c: the config tree: errors, nodes, YAML parsing, merge, lookup, print. */
+/* cfg_tree.c: the config tree: errors, nodes, parse, merge, lookup, print. */
 #include "cfg_int.h"
 
 #include <errno.h>
@@ -10,7 +10,8 @@
 /* -- errors ------------------------------------------------------------- */
 
 void
-cfg_errorf(struct cfg_errors *e, const char *file, int line, const char *fmt, ...)
+cfg_errorf(struct cfg_errors *e, const char *file, int line, const char *fmt,
+    ...)
 {
 	char msg[1024];
 	char *s;

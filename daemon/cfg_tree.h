@@ -34,6 +34,7 @@ struct cfg_node {
 #define CFG_MAX_ERRORS		64
 #define CFG_MAX_DEPTH		64	/* maps and lists nested in a file */
 #define CFG_MAX_ALIAS_NODES	10000	/* nodes aliases copy, per file */
+#define CFG_MAX_FILE_BYTES	(1 << 20)	/* in one config file */
 
 struct cfg_errors {
 	int	 count;

@@ -45,6 +45,34 @@ times_opened(const char *dir, const char *name)
 	return k;
 }
 
+static int
+test_cfg_compose_setup(void **state)
+{
+	*state = tu_tmpdir();
+	return *state == NULL ? -1 : 0;
+}
+
+static int
+test_cfg_compose_teardown(void **state)
+{
+	tu_rmrf(*state);
+	free(*state);
+	return 0;
+}
+
+/* Write dir/name (unless text is NULL) and compose it. */
+static struct cfg_node *
+compose(const char *dir, const char *name, const char *text,
+    struct cfg_errors *e)
+{
+	char path[PATH_MAX];
+
+	if (text != NULL)
+		tu_write(dir, name, text);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return cfg_compose(path, e);
+}
+
 static void
 test_cfg_compose_overrides(void **state)
 {
@@ -85,17 +113,14 @@ static void
 test_cfg_compose_defaults(void **state)
 {
 	struct cfg_errors e = { 0 };
-	char *dir = tu_tmpdir(), path[PATH_MAX];
+	const char *dir = *state;
 	struct cfg_node *r;
 
-	(void)state;
 	tu_write(dir, "base.yaml", "a: base\nb: base\ndata:\n  n: 1\n");
 	tu_write(dir, "data/d1.yaml", "n: 2\nm: 3\n");
 	tu_write(dir, "glob/g.yaml", "# @package _global_\ntop: g\n");
-	tu_write(dir, "exp.yaml", "defaults:\n  - base\n  - data: d1\n"
-	    "  - glob: g\n  - optional x: missing\nb: exp\n");
-	snprintf(path, sizeof(path), "%s/exp.yaml", dir);
-	r = cfg_compose(path, &e);
+	r = compose(dir, "exp.yaml", "defaults:\n  - base\n  - data: d1\n"
+	    "  - glob: g\n  - optional x: missing\nb: exp\n", &e);
 	assert_non_null(r);
 	assert_string_equal(val(r, "a"), "base");
 	assert_string_equal(val(r, "b"), "exp");	/* own keys last */
@@ -106,36 +131,28 @@ test_cfg_compose_defaults(void **state)
 	cfg_free(r);
 
 	/* _self_ first: the defaults win over the file's own keys. */
-	tu_write(dir, "self.yaml", "defaults:\n  - _self_\n  - base\nb: self\n");
-	snprintf(path, sizeof(path), "%s/self.yaml", dir);
-	r = cfg_compose(path, &e);
+	r = compose(dir, "self.yaml", "defaults:\n  - _self_\n  - base\n"
+	    "b: self\n", &e);
 	assert_string_equal(val(r, "b"), "base");
 	cfg_free(r);
 
-	tu_write(dir, "bad.yaml", "defaults:\n  - data: nope\n");
-	snprintf(path, sizeof(path), "%s/bad.yaml", dir);
-	assert_null(cfg_compose(path, &e));
+	assert_null(compose(dir, "bad.yaml", "defaults:\n  - data: nope\n", &e));
 	assert_non_null(strstr(first_error(&e), "bad.yaml:2: cannot open"));
 	assert_non_null(strstr(first_error(&e), "data/nope.yaml"));
 	cfg_errors_clear(&e);
 
-	tu_write(dir, "loop.yaml", "defaults:\n  - loop\n");
-	snprintf(path, sizeof(path), "%s/loop.yaml", dir);
-	assert_null(cfg_compose(path, &e));
+	assert_null(compose(dir, "loop.yaml", "defaults:\n  - loop\n", &e));
 	assert_non_null(strstr(first_error(&e), "a cycle?"));
 	cfg_errors_clear(&e);
-	tu_rmrf(dir);
-	free(dir);
 }
 
 static void
 test_cfg_compose_reads_each_file_once(void **state)
 {
 	struct cfg_errors e = { 0 };
-	char *dir = tu_tmpdir(), path[PATH_MAX];
+	const char *dir = *state;
 	struct cfg_node *r;
 
-	(void)state;
 	tu_write(dir, "base.yaml", "a: base\n");
 	tu_write(dir, "data/d1.yaml", "# @package paths.sub\nn: 2\n");
 	tu_write(dir, "glob/g.yaml", "# a comment first\n\n"
@@ -143,10 +160,9 @@ test_cfg_compose_reads_each_file_once(void **state)
 	tu_write(dir, "grp/x.yaml", "# @package _group_\nk: v\n");
 	tu_write(dir, "exp.yaml", "defaults:\n  - base\n  - data: d1\n"
 	    "  - glob: g\n  - grp: x\n  - optional x: missing\nb: exp\n");
-	snprintf(path, sizeof(path), "%s/exp.yaml", dir);
 	opened.on = true;
 	opened.n = 0;
-	r = cfg_compose(path, &e);
+	r = compose(dir, "exp.yaml", NULL, &e);
 	opened.on = false;
 	assert_non_null(r);
 	assert_int_equal(e.count, 0);
@@ -162,37 +178,28 @@ test_cfg_compose_reads_each_file_once(void **state)
 	assert_int_equal(times_opened(dir, "x/missing.yaml"), 1);
 	assert_int_equal(opened.n, 6);
 	cfg_free(r);
-	tu_rmrf(dir);
-	free(dir);
 }
 
 static void
 test_cfg_compose_bad_defaults(void **state)
 {
 	struct cfg_errors e = { 0 };
-	char *dir = tu_tmpdir(), path[PATH_MAX];
+	const char *dir = *state;
 
-	(void)state;
 	/* Entries already taken are freed when a later one is wrong. */
-	tu_write(dir, "a.yaml", "defaults:\n  - base\n  - data: d1\n"
-	    "  - [1, 2]\n");
-	snprintf(path, sizeof(path), "%s/a.yaml", dir);
-	assert_null(cfg_compose(path, &e));
+	assert_null(compose(dir, "a.yaml", "defaults:\n  - base\n  - data: d1\n"
+	    "  - [1, 2]\n", &e));
 	assert_non_null(strstr(first_error(&e), "a.yaml:4: defaults: entries "
 	    "are 'name', 'group: option' or '_self_'"));
 	cfg_errors_clear(&e);
 
-	tu_write(dir, "b.yaml", "defaults:\n  - data: d1\n"
-	    "  - override model: m\n");
-	snprintf(path, sizeof(path), "%s/b.yaml", dir);
-	assert_null(cfg_compose(path, &e));
+	assert_null(compose(dir, "b.yaml", "defaults:\n  - data: d1\n"
+	    "  - override model: m\n", &e));
 	assert_non_null(strstr(first_error(&e), "b.yaml:3: defaults: override "
 	    "of group 'model' that is not in the list"));
 	cfg_errors_clear(&e);
 
-	tu_write(dir, "c.yaml", "defaults: base\n");
-	snprintf(path, sizeof(path), "%s/c.yaml", dir);
-	assert_null(cfg_compose(path, &e));
+	assert_null(compose(dir, "c.yaml", "defaults: base\n", &e));
 	assert_non_null(strstr(first_error(&e), "c.yaml:1: defaults: must be "
 	    "a list"));
 	cfg_errors_clear(&e);
@@ -205,13 +212,10 @@ test_cfg_compose_bad_defaults(void **state)
 	tu_write(dir, "g/deep.yaml", "# @package p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p"
 	    ".p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p"
 	    ".p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p.p\nk: v\n");
-	tu_write(dir, "p.yaml", "defaults:\n  - g: ok\n");
-	snprintf(path, sizeof(path), "%s/p.yaml", dir);
-	struct cfg_node *r = cfg_compose(path, &e);
+	struct cfg_node *r = compose(dir, "p.yaml", "defaults:\n  - g: ok\n", &e);
 	assert_non_null(r);
 	cfg_free(r);
-	tu_write(dir, "p.yaml", "defaults:\n  - g: deep\n");
-	assert_null(cfg_compose(path, &e));
+	assert_null(compose(dir, "p.yaml", "defaults:\n  - g: deep\n", &e));
 	assert_int_equal(e.count, 1);
 	assert_non_null(strstr(first_error(&e), "g/deep.yaml:1: package "
 	    "'p.p.p"));
@@ -219,14 +223,10 @@ test_cfg_compose_bad_defaults(void **state)
 	    "levels"));
 	cfg_errors_clear(&e);
 
-	tu_write(dir, "d.yaml", "- 1\n- 2\n");
-	snprintf(path, sizeof(path), "%s/d.yaml", dir);
-	assert_null(cfg_compose(path, &e));
+	assert_null(compose(dir, "d.yaml", "- 1\n- 2\n", &e));
 	assert_non_null(strstr(first_error(&e), "d.yaml:1: top level must be "
 	    "a mapping"));
 	cfg_errors_clear(&e);
-	tu_rmrf(dir);
-	free(dir);
 }
 
 int
@@ -234,9 +234,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cfg_compose_overrides),
-		cmocka_unit_test(test_cfg_compose_defaults),
-		cmocka_unit_test(test_cfg_compose_reads_each_file_once),
-		cmocka_unit_test(test_cfg_compose_bad_defaults),
+		cmocka_unit_test_setup_teardown(test_cfg_compose_defaults,
+		    test_cfg_compose_setup, test_cfg_compose_teardown),
+		cmocka_unit_test_setup_teardown(test_cfg_compose_reads_each_file_once,
+		    test_cfg_compose_setup, test_cfg_compose_teardown),
+		cmocka_unit_test_setup_teardown(test_cfg_compose_bad_defaults,
+		    test_cfg_compose_setup, test_cfg_compose_teardown),
 	};
 	return cmocka_run_group_tests_name("cfg_compose", tests, NULL, NULL);
 }
