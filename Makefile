@@ -29,7 +29,7 @@ LIB	 = lib
 endif
 
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
-	   python3-msgpack valgrind
+	   python3-msgpack python3-yaml python3-omegaconf valgrind
 
 # Flags come from pkg-config once deps are in; until then keep make quiet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -38,7 +38,9 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 CPPFLAGS += $(PKG_CFLAGS)
 
 PROTO_OBJ  = $(B)/protocol/proto.o
-CONFIG_OBJ = $(B)/daemon/cfgtree.o $(B)/daemon/config.o $(B)/daemon/layout.o \
+CFG_OBJ    = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
+	     $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_interp.o
+CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
 	     $(B)/daemon/log.o
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 	     $(B)/daemon/watch.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
@@ -50,7 +52,8 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 CLIENT_OBJ = $(B)/client/hyco.o $(PROTO_OBJ)
 CTL_OBJ    = $(B)/client/hycoctl.o $(CONFIG_OBJ)
 
-UNIT_TESTS = test_layout test_cfgtree test_config test_proto test_index \
+UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
+	     test_cfg_interp test_config test_proto test_index \
 	     test_scan test_remove
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
@@ -92,7 +95,14 @@ $(LIB)/libhyco.so: $(CLIENT_OBJ)
 
 # Unit tests: each links its module and what that module needs.
 $(B)/tests/test_layout: $(B)/tests/test_layout.o $(B)/daemon/layout.o
-$(B)/tests/test_cfgtree: $(B)/tests/test_cfgtree.o $(B)/daemon/cfgtree.o
+CFG_TREE_OBJ = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o
+$(B)/tests/test_cfg_tree: $(B)/tests/test_cfg_tree.o $(CFG_TREE_OBJ)
+$(B)/tests/test_cfg_type: $(B)/tests/test_cfg_type.o $(CFG_TREE_OBJ)
+$(B)/tests/test_cfg_compose: $(B)/tests/test_cfg_compose.o \
+	$(B)/daemon/cfg_compose.o $(CFG_TREE_OBJ)
+$(B)/tests/test_cfg_compose: LDFLAGS += -Wl,--wrap=fopen
+$(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
+	$(B)/daemon/cfg_interp.o $(CFG_TREE_OBJ)
 $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
 $(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \

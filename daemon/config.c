@@ -10,99 +10,201 @@
 
 #include "log.h"
 
+#define DEFAULTS	"(built-in defaults)"
+
+/* A key kept in the field f of struct hyco_config; NO_FIELD: checked only. */
+#define FIELD(f)	offsetof(struct hyco_config, f), \
+			sizeof(((struct hyco_config *)0)->f)
+#define NO_FIELD	CONFIG_NO_FIELD, 0
+
+#define MAP		CONFIG_MAP, NULL, 0, 0, NO_FIELD
+#define STR		CONFIG_STR, NULL, 0, 0, NO_FIELD
+#define PATH(def, f)	CONFIG_PATH, def, 0, 0, FIELD(f)
+#define MARK(def, f)	CONFIG_MARK, def, 0, 0, FIELD(f)
+
 /*
- * Built-in defaults, merged beneath every config: the seed's keys the
- * daemon uses, and the daemon's own section. A trainer's config that
- * has no daemon: section therefore still starts a daemon.
+ * Every key the daemon knows, in the order they are checked and, for
+ * those with a default, printed. A key with a field must be set, so it
+ * has a default: a trainer's config without a daemon: section still
+ * starts a daemon. Sections come before their keys.
  */
-static const char config_defaults[] =
-	"paths:\n"
-	"  cache_root: cache\n"
-	"  tensor_cache_dir: ${paths.cache_root}/tensors\n"
-	"  generated_cache_dir: ${paths.cache_root}/generated\n"
-	"  eval_cache_dir: ${paths.cache_root}/evaluation\n"
-	"data:\n"
-	"  dset_name: burgers_128\n"
-	"trainer:\n"
-	"  synthetic_pred_cache: ${paths.generated_cache_dir}/synthetic_preds\n"
-	"  physical_pred_cache: ${paths.generated_cache_dir}/physical_preds\n"
-	"daemon:\n"
-	"  socket: ${paths.cache_root}/hycod.sock\n"
-	"  socket_mode: \"0660\"\n"
-	"  max_request_bytes: 65536\n"
-	"  max_clients: 1024\n"
-	"  log_level: info\n"
-	"  max_watches: 0\n"
-	"  rescan_interval_s: 30\n"
-	"  scan_threads: 2\n"
-	"retention:\n"
-	"  trash_dir: ${paths.cache_root}/.trash\n"
-	"  keep_last_cycles: 0\n"
-	"  protect_recent_s: 600\n"
-	"  prune_below: 5%\n"
-	"  prune_until: 10%\n"
-	"  refuse_below: 2%\n"
-	"  prune_below_inodes: 5%\n"
-	"  prune_until_inodes: 10%\n"
-	"  refuse_below_inodes: 2%\n"
-	"  prunable: generated\n"
-	"  check_interval_s: 5\n";
-
-enum ktype { K_MAP, K_STR, K_INT, K_FLOAT, K_MODE, K_LEVEL, K_DATASET,
-	K_MARK, K_CATS };
-
-/* Every key the daemon knows: a wrong type here is an error. */
-static const struct key_spec {
-	const char	*key;
-	enum ktype	 type;
-	long		 min, max;	/* K_INT range; K_FLOAT (min, max] if max */
-} key_specs[] = {
-	{ "paths", K_MAP, 0, 0 },
-	{ "paths.raw_data_root", K_STR, 0, 0 },
-	{ "paths.cache_root", K_STR, 0, 0 },
-	{ "paths.tensor_cache_dir", K_STR, 0, 0 },
-	{ "paths.generated_cache_dir", K_STR, 0, 0 },
-	{ "paths.eval_cache_dir", K_STR, 0, 0 },
-	{ "paths.results_root", K_STR, 0, 0 },
-	{ "paths.model_checkpoint_dir", K_STR, 0, 0 },
-	{ "paths.evaluation_output_dir", K_STR, 0, 0 },
-	{ "paths.log_dir", K_STR, 0, 0 },
-	{ "data", K_MAP, 0, 0 },
-	{ "data.dset_name", K_DATASET, 0, 0 },
-	{ "data.raw_data_dir", K_STR, 0, 0 },
-	{ "data.cache_dir", K_STR, 0, 0 },
-	{ "trainer", K_MAP, 0, 0 },
-	{ "trainer.alpha", K_FLOAT, 0, 0 },
-	{ "trainer.memory_budget_gb", K_FLOAT, 0, 0 },
-	{ "trainer.num_cycles", K_INT, 0, HYCO_CYCLE_MAX + 1 },
-	{ "trainer.synthetic_epochs_per_cycle", K_INT, 0, INT_MAX },
-	{ "trainer.physical_epochs_per_cycle", K_INT, 0, INT_MAX },
-	{ "trainer.synthetic_pred_cache", K_STR, 0, 0 },
-	{ "trainer.physical_pred_cache", K_STR, 0, 0 },
-	{ "daemon", K_MAP, 0, 0 },
-	{ "daemon.socket", K_STR, 0, 0 },
-	{ "daemon.socket_mode", K_MODE, 0, 0777 },
-	{ "daemon.max_request_bytes", K_INT, 1024, 16 << 20 },
-	{ "daemon.max_clients", K_INT, 1, 65536 },
-	{ "daemon.log_level", K_LEVEL, 0, 0 },
-	{ "daemon.max_watches", K_INT, 0, INT_MAX },
-	{ "daemon.rescan_interval_s", K_FLOAT, 0, 86400 },
-	{ "daemon.scan_threads", K_INT, 1, 2 },
-	{ "retention", K_MAP, 0, 0 },
-	{ "retention.trash_dir", K_STR, 0, 0 },
-	{ "retention.keep_last_cycles", K_INT, 0, HYCO_CYCLE_MAX + 1 },
-	{ "retention.protect_recent_s", K_FLOAT, -1, 1000000000 },
-	{ "retention.prune_below", K_MARK, 0, 0 },
-	{ "retention.prune_until", K_MARK, 0, 0 },
-	{ "retention.refuse_below", K_MARK, 0, 0 },
-	{ "retention.prune_below_inodes", K_MARK, 0, 0 },
-	{ "retention.prune_until_inodes", K_MARK, 0, 0 },
-	{ "retention.refuse_below_inodes", K_MARK, 0, 0 },
-	{ "retention.prunable", K_CATS, 0, 0 },
-	{ "retention.check_interval_s", K_FLOAT, 0, 86400 },
+static const struct config_key keys[] = {
+	{ "paths", MAP, "where data, caches and results live" },
+	{ "paths.cache_root", PATH("cache", layout.cache_root),
+	  "root of the caches; other defaults are relative to it" },
+	{ "paths.tensor_cache_dir", PATH("${paths.cache_root}/tensors",
+	  layout.roots[CAT_TENSORS]), "tensor cache, one directory a dataset" },
+	{ "paths.generated_cache_dir", PATH("${paths.cache_root}/generated",
+	  layout.roots[CAT_GENERATED]), "predictions generated per cycle" },
+	{ "paths.eval_cache_dir", PATH("${paths.cache_root}/evaluation",
+	  layout.roots[CAT_EVAL]), "evaluation cache, one directory a dataset" },
+	{ "paths.raw_data_root", STR, "raw simulation data (trainers only)" },
+	{ "paths.results_root", STR, "permanent results (trainers only)" },
+	{ "paths.model_checkpoint_dir", STR, "checkpoints (trainers only)" },
+	{ "paths.evaluation_output_dir", STR, "evaluation output (trainers "
+	  "only)" },
+	{ "paths.log_dir", STR, "trainer logs (trainers only)" },
+	{ "data", MAP, "the dataset" },
+	{ "data.dset_name", CONFIG_DATASET, "burgers_128", 0, 0,
+	  FIELD(layout.default_dataset), "dataset of requests that name none" },
+	{ "data.raw_data_dir", STR, "this dataset's raw data (trainers only)" },
+	{ "data.cache_dir", STR, "this dataset's tensor cache (trainers only)" },
+	{ "trainer", MAP, "hybrid training" },
+	{ "trainer.synthetic_pred_cache", PATH("${paths.generated_cache_dir}/"
+	  "synthetic_preds", layout.pred_root[KIND_SYNTHETIC]),
+	  "synthetic predictions, cycle_NNN/<dataset> below" },
+	{ "trainer.physical_pred_cache", PATH("${paths.generated_cache_dir}/"
+	  "physical_preds", layout.pred_root[KIND_PHYSICAL]),
+	  "physical predictions, cycle_NNN/<dataset> below" },
+	{ "trainer.alpha", CONFIG_FLOAT, NULL, 0, 0, NO_FIELD,
+	  "hybrid weight (trainers only)" },
+	{ "trainer.memory_budget_gb", CONFIG_FLOAT, NULL, 0, 0, NO_FIELD,
+	  "trainer memory budget (trainers only)" },
+	{ "trainer.num_cycles", CONFIG_INT, NULL, 0, HYCO_CYCLE_MAX + 1,
+	  NO_FIELD, "training cycles (trainers only)" },
+	{ "trainer.synthetic_epochs_per_cycle", CONFIG_INT, NULL, 0, INT_MAX,
+	  NO_FIELD, "epochs a cycle (trainers only)" },
+	{ "trainer.physical_epochs_per_cycle", CONFIG_INT, NULL, 0, INT_MAX,
+	  NO_FIELD, "epochs a cycle (trainers only)" },
+	{ "daemon", MAP, "hycod itself; read by hycod only" },
+	{ "daemon.socket", PATH("${paths.cache_root}/hycod.sock", socket),
+	  "the Unix socket hycod listens on" },
+	{ "daemon.socket_mode", CONFIG_MODE, "0660", 0, 0777,
+	  FIELD(socket_mode), "the socket's file mode" },
+	{ "daemon.max_request_bytes", CONFIG_INT, "65536", 1024, 16 << 20,
+	  FIELD(max_request_bytes), "largest request; a larger one is "
+	  "answered too_large and its connection closed" },
+	{ "daemon.max_clients", CONFIG_INT, "1024", 1, 65536,
+	  FIELD(max_clients), "connections served at once" },
+	{ "daemon.log_level", CONFIG_LEVEL, "info", 0, 0, FIELD(log_level),
+	  "least severe level logged" },
+	{ "daemon.max_watches", CONFIG_INT, "0", 0, INT_MAX, FIELD(max_watches),
+	  "inotify watches at most; 0: fs.inotify.max_user_watches" },
+	{ "daemon.rescan_interval_s", CONFIG_FLOAT, "30", 0, 86400,
+	  FIELD(rescan_interval_s), "seconds between re-scans of directories "
+	  "left unwatched" },
+	{ "daemon.scan_threads", CONFIG_INT, "2", 1, 2, FIELD(scan_threads),
+	  "threads the start-up scan uses" },
+	{ "retention", MAP, "what the retention policy removes, and when" },
+	{ "retention.trash_dir", PATH("${paths.cache_root}/.trash", trash_dir),
+	  "removals are renamed here, then deleted; outside every root" },
+	{ "retention.keep_last_cycles", CONFIG_INT, "0", 0, HYCO_CYCLE_MAX + 1,
+	  FIELD(retention.keep_last_cycles), "cycles kept per kind and "
+	  "dataset; 0: all" },
+	{ "retention.protect_recent_s", CONFIG_FLOAT, "600", -1, 1000000000,
+	  FIELD(retention.protect_recent_s), "seconds a cycle asked for is "
+	  "safe from pruning" },
+	{ "retention.prune_below", MARK("5%", retention.prune_below),
+	  "prune when free space falls below this" },
+	{ "retention.prune_until", MARK("10%", retention.prune_until),
+	  "and until free space is back above this" },
+	{ "retention.refuse_below", MARK("2%", retention.refuse_below),
+	  "refuse get-cycle-dir below this free space" },
+	{ "retention.prune_below_inodes", MARK("5%",
+	  retention.prune_below_inodes), "the same for free inodes" },
+	{ "retention.prune_until_inodes", MARK("10%",
+	  retention.prune_until_inodes), "the same for free inodes" },
+	{ "retention.refuse_below_inodes", MARK("2%",
+	  retention.refuse_below_inodes), "the same for free inodes" },
+	{ "retention.prunable", CONFIG_CATS, "generated", 0, 0,
+	  FIELD(retention.prunable), "categories the policy may prune, least "
+	  "recently used first; generated always" },
+	{ "retention.check_interval_s", CONFIG_FLOAT, "5", 0, 86400,
+	  FIELD(retention.check_interval_s), "seconds between free-space "
+	  "checks" },
 };
 
-#define NKEYS	(sizeof(key_specs) / sizeof(key_specs[0]))
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+const struct config_key *
+config_keys(size_t *count)
+{
+	*count = NKEYS;
+	return keys;
+}
+
+static const char *const type_names[] = {
+	[CONFIG_MAP] = "map", [CONFIG_STR] = "string", [CONFIG_PATH] = "path",
+	[CONFIG_DATASET] = "dataset", [CONFIG_INT] = "int",
+	[CONFIG_FLOAT] = "float", [CONFIG_MODE] = "mode",
+	[CONFIG_LEVEL] = "level", [CONFIG_MARK] = "mark",
+	[CONFIG_CATS] = "categories",
+};
+
+const char *
+config_type_name(enum config_type type)
+{
+	return type_names[type];
+}
+
+void
+config_key_allowed(const struct config_key *k, char *buf, size_t size)
+{
+	switch (k->type) {
+	case CONFIG_INT:
+		snprintf(buf, size, "%ld..%ld", k->min, k->max);
+		break;
+	case CONFIG_FLOAT:
+		if (k->min == 0 && k->max == 0)
+			snprintf(buf, size, "any number");
+		else
+			snprintf(buf, size, "(%ld, %ld]", k->min, k->max);
+		break;
+	case CONFIG_MODE:
+		snprintf(buf, size, "octal, 0..0%lo", (unsigned long)k->max);
+		break;
+	case CONFIG_LEVEL:
+		snprintf(buf, size, "debug|info|warn|error");
+		break;
+	case CONFIG_MARK:
+		snprintf(buf, size, "0%%..100%%, or bytes/inodes with k, M, G, "
+		    "T or P");
+		break;
+	case CONFIG_CATS:
+		snprintf(buf, size, "%s,%s,%s", layout_category_names[0],
+		    layout_category_names[1], layout_category_names[2]);
+		break;
+	case CONFIG_DATASET:
+		snprintf(buf, size, "one path component, no leading '.'");
+		break;
+	case CONFIG_MAP:
+	case CONFIG_STR:
+	case CONFIG_PATH:
+		snprintf(buf, size, "-");
+		break;
+	}
+}
+
+void
+config_keys_print(FILE *out)
+{
+	char allowed[128];
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		config_key_allowed(&keys[i], allowed, sizeof(allowed));
+		fprintf(out, "%s\t%s\t%s\t%s\t%s\n", keys[i].key,
+		    config_type_name(keys[i].type), keys[i].def ? keys[i].def :
+		    "-", allowed, keys[i].doc);
+	}
+}
+
+/*
+ * The built-in defaults, merged beneath every config. Numbers are plain
+ * scalars, everything else a string (so "0660" stays a string).
+ */
+static struct cfg_node *
+defaults_tree(void)
+{
+	struct cfg_errors e = { 0 };
+	struct cfg_node *tree = cfg_parse("{}", 2, DEFAULTS, &e);
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].def != NULL && cfg_set(tree, keys[i].key,
+		    keys[i].def, keys[i].type != CONFIG_INT &&
+		    keys[i].type != CONFIG_FLOAT, DEFAULTS, 0) == -1)
+			abort();	/* the table is wrong */
+	return tree;
+}
 
 int
 config_parse_mark(const char *s, struct mark *m)
@@ -164,15 +266,22 @@ parse_cats(const char *s, bool *cats)
 }
 
 static const char *
-type_name(const struct cnode *n)
+shape_name(const struct cfg_node *n)
 {
-	if (n->type == CNODE_MAP)
+	if (n->type == CFG_MAP)
 		return "a mapping";
-	if (n->type == CNODE_SEQ)
+	if (n->type == CFG_SEQ)
 		return "a list";
 	if (n->value == NULL)
 		return "null";
 	return "a string";
+}
+
+static const char *
+wanted(const struct config_key *k)
+{
+	return k->type == CONFIG_STR || k->type == CONFIG_PATH ? "string" :
+	    "value";
 }
 
 static int
@@ -188,145 +297,183 @@ parse_long(const char *s, int base, long *out)
 	return 0;
 }
 
+/* An integer into its field, an int or a long (or unsigned, size_t). */
+static void
+store_int(void *field, size_t size, long v)
+{
+	int i = (int)v;
+
+	if (size == sizeof(long))
+		memcpy(field, &v, size);
+	else if (size == sizeof(int))
+		memcpy(field, &i, size);
+	else
+		abort();	/* the table is wrong */
+}
+
+/* What a value of each type must look like, as its error says. */
+static const char *const expected[] = {
+	[CONFIG_INT] = "an integer",
+	[CONFIG_FLOAT] = "a number",
+	[CONFIG_MODE] = "an octal file mode like 0660",
+	[CONFIG_LEVEL] = "debug, info, warn or error",
+	[CONFIG_MARK] = "a percentage like 5% or an amount like 20G",
+	[CONFIG_CATS] = "categories from generated, tensors, eval, "
+	    "comma-separated",
+};
+
 /*
- * Check one known key; errors name file, line and key. The shape (map
- * or value) is checked before interpolation, so that a list where a
- * path belongs is reported as such and not as a failed ${...}; values
- * are checked after.
+ * Check one value of a number-like type and parse it into its field of
+ * c (if it has one); errors name file, line and key.
  */
 static void
-check_key(const struct key_spec *k, const struct cnode *n, bool values,
-    struct cfg_errors *e)
+parse_typed(const struct config_key *k, const struct cfg_node *n,
+    void *field, struct cfg_errors *e)
 {
-	const char *why;
-	long v = 0;
+	const char *v = n->value;
+	union {
+		long		l;
+		double		d;
+		struct mark	mk;
+		bool		cats[CAT_COUNT];
+	} u;
+	bool ok = false;
 	char *end;
-	double d;
-	struct mark mk;
-	bool cats[CAT_COUNT];
 
-	if (!values) {
-		if (k->type == K_MAP && n->type != CNODE_MAP)
-			cfg_errorf(e, n->file, n->line, "%s: expected a mapping, "
-			    "got %s", k->key, type_name(n));
-		else if (k->type != K_MAP && n->type != CNODE_SCALAR)
-			cfg_errorf(e, n->file, n->line, "%s: expected a %s, got "
-			    "%s", k->key, k->type == K_STR ? "string" : "value",
-			    type_name(n));
-		return;
+	switch (k->type) {
+	case CONFIG_INT:
+		ok = !n->quoted && parse_long(v, 10, &u.l) == 0;
+		if (ok && (u.l < k->min || u.l > k->max)) {
+			cfg_errorf(e, n->file, n->line, "%s: %ld is outside "
+			    "%ld..%ld", k->key, u.l, k->min, k->max);
+			return;
+		}
+		break;
+	case CONFIG_FLOAT:
+		errno = 0;
+		u.d = strtod(v, &end);
+		ok = !n->quoted && errno == 0 && end != v && *end == '\0';
+		if (ok && k->max != 0 && !(u.d > k->min && u.d <= k->max)) {
+			cfg_errorf(e, n->file, n->line, "%s: %s is outside "
+			    "(%ld, %ld]", k->key, v, k->min, k->max);
+			return;
+		}
+		break;
+	case CONFIG_MODE:
+		/* Octal whether written 0660 (YAML 1.1) or "0660". */
+		ok = parse_long(v, 8, &u.l) == 0 && u.l >= 0 && u.l <= k->max;
+		break;
+	case CONFIG_LEVEL:
+		ok = (u.l = log_parse_level(v)) != -1;
+		break;
+	case CONFIG_MARK:
+		ok = config_parse_mark(v, &u.mk) == 0;
+		break;
+	case CONFIG_CATS:
+		ok = parse_cats(v, u.cats) == 0;
+		break;
+	default:
+		abort();
 	}
-	if (k->type == K_MAP || n->type != CNODE_SCALAR)
-		return;		/* shape: reported before interpolation */
-	if (n->value == NULL) {
+	if (!ok)
+		cfg_errorf(e, n->file, n->line, "%s: expected %s, got '%s'",
+		    k->key, expected[k->type], v);
+	else if (field != NULL && (k->type == CONFIG_INT || k->type ==
+	    CONFIG_MODE || k->type == CONFIG_LEVEL))
+		store_int(field, k->size, u.l);
+	else if (field != NULL && k->size <= sizeof(u))
+		memcpy(field, &u, k->size);
+	else if (field != NULL)
+		abort();	/* the table is wrong */
+}
+
+/*
+ * Check one value and parse it into its field of c (if it has one);
+ * errors name file, line and key. Values only: the shape (scalar or
+ * map) was checked before interpolation.
+ */
+static void
+parse_value(const struct config_key *k, const struct cfg_node *n,
+    const char *cwd, struct hyco_config *c, struct cfg_errors *e)
+{
+	void *field = k->off == CONFIG_NO_FIELD ? NULL : (char *)c + k->off;
+	const char *v = n->value, *why;
+
+	if (v == NULL) {
 		cfg_errorf(e, n->file, n->line, "%s: expected a %s, got null",
-		    k->key, k->type == K_STR ? "string" : "value");
+		    k->key, wanted(k));
 		return;
 	}
 	switch (k->type) {
-	case K_STR:
-		if (n->value[0] == '\0')
+	case CONFIG_STR:
+	case CONFIG_PATH:
+		if (v[0] == '\0')
 			cfg_errorf(e, n->file, n->line, "%s: must not be empty",
 			    k->key);
+		else if (field == NULL)
+			break;
+		else if (k->type == CONFIG_PATH ? layout_absolute(cwd, v,
+		    field, k->size) == -1 : (size_t)snprintf(field, k->size,
+		    "%s", v) >= k->size)
+			cfg_errorf(e, n->file, n->line, "%s: path too long",
+			    k->key);
 		break;
-	case K_DATASET:
-		if (!layout_valid_dataset(n->value, strlen(n->value), &why))
+	case CONFIG_DATASET:
+		if (!layout_valid_dataset(v, strlen(v), &why))
 			cfg_errorf(e, n->file, n->line, "%s: %s", k->key, why);
+		else if (field != NULL)
+			snprintf(field, k->size, "%s", v);
 		break;
-	case K_INT:
-		if (n->quoted || parse_long(n->value, 10, &v) == -1)
-			cfg_errorf(e, n->file, n->line, "%s: expected an integer, "
-			    "got '%s'", k->key, n->value);
-		else if (v < k->min || v > k->max)
-			cfg_errorf(e, n->file, n->line, "%s: %ld is outside "
-			    "%ld..%ld", k->key, v, k->min, k->max);
+	case CONFIG_MAP:
 		break;
-	case K_FLOAT:
-		errno = 0;
-		d = strtod(n->value, &end);
-		if (n->quoted || errno != 0 || end == n->value || *end != '\0')
-			cfg_errorf(e, n->file, n->line, "%s: expected a number, "
-			    "got '%s'", k->key, n->value);
-		else if (k->max != 0 && !(d > k->min && d <= k->max))
-			cfg_errorf(e, n->file, n->line, "%s: %s is outside "
-			    "(%ld, %ld]", k->key, n->value, k->min, k->max);
-		break;
-	case K_MODE:
-		/* Octal whether written 0660 (YAML 1.1) or "0660". */
-		if (parse_long(n->value, 8, &v) == -1 || v < 0 || v > k->max)
-			cfg_errorf(e, n->file, n->line, "%s: expected an octal "
-			    "file mode like 0660, got '%s'", k->key, n->value);
-		break;
-	case K_LEVEL:
-		if (log_parse_level(n->value) == -1)
-			cfg_errorf(e, n->file, n->line, "%s: expected debug, info, "
-			    "warn or error, got '%s'", k->key, n->value);
-		break;
-	case K_MARK:
-		if (config_parse_mark(n->value, &mk) == -1)
-			cfg_errorf(e, n->file, n->line, "%s: expected a percentage "
-			    "like 5%% or an amount like 20G, got '%s'", k->key,
-			    n->value);
-		break;
-	case K_CATS:
-		if (parse_cats(n->value, cats) == -1)
-			cfg_errorf(e, n->file, n->line, "%s: expected categories "
-			    "from generated, tensors, eval, comma-separated, got "
-			    "'%s'", k->key, n->value);
-		break;
-	case K_MAP:
+	default:
+		parse_typed(k, n, field, e);
 		break;
 	}
 }
+
+enum phase {
+	SHAPES,		/* before interpolation: maps and scalars */
+	LITERALS,	/* interpolation failed: values without ${...} */
+	VALUES,		/* every value, parsed into c; a kept key must be set */
+};
 
 /*
- * Check every known key present in tree: shapes (values false) or
- * values. literal_only skips values that still hold a ${...} because
- * interpolation failed; a missing daemon key is reported only once
- * interpolation has succeeded.
+ * Check every known key present in tree, in one phase. The shape is
+ * checked before interpolation, so that a list where a path belongs is
+ * reported as such and not as a failed ${...}. When interpolation
+ * fails, the literal values are still checked, so that every problem
+ * is reported at once.
  */
 static void
-check_keys(struct cnode *tree, bool values, bool literal_only,
-    struct cfg_errors *e)
+check_keys(struct cfg_node *tree, enum phase phase, const char *cwd,
+    struct hyco_config *c, struct cfg_errors *e)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
-		struct cnode *n = cfgtree_get(tree, key_specs[i].key);
+		const struct config_key *k = &keys[i];
+		struct cfg_node *n = cfg_get(tree, k->key);
 		if (n == NULL) {
-			if (values && !literal_only &&
-			    (strncmp(key_specs[i].key, "daemon.", 7) == 0 ||
-			    strncmp(key_specs[i].key, "retention.", 10) == 0))
-				cfg_errorf(e, NULL, 0, "%s: missing",
-				    key_specs[i].key);
+			if (phase == VALUES && k->off != CONFIG_NO_FIELD)
+				cfg_errorf(e, NULL, 0, "%s: missing", k->key);
 			continue;
 		}
-		if (literal_only && (n->type != CNODE_SCALAR ||
-		    n->value == NULL || strstr(n->value, "${") != NULL))
+		if (phase == SHAPES) {
+			if (k->type == CONFIG_MAP && n->type != CFG_MAP)
+				cfg_errorf(e, n->file, n->line, "%s: expected a "
+				    "mapping, got %s", k->key, shape_name(n));
+			else if (k->type != CONFIG_MAP && n->type != CFG_SCALAR)
+				cfg_errorf(e, n->file, n->line, "%s: expected a "
+				    "%s, got %s", k->key, wanted(k),
+				    shape_name(n));
 			continue;
-		check_key(&key_specs[i], n, values, e);
+		}
+		if (k->type == CONFIG_MAP || n->type != CFG_SCALAR)
+			continue;	/* shape: reported before */
+		if (phase == LITERALS && (n->value == NULL ||
+		    strstr(n->value, "${") != NULL))
+			continue;
+		parse_value(k, n, cwd, c, e);
 	}
-}
-
-static const char *
-get_str(struct cnode *tree, const char *key)
-{
-	struct cnode *n = cfgtree_get(tree, key);
-	return n != NULL && n->type == CNODE_SCALAR ? n->value : NULL;
-}
-
-static int
-set_path(struct cnode *tree, const char *key, const char *cwd, char *out,
-    struct cfg_errors *e)
-{
-	struct cnode *n = cfgtree_get(tree, key);
-
-	if (n == NULL || n->value == NULL) {
-		cfg_errorf(e, NULL, 0, "%s: missing", key);
-		return -1;
-	}
-	if (layout_absolute(cwd, n->value, out, PATH_MAX) == -1) {
-		cfg_errorf(e, n->file, n->line, "%s: path too long", key);
-		return -1;
-	}
-	return 0;
 }
 
 static bool
@@ -383,110 +530,51 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
     const char *const *overrides, int noverrides, struct cfg_errors *e)
 {
 	struct hyco_config c;
-	struct cnode *tree;
+	struct cfg_node *tree;
 	char cwd[PATH_MAX];
 	int errors = e->count;
-	long v = 0;
 
 	memset(&c, 0, sizeof(c));
-	tree = cfgtree_parse(config_defaults, sizeof(config_defaults) - 1,
-	    "(built-in defaults)", e);
-	if (tree == NULL)
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		cfg_errorf(e, NULL, 0, "getcwd: %s", strerror(errno));
 		return -1;
+	}
+	tree = defaults_tree();
 	for (int i = 0; i < nfiles; i++) {
-		struct cnode *f = cfgtree_compose(files[i], e);
+		struct cfg_node *f = cfg_compose(files[i], e);
 		if (f != NULL)
-			cfgtree_merge(tree, f);
+			cfg_merge(tree, f);
 	}
 	if (e->count > errors)
 		goto fail;
 	for (int i = 0; i < noverrides; i++)
-		(void)cfgtree_override(tree, overrides[i], e);
+		(void)cfg_override(tree, overrides[i], e);
 	if (e->count > errors)
 		goto fail;
-	check_keys(tree, false, false, e);
-	if (e->count > errors || cfgtree_resolve(tree, e) == -1) {
-		/* Unresolved: still report the values that need no ${...}. */
-		check_keys(tree, true, true, e);
+	check_keys(tree, SHAPES, cwd, &c, e);
+	if (e->count > errors || cfg_resolve(tree, e) == -1) {
+		check_keys(tree, LITERALS, cwd, &c, e);
 		goto fail;
 	}
-	check_keys(tree, true, false, e);
+	check_keys(tree, VALUES, cwd, &c, e);
 	if (e->count > errors)
 		goto fail;
-
-	if (getcwd(cwd, sizeof(cwd)) == NULL) {
-		cfg_errorf(e, NULL, 0, "getcwd: %s", strerror(errno));
-		goto fail;
-	}
-	struct layout *l = &c.layout;
-	set_path(tree, "paths.cache_root", cwd, l->cache_root, e);
-	set_path(tree, "paths.tensor_cache_dir", cwd, l->roots[CAT_TENSORS], e);
-	set_path(tree, "paths.generated_cache_dir", cwd,
-	    l->roots[CAT_GENERATED], e);
-	set_path(tree, "paths.eval_cache_dir", cwd, l->roots[CAT_EVAL], e);
-	set_path(tree, "trainer.synthetic_pred_cache", cwd,
-	    l->pred_root[KIND_SYNTHETIC], e);
-	set_path(tree, "trainer.physical_pred_cache", cwd,
-	    l->pred_root[KIND_PHYSICAL], e);
-	set_path(tree, "daemon.socket", cwd, c.socket, e);
-	set_path(tree, "retention.trash_dir", cwd, c.trash_dir, e);
-	if (get_str(tree, "data.dset_name") == NULL)
-		cfg_errorf(e, NULL, 0, "data.dset_name: missing");
-	else
-		snprintf(l->default_dataset, sizeof(l->default_dataset), "%s",
-		    get_str(tree, "data.dset_name"));
+	check_layout(&c.layout, e);
+	check_trash(&c.layout, c.trash_dir, e);
 	if (e->count > errors)
 		goto fail;
-	check_layout(l, e);
-	check_trash(l, c.trash_dir, e);
-	if (e->count > errors)
-		goto fail;
-
-	parse_long(get_str(tree, "daemon.socket_mode"), 8, &v);
-	c.socket_mode = (unsigned)v;
-	parse_long(get_str(tree, "daemon.max_request_bytes"), 10, &v);
-	c.max_request_bytes = (size_t)v;
-	parse_long(get_str(tree, "daemon.max_clients"), 10, &v);
-	c.max_clients = (unsigned)v;
-	c.log_level = log_parse_level(get_str(tree, "daemon.log_level"));
-	parse_long(get_str(tree, "daemon.max_watches"), 10, &v);
-	c.max_watches = v;
-	c.rescan_interval_s = strtod(get_str(tree, "daemon.rescan_interval_s"),
-	    NULL);
-	parse_long(get_str(tree, "daemon.scan_threads"), 10, &v);
-	c.scan_threads = (int)v;
-	struct retention *rt = &c.retention;
-	parse_long(get_str(tree, "retention.keep_last_cycles"), 10, &v);
-	rt->keep_last_cycles = v;
-	rt->protect_recent_s = strtod(get_str(tree,
-	    "retention.protect_recent_s"), NULL);
-	rt->check_interval_s = strtod(get_str(tree,
-	    "retention.check_interval_s"), NULL);
-	config_parse_mark(get_str(tree, "retention.prune_below"),
-	    &rt->prune_below);
-	config_parse_mark(get_str(tree, "retention.prune_until"),
-	    &rt->prune_until);
-	config_parse_mark(get_str(tree, "retention.refuse_below"),
-	    &rt->refuse_below);
-	config_parse_mark(get_str(tree, "retention.prune_below_inodes"),
-	    &rt->prune_below_inodes);
-	config_parse_mark(get_str(tree, "retention.prune_until_inodes"),
-	    &rt->prune_until_inodes);
-	config_parse_mark(get_str(tree, "retention.refuse_below_inodes"),
-	    &rt->refuse_below_inodes);
-	parse_cats(get_str(tree, "retention.prunable"), rt->prunable);
 	c.tree = tree;
 	*cfg = c;
 	return 0;
 fail:
-	cfgtree_free(tree);
+	cfg_free(tree);
 	return -1;
 }
 
 void
 config_free(struct hyco_config *cfg)
 {
-	cfgtree_free(cfg->tree);
+	cfg_free(cfg->tree);
 	cfg->tree = NULL;
 }
 

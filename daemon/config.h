@@ -3,15 +3,23 @@
  *
  * Files are composed and merged over built-in defaults, KEY=VALUE
  * overrides applied, interpolations resolved, then the keys the daemon
- * knows are type-checked and copied into a fresh struct hyco_config.
+ * knows are type-checked and parsed into a fresh struct hyco_config.
  * Keys it does not know are ignored, so a trainer's config loads as is.
+ *
+ * Every key the daemon knows is one row of a table (config.c): its
+ * type, built-in default, range, the offset of its field in struct
+ * hyco_config and a line of documentation. The table drives checking,
+ * parsing, the defaults --print-config shows, and config_keys_print()
+ * (the hyco.yaml(5) page's source).
  */
 #ifndef HYCO_CONFIG_H
 #define HYCO_CONFIG_H
 
 #include <stddef.h>
 
-#include "cfgtree.h"
+#include <stdio.h>
+
+#include "cfg_tree.h"
 #include "layout.h"
 
 #define CONFIG_SYSTEM_PATH	"/etc/hyco/config.yaml"
@@ -44,7 +52,32 @@ struct hyco_config {
 	int		 scan_threads;		/* daemon.scan_threads */
 	char		 trash_dir[PATH_MAX];	/* retention.trash_dir */
 	struct retention retention;		/* retention.* */
-	struct cnode	*tree;			/* resolved tree (print-config) */
+	struct cfg_node	*tree;			/* resolved tree (print-config) */
+};
+
+enum config_type {
+	CONFIG_MAP,	/* a section: must be a mapping */
+	CONFIG_STR,	/* a non-empty string */
+	CONFIG_PATH,	/* a string, made absolute against the cwd */
+	CONFIG_DATASET,	/* a dataset name (layout_valid_dataset) */
+	CONFIG_INT,	/* decimal, min..max; into an int or a long */
+	CONFIG_FLOAT,	/* a number in (min, max], unless both are 0 */
+	CONFIG_MODE,	/* octal file mode, 0..max */
+	CONFIG_LEVEL,	/* debug, info, warn or error */
+	CONFIG_MARK,	/* 5% of the filesystem, or an amount like 20G */
+	CONFIG_CATS,	/* categories, comma-separated */
+};
+
+#define CONFIG_NO_FIELD	((size_t)-1)	/* checked, not kept */
+
+struct config_key {
+	const char	*key;		/* dotted, "daemon.max_clients" */
+	enum config_type type;
+	const char	*def;		/* built-in default; NULL: none */
+	long		 min, max;	/* range, by type (above) */
+	size_t		 off;		/* of the field in struct hyco_config */
+	size_t		 size;		/* of that field */
+	const char	*doc;		/* one line */
 };
 
 /*
@@ -56,6 +89,16 @@ int	config_load(struct hyco_config *cfg, const char *const *files,
 	    int nfiles, const char *const *overrides, int noverrides,
 	    struct cfg_errors *e);
 void	config_free(struct hyco_config *cfg);
+
+/* The table of keys, in the order they are checked and printed. */
+const struct config_key *config_keys(size_t *count);
+/* "int", "path", ...: the name of a key's type. */
+const char	*config_type_name(enum config_type type);
+/* What a key accepts, "1..65536" or "debug|info|warn|error", into buf. */
+void	config_key_allowed(const struct config_key *k, char *buf,
+	    size_t size);
+/* Each key as "key<TAB>type<TAB>default<TAB>allowed<TAB>doc". */
+void	config_keys_print(FILE *out);
 
 /* "10%", "5G", "500M", "123": 0 or -1. Suffixes are powers of 1000. */
 int	config_parse_mark(const char *s, struct mark *m);

@@ -131,9 +131,11 @@ main(int argc, char **argv)
 			fatalx("--socket: cannot make %s absolute", socket_arg);
 	}
 	if (print) {
-		cfgtree_print(stdout, d.cfg.tree);
+		rc = cfg_print(stdout, d.cfg.tree, &errs);
+		cfg_errors_print(&errs, stderr);
+		cfg_errors_clear(&errs);
 		config_free(&d.cfg);
-		return 0;
+		return rc == 0 ? 0 : 1;
 	}
 	log_setlevel(d.cfg.log_level);
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # config_golden.sh: hycod --print-config (and its errors) against
-# checked-in expectations, OpenBGPD regress style.
+# checked-in expectations, OpenBGPD regress style; then the printed
+# trees read back by OmegaConf and PyYAML (tests/config/readback.py).
 #   sh tests/config_golden.sh          compare
 #   sh tests/config_golden.sh --update rewrite the .ok files
 set -u
@@ -26,4 +27,6 @@ n=$(grep -vc '^#' tests/config/cases)
 f=$(cat "$out.failed" 2>/dev/null | wc -l)
 rm -f "$out" "$out.failed"
 echo "config: $((n - f)) passed, $f failed"
+[ "${1:-}" = "--update" ] && exit 0
+/usr/bin/python3 tests/config/readback.py || f=$((f + 1))
 [ "$f" = 0 ]

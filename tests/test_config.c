@@ -185,12 +185,166 @@ test_config_experiment(void **state)
 	(void)state;
 	assert_int_equal(config_load(&cfg, files, 1, NULL, 0, &e), 0);
 	assert_string_equal(cfg.layout.cache_root, "/mnt/ssd/cache");
-	assert_string_equal(cfgtree_get(cfg.tree, "trainer.alpha")->value, "0.15");
-	assert_string_equal(cfgtree_get(cfg.tree,
+	assert_string_equal(cfg_get(cfg.tree, "trainer.alpha")->value, "0.15");
+	assert_string_equal(cfg_get(cfg.tree,
 	    "trainer.memory_budget_gb")->value, "4.0");
-	assert_string_equal(cfgtree_get(cfg.tree, "model.synthetic.name")->value,
+	assert_string_equal(cfg_get(cfg.tree, "model.synthetic.name")->value,
 	    "unet");
 	config_free(&cfg);
+}
+
+/* Every kept key lands in its field, parsed as its type says. */
+static void
+test_config_parses_every_key(void **state)
+{
+	struct fixture *f = *state;
+	struct hyco_config cfg;
+	struct cfg_errors e = { 0 };
+
+	assert_int_equal(load(f, "paths:\n  cache_root: /c\n"
+	    "  tensor_cache_dir: /t\n  generated_cache_dir: /g\n"
+	    "  eval_cache_dir: /c/e/../ev\ndata:\n  dset_name: navier\n"
+	    "trainer:\n  synthetic_pred_cache: /g/s\n"
+	    "  physical_pred_cache: /g/p\ndaemon:\n  socket: /run/h.sock\n"
+	    "  socket_mode: 0600\n  max_request_bytes: 2048\n"
+	    "  max_clients: 9\n  log_level: warn\n  max_watches: 77\n"
+	    "  rescan_interval_s: 2.5\n  scan_threads: 1\nretention:\n"
+	    "  trash_dir: /c/.t\n  keep_last_cycles: 4\n"
+	    "  protect_recent_s: -0.5\n  prune_below: 20G\n  prune_until: 30%\n"
+	    "  refuse_below: 1k\n  prune_below_inodes: 7%\n"
+	    "  prune_until_inodes: 8%\n  refuse_below_inodes: 100\n"
+	    "  prunable: tensors, eval\n  check_interval_s: 0.25\n",
+	    NULL, 0, &cfg, &e), 0);
+	assert_int_equal(e.count, 0);
+	assert_string_equal(cfg.layout.cache_root, "/c");
+	assert_string_equal(cfg.layout.roots[CAT_TENSORS], "/t");
+	assert_string_equal(cfg.layout.roots[CAT_GENERATED], "/g");
+	assert_string_equal(cfg.layout.roots[CAT_EVAL], "/c/ev");
+	assert_string_equal(cfg.layout.pred_root[KIND_SYNTHETIC], "/g/s");
+	assert_string_equal(cfg.layout.pred_root[KIND_PHYSICAL], "/g/p");
+	assert_string_equal(cfg.layout.default_dataset, "navier");
+	assert_string_equal(cfg.socket, "/run/h.sock");
+	assert_int_equal(cfg.socket_mode, 0600);
+	assert_int_equal(cfg.max_request_bytes, 2048);
+	assert_int_equal(cfg.max_clients, 9);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_WARN);
+	assert_int_equal(cfg.max_watches, 77);
+	assert_true(cfg.rescan_interval_s == 2.5);
+	assert_int_equal(cfg.scan_threads, 1);
+	assert_string_equal(cfg.trash_dir, "/c/.t");
+	const struct retention *r = &cfg.retention;
+	assert_int_equal(r->keep_last_cycles, 4);
+	assert_true(r->protect_recent_s == -0.5);
+	assert_false(r->prune_below.pct);
+	assert_true(r->prune_below.value == 20e9);
+	assert_true(r->prune_until.pct && r->prune_until.value == 30);
+	assert_true(!r->refuse_below.pct && r->refuse_below.value == 1000);
+	assert_true(r->prune_below_inodes.pct &&
+	    r->prune_below_inodes.value == 7);
+	assert_true(r->prune_until_inodes.pct &&
+	    r->prune_until_inodes.value == 8);
+	assert_true(!r->refuse_below_inodes.pct &&
+	    r->refuse_below_inodes.value == 100);
+	assert_true(r->prunable[CAT_TENSORS] && r->prunable[CAT_EVAL] &&
+	    r->prunable[CAT_GENERATED]);
+	assert_true(r->check_interval_s == 0.25);
+	config_free(&cfg);
+
+	/* And the built-in defaults, typed. */
+	assert_int_equal(load(f, "x: 1\n", NULL, 0, &cfg, &e), 0);
+	assert_int_equal(cfg.max_clients, 1024);
+	assert_int_equal(cfg.max_watches, 0);
+	assert_true(cfg.rescan_interval_s == 30);
+	assert_int_equal(cfg.scan_threads, 2);
+	assert_int_equal(cfg.retention.keep_last_cycles, 0);
+	assert_true(cfg.retention.protect_recent_s == 600);
+	assert_true(cfg.retention.prune_below.pct &&
+	    cfg.retention.prune_below.value == 5);
+	assert_true(cfg.retention.refuse_below_inodes.pct &&
+	    cfg.retention.refuse_below_inodes.value == 2);
+	assert_true(cfg.retention.prunable[CAT_GENERATED]);
+	assert_false(cfg.retention.prunable[CAT_TENSORS]);
+	assert_true(cfg.retention.check_interval_s == 5);
+	/* "0660" stays a string in the printed tree, 1024 a number. */
+	assert_true(cfg_get(cfg.tree, "daemon.socket_mode")->quoted);
+	assert_false(cfg_get(cfg.tree, "daemon.max_clients")->quoted);
+	config_free(&cfg);
+}
+
+/* What a new row must respect, so that one line is all a key needs. */
+static void
+test_config_key_table(void **state)
+{
+	size_t n, kept = 0;
+	const struct config_key *k = config_keys(&n);
+
+	(void)state;
+	assert_true(n > 40);
+	for (size_t i = 0; i < n; i++) {
+		const char *dot = strrchr(k[i].key, '.');
+		assert_non_null(k[i].doc);
+		assert_true(k[i].doc[0] != '\0');
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(k[i].key, k[j].key);
+		if (dot != NULL) {
+			/* Its section comes first, in the table. */
+			size_t j;
+			for (j = 0; j < i; j++)
+				if (strncmp(k[j].key, k[i].key, (size_t)(dot -
+				    k[i].key)) == 0 && k[j].key[dot - k[i].key] ==
+				    '\0')
+					break;
+			assert_true(j < i);
+			assert_int_equal(k[j].type, CONFIG_MAP);
+		}
+		if (k[i].off == CONFIG_NO_FIELD)
+			continue;
+		/* A kept key must be set, so it has a default. */
+		assert_non_null(k[i].def);
+		assert_true(k[i].off + k[i].size <= sizeof(struct hyco_config));
+		if (k[i].type == CONFIG_INT || k[i].type == CONFIG_MODE ||
+		    k[i].type == CONFIG_LEVEL)
+			assert_true(k[i].size == sizeof(int) ||
+			    k[i].size == sizeof(long));
+		/* No two keys share a byte of the struct. */
+		for (size_t j = 0; j < i; j++)
+			if (k[j].off != CONFIG_NO_FIELD)
+				assert_true(k[j].off + k[j].size <= k[i].off ||
+				    k[i].off + k[i].size <= k[j].off);
+		kept++;
+	}
+	assert_int_equal(kept, 26);	/* every field but tree */
+}
+
+static void
+test_config_keys_print(void **state)
+{
+	char *buf = NULL, allowed[128];
+	size_t len = 0, n, lines = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const struct config_key *k = config_keys(&n);
+
+	(void)state;
+	config_keys_print(f);
+	fclose(f);
+	for (char *p = buf; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, n);
+	assert_non_null(strstr(buf, "\ndaemon.max_clients\tint\t1024\t1..65536\t"
+	    "connections served at once\n"));
+	assert_non_null(strstr(buf, "\ndaemon.log_level\tlevel\tinfo\t"
+	    "debug|info|warn|error\t"));
+	assert_non_null(strstr(buf, "\ndaemon.socket_mode\tmode\t0660\t"
+	    "octal, 0..0777\t"));
+	assert_non_null(strstr(buf, "\nretention.prunable\tcategories\t"
+	    "generated\ttensors,generated,eval\t"));
+	assert_true(strncmp(buf, "paths\tmap\t-\t-\t", 13) == 0);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(k[i].key, "retention.protect_recent_s") == 0) {
+			config_key_allowed(&k[i], allowed, sizeof(allowed));
+			assert_string_equal(allowed, "(-1, 1000000000]");
+		}
+	free(buf);
 }
 
 int
@@ -210,6 +364,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_config_errors,
 		    test_config_setup, test_config_teardown),
 		cmocka_unit_test(test_config_experiment),
+		cmocka_unit_test_setup_teardown(test_config_parses_every_key,
+		    test_config_setup, test_config_teardown),
+		cmocka_unit_test(test_config_key_table),
+		cmocka_unit_test(test_config_keys_print),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
