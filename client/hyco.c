@@ -26,8 +26,14 @@ struct hyco_client {
 	uint32_t		next_msgid;
 	msgpack_sbuffer		out;
 	msgpack_packer		pk;
-	char			*in;		/* received, not yet consumed */
-	size_t			in_len, in_cap;
+	/*
+	 * Received bytes: in_off of them parsed. The strings of a parsed
+	 * reply point into this buffer (msgpack_unpack_next does not copy
+	 * them), so it is compacted only when no reply is in use: at the
+	 * start of the next call.
+	 */
+	char			*in;
+	size_t			in_off, in_len, in_cap;
 	msgpack_unpacked	reply;		/* the last reply */
 	char			err_code[32];
 	char			err_msg[512];
@@ -77,7 +83,7 @@ disconnect(hyco_client *c)
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
-	c->in_len = 0;
+	c->in_off = c->in_len = 0;
 }
 
 void
@@ -198,21 +204,29 @@ send_all(hyco_client *c, const char *buf, size_t len, size_t *sent)
 	return 0;
 }
 
-/* Read the reply to msgid; its error and result borrow from c->reply. */
+/*
+ * Read the reply to msgid; its error and result borrow from c->reply
+ * and c->in, until the next call.
+ */
 static int
 read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
     const msgpack_object **err, const msgpack_object **res)
 {
+	/* The last call's reply is no longer in use: drop its bytes. */
+	if (c->in_off > 0) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
 	for (;;) {
-		size_t off = 0;
-		msgpack_unpack_return r = c->in_len == 0 ? MSGPACK_UNPACK_CONTINUE :
-		    msgpack_unpack_next(&c->reply, c->in, c->in_len, &off);
+		size_t off = c->in_off;
+		msgpack_unpack_return r = c->in_len == c->in_off ?
+		    MSGPACK_UNPACK_CONTINUE : msgpack_unpack_next(&c->reply,
+		    c->in, c->in_len, &off);
 		if (r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES) {
 			const msgpack_object *o = &c->reply.data;
 			uint32_t id;
-			/* The reply lives in c->reply's zone, not in c->in. */
-			memmove(c->in, c->in + off, c->in_len - off);
-			c->in_len -= off;
+			c->in_off = off;
 			if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 3 &&
 			    o->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 			    o->via.array.ptr[0].via.u64 == RPC_NOTIFY)
