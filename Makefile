@@ -47,8 +47,9 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/dispatch.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o \
 	     $(B)/daemon/tree.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
-CLIENT_OBJ = $(B)/client/hyco.o $(PROTO_OBJ)
-CTL_OBJ    = $(B)/client/hycoctl.o $(CONFIG_OBJ)
+CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
+	     $(B)/client/calls.o $(PROTO_OBJ)
+CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfgtree test_config test_proto test_index \
 	     test_scan test_remove

@@ -342,7 +342,7 @@ test_integration_bad_arguments(void **state)
 		{ "", { I("x", 1) }, 0, "unknown_method" },
 	};
 	hyco_client *c = hyco_new(sock);
-	const msgpack_object *res;
+	const hyco_value *res;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -628,32 +628,32 @@ test_integration_summary_exact(void **state)
 	for (int i = 0; i < ex.nds; i++) {
 		size_t j;
 		for (j = 0; j < s.ndatasets; j++)
-			if (strcmp(s.datasets[j].name, ex.ds[i]) == 0)
+			if (strcmp(s.datasets[j]->name, ex.ds[i]) == 0)
 				break;
 		assert_true(j < s.ndatasets);
-		assert_int_equal(s.datasets[j].tensors, ex.dsb[i][0]);
-		assert_int_equal(s.datasets[j].generated, ex.dsb[i][1]);
-		assert_int_equal(s.datasets[j].eval, ex.dsb[i][2]);
+		assert_int_equal(s.datasets[j]->tensors, ex.dsb[i][0]);
+		assert_int_equal(s.datasets[j]->generated, ex.dsb[i][1]);
+		assert_int_equal(s.datasets[j]->eval, ex.dsb[i][2]);
 	}
 	/* Cycles with files all appear, with their exact bytes and files. */
 	for (int i = 0; i < ex.ncy; i++) {
 		size_t j;
 		char key[32];
 		for (j = 0; j < s.ncycles; j++) {
-			snprintf(key, sizeof(key), "%s/%ld", s.cycles[j].kind,
-			    s.cycles[j].cycle);
+			snprintf(key, sizeof(key), "%s/%ld", s.cycles[j]->kind,
+			    s.cycles[j]->cycle);
 			if (strcmp(key, ex.cy[i]) == 0)
 				break;
 		}
 		assert_true(j < s.ncycles);
-		assert_int_equal(s.cycles[j].bytes, ex.cyb[i]);
-		assert_int_equal(s.cycles[j].files, ex.cyf[i]);
+		assert_int_equal(s.cycles[j]->bytes, ex.cyb[i]);
+		assert_int_equal(s.cycles[j]->files, ex.cyf[i]);
 	}
 	/* Sorted by kind, then cycle. */
 	for (size_t j = 1; j < s.ncycles; j++) {
-		int k = strcmp(s.cycles[j - 1].kind, s.cycles[j].kind);
+		int k = strcmp(s.cycles[j - 1]->kind, s.cycles[j]->kind);
 		assert_true(k < 0 || (k == 0 &&
-		    s.cycles[j - 1].cycle < s.cycles[j].cycle));
+		    s.cycles[j - 1]->cycle < s.cycles[j]->cycle));
 	}
 	assert_string_equal(s.disk_path, cache);
 	hyco_summary_free(&s);
@@ -666,7 +666,8 @@ test_integration_disk_check(void **state)
 	hyco_client *c = hyco_new(sock);
 	struct hyco_disk_check d;
 	struct statvfs sv;
-	const msgpack_object *res;
+	const hyco_value *res;
+	uint64_t required;
 	struct hyco_arg gbarg = F("required_gb", 0.5);
 
 	(void)state;
@@ -681,7 +682,9 @@ test_integration_disk_check(void **state)
 	assert_false(d.ok);
 	assert_int_equal(d.required_bytes, 1ull << 62);
 	assert_int_equal(hyco_call(c, "disk-check", &gbarg, 1, &res), HYCO_OK);
-	assert_int_equal(rpc_map_get(res, "required_bytes")->via.u64, 500000000);
+	assert_int_equal(hyco_value_uint(hyco_map_get(res, "required_bytes"),
+	    &required), 0);
+	assert_int_equal(required, 500000000);
 	hyco_free(c);
 }
 
