@@ -82,14 +82,24 @@ $(BIN)/hycoctl: $(CTL_OBJ) $(LIB)/libhyco.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJ) $(LIB)/libhyco.a $(PKG_LIBS) $(LDLIBS)
 
-$(LIB)/libhyco.a: $(CLIENT_OBJ)
+# libhyco as one object in which only hyco_* stays global: the rpc_*
+# helpers it shares with hycod and its hyco__* internals are localized,
+# so neither lib/libhyco.a nor lib/libhyco.so lends a program its names.
+$(B)/client/libhyco.o: $(CLIENT_OBJ)
+	ld -r -o $@.tmp $^
+	objcopy -w --keep-global-symbol='hyco_*' --localize-symbol='hyco__*' $@.tmp $@
+	rm -f $@.tmp
+
+$(LIB)/libhyco.a: $(B)/client/libhyco.o
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIB)/libhyco.so: $(CLIENT_OBJ)
+$(LIB)/libhyco.so: $(B)/client/libhyco.o client/libhyco.map
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhyco.so.0 -o $@ $^ \
-	    $(shell pkg-config --libs msgpack 2>/dev/null)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhyco.so.0 \
+	    -Wl,--version-script=client/libhyco.map -Wl,--no-undefined \
+	    -o $@ $< $(shell pkg-config --libs msgpack 2>/dev/null)
+	ln -sf libhyco.so $(LIB)/libhyco.so.0
 
 # Unit tests: each links its module and what that module needs.
 $(B)/tests/test_layout: $(B)/tests/test_layout.o $(B)/daemon/layout.o
@@ -101,7 +111,10 @@ $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/log.o
 $(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
-$(B)/tests/test_integration: $(B)/tests/test_integration.o $(LIB)/libhyco.a
+# The raw-socket cases speak msgpack-RPC through proto.o itself: the
+# library keeps its copy of it to itself.
+$(B)/tests/test_integration: $(B)/tests/test_integration.o $(LIB)/libhyco.a \
+	$(PROTO_OBJ)
 $(B)/tests/test_integration: LDLIBS += -lpthread
 
 $(UNIT_BINS) $(B)/tests/test_integration: %: %.o
