@@ -3,6 +3,8 @@
 #   make            build bin/hycod bin/hycoctl lib/libhyco.{a,so}
 #   make deps       install the Debian packages this needs (as root)
 #   make check      unit + integration tests   (SANITIZE=1: ASan+UBSan)
+#   make check T='ping cycle_dir*'   only the integration cases named
+#                   (fnmatch patterns); SHUFFLE=SEED: in a shuffled order
 #   make check-long a million churn operations (minutes)
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make bench      benchmarks (bench/)
@@ -113,8 +115,9 @@ $(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
 # The raw-socket cases speak msgpack-RPC through proto.o itself: the
 # library keeps its copy of it to itself.
-$(B)/tests/test_integration: $(B)/tests/test_integration.o $(LIB)/libhyco.a \
-	$(PROTO_OBJ)
+$(B)/tests/test_integration: $(B)/tests/integration.o \
+	$(B)/tests/test_integration.o $(B)/tests/test_integration_conn.o \
+	$(LIB)/libhyco.a $(PROTO_OBJ)
 $(B)/tests/test_integration: LDLIBS += -lpthread
 
 $(UNIT_BINS) $(B)/tests/test_integration: %: %.o
@@ -123,11 +126,16 @@ $(UNIT_BINS) $(B)/tests/test_integration: %: %.o
 
 TEST_ENV = HYCOD=$(abspath $(BIN)/hycod) HYCOCTL=$(abspath $(BIN)/hycoctl) \
 	   TOP=$(CURDIR)
+# The integration cases to run (all by default) and in which order.
+INTEGRATION = $(B)/tests/test_integration $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
 
 check: all $(UNIT_BINS) $(B)/tests/test_integration
+ifneq ($(T),)
+	@echo "== integration: $(T) only"; $(TEST_ENV) $(INTEGRATION)
+else
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
-	@echo "== integration"; $(TEST_ENV) $(B)/tests/test_integration
+	@echo "== integration"; $(TEST_ENV) $(INTEGRATION)
 	@echo "== hycoctl"; $(TEST_ENV) sh tests/hycoctl.sh
 	@echo "== wire format (python3-msgpack)"; $(TEST_ENV) /usr/bin/python3 tests/wire.py
 	@echo "== churn"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 1 --ops 2000
@@ -136,6 +144,7 @@ check: all $(UNIT_BINS) $(B)/tests/test_integration
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
 	@echo "check: all passed"
+endif
 
 # A million churn operations, with a tiny kernel queue where root may set it.
 check-long: all
