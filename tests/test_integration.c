@@ -505,6 +505,270 @@ test_integration_disk_check(void **state)
 	hyco_free(c);
 }
 
+/* -- the typed calls added with the lasting API ---------------------------- */
+
+static void
+test_integration_clean(void **state)
+{
+	hyco_client *c = hyco_new(sock);
+	struct hyco_cleanup r;
+	char want[PATH_MAX * 2];
+	size_t len;
+	const char *str;
+
+	(void)state;
+	tu_file(cache, "tensors/ds_a/x.pt", 1000);
+	tu_file(cache, "tensors/ds_b/y.pt", 10);
+	tu_file(cache, "evaluation/ds_a/e.pt", 5);
+	snprintf(want, sizeof(want), "%s/tensors/ds_a", cache);
+	/* Without HYCO_CONFIRM the daemon refuses, and nothing goes. */
+	assert_int_equal(hyco_clean(c, "tensors", "ds_a", 0, &r), HYCO_EREFUSED);
+	assert_string_equal(hyco_error_code(c), "invalid_argument");
+	assert_int_equal(r.nremoved, 0);
+	assert_null(r.removed);
+	assert_null(hyco_result(c));
+	assert_int_equal(access(want, F_OK), 0);
+	/* Flags a method does not take, and no target: the caller's fault. */
+	assert_int_equal(hyco_clean(c, "tensors", NULL, HYCO_DRY_RUN, &r),
+	    HYCO_EINVAL);
+	assert_string_equal(hyco_error_code(c), "argument");
+	assert_int_equal(hyco_clean(c, NULL, NULL, HYCO_CONFIRM, &r),
+	    HYCO_EINVAL);
+	assert_int_equal(access(want, F_OK), 0);
+	assert_int_equal(hyco_clean(c, "tensors", "ds_a", HYCO_CONFIRM |
+	    HYCO_WAIT, &r), HYCO_OK);
+	assert_int_equal(r.freed_bytes, 1000);
+	assert_int_equal(r.nremoved, 1);
+	assert_string_equal(r.removed[0], want);
+	assert_null(r.removed[1]);
+	assert_int_equal(access(want, F_OK), -1);
+	/* The raw result of a typed call is there too, until the next call. */
+	assert_int_equal(hyco_array_len(hyco_map_get(hyco_result(c),
+	    "removed")), 1);
+	str = hyco_value_str(hyco_array_at(hyco_map_get(hyco_result(c),
+	    "removed"), 0), &len);
+	assert_non_null(str);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(str, want, len);
+	hyco_cleanup_free(&r);
+	assert_null(r.removed);
+	snprintf(want, sizeof(want), "%s/tensors/ds_b/y.pt", cache);
+	assert_int_equal(access(want, F_OK), 0);
+	snprintf(want, sizeof(want), "%s/evaluation/ds_a/e.pt", cache);
+	assert_int_equal(access(want, F_OK), 0);
+	/* cleanup-generated, with its whole result. */
+	fill_cycle("physical", 9, "ds_a", 3);
+	assert_int_equal(hyco_cleanup_generated_sized(c, HYCO_WAIT, &r,
+	    sizeof(r)), HYCO_OK);
+	assert_int_equal(r.freed_bytes, 1 + 38 + 75);
+	assert_int_equal(r.nremoved, 0);
+	hyco_cleanup_free(&r);
+	hyco_free(c);
+}
+
+static void
+test_integration_cleanup_wait_leased(void **state)
+{
+	hyco_client *c = hyco_new(sock);
+	struct hyco_cleanup r;
+	struct hyco_summary s;
+	char path[PATH_MAX];
+	uint64_t bytes;
+
+	(void)state;
+	assert_int_equal(hyco_get_cycle_dir(c, "synthetic", 4, "ds", path,
+	    sizeof(path), NULL), HYCO_OK);
+	bytes = fill_cycle("synthetic", 4, "ds", 10);
+	/* This connection leases cycle 4: removed anyway, and said so. */
+	assert_int_equal(hyco_cleanup_cycle_sized(c, 4, "synthetic", HYCO_WAIT,
+	    &r, sizeof(r)), HYCO_OK);
+	assert_int_equal(r.freed_bytes, bytes);
+	assert_int_equal(r.leased, 1);
+	assert_int_equal(r.nremoved, 1);
+	hyco_cleanup_free(&r);
+	/* wait: the bytes were freed before the reply. */
+	assert_int_equal(hyco_summary(c, &s), HYCO_OK);
+	assert_int_equal(s.trash_bytes, 0);
+	assert_int_equal(s.trash_items, 0);
+	assert_int_equal(s.generated, 0);
+	hyco_summary_free(&s);
+	assert_int_equal(hyco_cleanup_cycle_sized(c, 4, NULL, HYCO_CONFIRM, &r,
+	    sizeof(r)), HYCO_EINVAL);
+	hyco_free(c);
+}
+
+static void
+test_integration_prune(void **state)
+{
+	hyco_client *c;
+	struct hyco_prune p;
+	char path[PATH_MAX], want[PATH_MAX * 2];
+	int seen[3] = { 0 };
+
+	(void)state;
+	assert_int_equal(stop_daemon(SIGTERM), 0);
+	start_daemon("retention.keep_last_cycles=1");
+	c = hyco_new(sock);
+	for (long cycle = 1; cycle <= 3; cycle++) {
+		assert_int_equal(hyco_get_cycle_dir(c, "synthetic", cycle, "ds",
+		    path, sizeof(path), NULL), HYCO_OK);
+		fill_cycle("synthetic", cycle, "ds", 2);
+	}
+	/* Cycles 1 and 2 are beyond keep_last_cycles, but were just asked for. */
+	assert_int_equal(hyco_prune(c, HYCO_DRY_RUN, &p), HYCO_OK);
+	assert_int_equal(p.dry_run, 1);
+	assert_int_equal(p.nitems, 2);
+	assert_null(p.items[2]);
+	for (size_t i = 0; i < p.nitems; i++) {
+		const struct hyco_prune_item *it = p.items[i];
+		long cycle = it->path[strlen(it->path) - 1] - '0';
+		assert_true(cycle == 1 || cycle == 2);
+		seen[cycle]++;
+		snprintf(want, sizeof(want), "%s/generated/synthetic_preds/"
+		    "cycle_%03ld", cache, cycle);
+		assert_string_equal(it->path, want);
+		assert_int_equal(it->bytes, 1 + 38);
+		assert_int_equal(it->files, 2);
+		assert_int_equal(it->remove, 0);
+		assert_true(strncmp(it->why, "kept: ", 6) == 0);
+		assert_int_equal(access(it->path, F_OK), 0);
+	}
+	assert_int_equal(seen[1] + seen[2], 2);
+	assert_int_equal(hyco_array_len(hyco_map_get(hyco_result(c), "items")),
+	    2);
+	hyco_prune_free(&p);
+	assert_null(p.items);
+	/* A real pass keeps them too. */
+	assert_int_equal(hyco_prune(c, 0, &p), HYCO_OK);
+	assert_int_equal(p.dry_run, 0);
+	assert_int_equal(p.nitems, 2);
+	hyco_prune_free(&p);
+	snprintf(want, sizeof(want), "%s/generated/synthetic_preds/cycle_001",
+	    cache);
+	assert_int_equal(access(want, F_OK), 0);
+	assert_int_equal(hyco_prune(c, HYCO_WAIT, &p), HYCO_EINVAL);
+	hyco_free(c);
+}
+
+/*
+ * Result structs grow: a caller's struct from a newer header (larger)
+ * gets the rest zeroed; one below the first published size is refused.
+ */
+static void
+test_integration_sized_results(void **state)
+{
+	hyco_client *c = hyco_new(sock);
+	struct {
+		struct hyco_summary	s;
+		unsigned char		future[64];
+	} big;
+	struct {
+		struct hyco_ping	p;
+		unsigned char		future[16];
+	} ping;
+	struct hyco_summary s;
+	unsigned char zero[64] = { 0 };
+	size_t first = offsetof(struct hyco_summary, pruning) + sizeof(int);
+
+	(void)state;
+	fill_cycle("physical", 2, "ds", 3);
+	memset(&big, 0xa5, sizeof(big));
+	assert_int_equal(hyco_summary_sized(c, &big.s, sizeof(big)), HYCO_OK);
+	assert_memory_equal(big.future, zero, sizeof(big.future));
+	assert_int_equal(big.s.generated, 1 + 38 + 75);
+	assert_int_equal(big.s.ncycles, 1);
+	assert_int_equal(big.s.cycles[0]->files, 3);
+	assert_null(big.s.cycles[1]);
+	assert_int_equal(big.s.nrescanning, 0);
+	assert_null(big.s.rescanning[0]);
+	assert_true(big.s.events > 0);
+	assert_int_equal(big.s.pruning, 0);
+	hyco_summary_free_sized(&big.s, sizeof(big));
+	assert_null(big.s.cycles);
+	assert_memory_equal(big.future, zero, sizeof(big.future));
+	/* The struct as first published is enough. */
+	assert_int_equal(hyco_summary_sized(c, &s, first), HYCO_OK);
+	assert_int_equal(s.files, 3);
+	hyco_summary_free_sized(&s, first);
+	assert_int_equal(hyco_summary_sized(c, &s, first - 1), HYCO_EINVAL);
+	assert_string_equal(hyco_error_code(c), "argument");
+	assert_int_equal(hyco_summary_sized(c, NULL, sizeof(s)), HYCO_EINVAL);
+	memset(&ping, 0xa5, sizeof(ping));
+	assert_int_equal(hyco_ping_sized(c, &ping.p, sizeof(ping)), HYCO_OK);
+	assert_int_equal(ping.p.pid, daemon_pid);
+	assert_true(ping.p.connections >= 1 && ping.p.requests >= 3);
+	assert_memory_equal(ping.future, zero, sizeof(ping.future));
+	hyco_free(c);
+}
+
+/* The generic call's values, read without msgpack-c. */
+static void
+test_integration_values(void **state)
+{
+	hyco_client *c = hyco_new(sock);
+	struct hyco_arg a = { .name = "required_bytes", .type = HYCO_ARG_INT,
+	    .i = 1 };
+	const hyco_value *r, *v;
+	size_t len, keys = 0;
+	const char *str;
+	int64_t pid;
+	uint64_t u;
+	double up;
+	int b;
+
+	(void)state;
+	assert_int_equal(hyco_call(c, "ping", NULL, 0, &r), HYCO_OK);
+	assert_ptr_equal(r, hyco_result(c));
+	assert_int_equal(hyco_value_type(r), HYCO_TYPE_MAP);
+	assert_int_equal(hyco_map_len(r), 5);
+	for (size_t i = 0; i < hyco_map_len(r); i++)
+		keys += hyco_value_type(hyco_map_key(r, i)) == HYCO_TYPE_STR;
+	assert_int_equal(keys, 5);
+	str = hyco_value_str(hyco_map_get(r, "version"), &len);
+	assert_int_equal(len, 5);
+	assert_memory_equal(str, "0.1.0", 5);
+	assert_int_equal(hyco_value_int(hyco_map_get(r, "pid"), &pid), 0);
+	assert_int_equal(pid, daemon_pid);
+	assert_int_equal(hyco_value_uint(hyco_map_get(r, "pid"), &u), 0);
+	assert_int_equal(hyco_value_float(hyco_map_get(r, "uptime_s"), &up), 0);
+	assert_int_equal(hyco_value_type(hyco_map_get(r, "uptime_s")),
+	    HYCO_TYPE_FLOAT);
+	/* Wrong types and absent values fail, never crash. */
+	assert_int_equal(hyco_value_bool(hyco_map_get(r, "pid"), &b), -1);
+	assert_null(hyco_value_str(hyco_map_get(r, "pid"), &len));
+	assert_null(hyco_value_bin(hyco_map_get(r, "version"), &len));
+	assert_int_equal(hyco_value_uint(hyco_map_get(r, "nope"), &u), -1);
+	assert_int_equal(hyco_value_type(NULL), HYCO_TYPE_NONE);
+	assert_null(hyco_map_get(NULL, "x"));
+	assert_null(hyco_map_get(r, NULL));
+	assert_null(hyco_map_key(r, 5));
+	assert_null(hyco_map_val(r, 5));
+	assert_null(hyco_array_at(r, 0));
+	assert_int_equal(hyco_array_len(r), 0);
+	assert_int_equal(hyco_map_len(hyco_map_get(r, "pid")), 0);
+	/* Arrays, booleans, nested maps. */
+	assert_int_equal(hyco_call(c, "summary", NULL, 0, &r), HYCO_OK);
+	assert_int_equal(hyco_value_bool(hyco_map_get(r, "exact"), &b), 0);
+	assert_int_equal(hyco_value_type(hyco_map_get(r, "cycles")),
+	    HYCO_TYPE_ARRAY);
+	v = hyco_map_get(hyco_map_get(r, "disk"), "path");
+	str = hyco_value_str(v, &len);
+	assert_int_equal(len, strlen(cache));
+	assert_memory_equal(str, cache, len);
+	assert_int_equal(hyco_call(c, "disk-check", &a, 1, NULL), HYCO_OK);
+	assert_int_equal(hyco_value_bool(hyco_map_get(hyco_result(c), "ok"),
+	    &b), 0);
+	assert_true(b);
+	/* A refused call has no result. */
+	assert_int_equal(hyco_call(c, "nope", NULL, 0, &r), HYCO_EREFUSED);
+	assert_null(hyco_result(c));
+	assert_int_equal(hyco_call(c, NULL, NULL, 0, &r), HYCO_EINVAL);
+	a.s = NULL;
+	a.type = HYCO_ARG_STR;
+	assert_int_equal(hyco_call(c, "disk-check", &a, 1, &r), HYCO_EINVAL);
+	hyco_free(c);
+}
+
 
 const struct CMUnitTest integration_method_cases[] = {
 	CASE(test_integration_ping),
@@ -517,5 +781,10 @@ const struct CMUnitTest integration_method_cases[] = {
 	CASE(test_integration_cleanup_generated),
 	CASE(test_integration_summary_exact),
 	CASE(test_integration_disk_check),
+	CASE(test_integration_clean),
+	CASE(test_integration_cleanup_wait_leased),
+	CASE(test_integration_prune),
+	CASE(test_integration_sized_results),
+	CASE(test_integration_values),
 };
 const size_t integration_method_ncases = sizeof(integration_method_cases) / sizeof(integration_method_cases[0]);
