@@ -54,7 +54,7 @@ CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfgtree test_config test_proto test_index \
-	     test_scan test_remove
+	     test_scan test_remove test_json
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -113,6 +113,8 @@ $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/log.o
 $(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
+$(B)/tests/test_json: $(B)/tests/test_json.o $(B)/client/json.o \
+	$(B)/client/value.o
 # The raw-socket cases speak msgpack-RPC through proto.o itself: the
 # library keeps its copy of it to itself.
 $(B)/tests/test_integration: $(B)/tests/integration.o \
@@ -137,6 +139,8 @@ else
 	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
 	@echo "== integration"; $(TEST_ENV) $(INTEGRATION)
 	@echo "== hycoctl"; $(TEST_ENV) sh tests/hycoctl.sh
+	@echo "== hycoctl: every reply field checked, JSON always valid"; \
+	    $(TEST_ENV) /usr/bin/python3 tests/hycoctl_replies.py
 	@echo "== wire format (python3-msgpack)"; $(TEST_ENV) /usr/bin/python3 tests/wire.py
 	@echo "== churn"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 1 --ops 2000
 	@echo "== churn, queue overflow"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 2 --ops 1000 --overflow
