@@ -54,7 +54,7 @@ CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfgtree test_config test_proto test_index \
-	     test_scan test_remove test_json
+	     test_scan test_remove test_json test_decode
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -115,6 +115,10 @@ $(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
 $(B)/tests/test_json: $(B)/tests/test_json.o $(B)/client/json.o \
 	$(B)/client/value.o
+# The decoder with a stand-in hyco_call that hands it the test's replies.
+$(B)/tests/test_decode: $(B)/tests/test_decode.o $(B)/client/decode.o \
+	$(B)/client/value.o $(B)/client/hyco.o $(PROTO_OBJ)
+$(B)/tests/test_decode: LDFLAGS += -Wl,--wrap=hyco_call
 # The raw-socket cases speak msgpack-RPC through proto.o itself: the
 # library keeps its copy of it to itself.
 $(B)/tests/test_integration: $(B)/tests/integration.o \
