@@ -31,7 +31,7 @@ LIB	 = lib
 endif
 
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
-	   python3-msgpack valgrind
+	   python3-msgpack valgrind patch
 
 # Flags come from pkg-config once deps are in; until then keep make quiet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -142,6 +142,9 @@ else
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
 	@echo "== integration"; $(TEST_ENV) $(INTEGRATION)
+	@echo "== libhyco: exports, old API, shared library"; $(TEST_ENV) \
+	    LIB=$(LIB) CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' \
+	    sh tests/libhyco.sh
 	@echo "== hycoctl"; $(TEST_ENV) sh tests/hycoctl.sh
 	@echo "== hycoctl: every reply field checked, JSON always valid"; \
 	    $(TEST_ENV) /usr/bin/python3 tests/hycoctl_replies.py
