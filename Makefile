@@ -132,16 +132,18 @@ $(UNIT_BINS) $(B)/tests/test_integration: %: %.o
 
 TEST_ENV = HYCOD=$(abspath $(BIN)/hycod) HYCOCTL=$(abspath $(BIN)/hycoctl) \
 	   TOP=$(CURDIR)
-# The integration cases to run (all by default) and in which order.
-INTEGRATION = $(B)/tests/test_integration $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
+# The integration cases to run (all by default) and in which order; set -f
+# keeps the shell from expanding T's patterns into file names.
+INTEGRATION = set -f; $(TEST_ENV) $(B)/tests/test_integration \
+	      $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
 
 check: all $(UNIT_BINS) $(B)/tests/test_integration
 ifneq ($(T),)
-	@echo "== integration: $(T) only"; $(TEST_ENV) $(INTEGRATION)
+	@echo "== integration: $(T) only"; $(INTEGRATION)
 else
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
-	@echo "== integration"; $(TEST_ENV) $(INTEGRATION)
+	@echo "== integration"; $(INTEGRATION)
 	@echo "== libhyco: exports, old API, shared library"; $(TEST_ENV) \
 	    LIB=$(LIB) CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' \
 	    sh tests/libhyco.sh
