@@ -3,6 +3,8 @@
 #   make            build bin/hycod bin/hycoctl lib/libhyco.{a,so}
 #   make deps       install the Debian packages this needs (as root)
 #   make check      unit + integration tests   (SANITIZE=1: ASan+UBSan)
+#   make check T='ping cycle_dir*'   only the integration cases named
+#                   (fnmatch patterns); SHUFFLE=SEED: in a shuffled order
 #   make check-long a million churn operations (minutes)
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make bench      benchmarks (bench/)
@@ -29,7 +31,7 @@ LIB	 = lib
 endif
 
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
-	   python3-msgpack python3-yaml python3-omegaconf valgrind
+	   python3-msgpack python3-yaml python3-omegaconf valgrind patch
 
 # Flags come from pkg-config once deps are in; until then keep make quiet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -49,12 +51,13 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o \
 	     $(B)/daemon/fsutil.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
-CLIENT_OBJ = $(B)/client/hyco.o $(PROTO_OBJ)
-CTL_OBJ    = $(B)/client/hycoctl.o $(CONFIG_OBJ)
+CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
+	     $(B)/client/calls.o $(PROTO_OBJ)
+CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
-	     test_scan test_remove
+	     test_scan test_remove test_json test_decode
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -84,14 +87,24 @@ $(BIN)/hycoctl: $(CTL_OBJ) $(LIB)/libhyco.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJ) $(LIB)/libhyco.a $(PKG_LIBS) $(LDLIBS)
 
-$(LIB)/libhyco.a: $(CLIENT_OBJ)
+# libhyco as one object in which only hyco_* stays global: the rpc_*
+# helpers it shares with hycod and its hyco__* internals are localized,
+# so neither lib/libhyco.a nor lib/libhyco.so lends a program its names.
+$(B)/client/libhyco.o: $(CLIENT_OBJ)
+	ld -r -o $@.tmp $^
+	objcopy -w --keep-global-symbol='hyco_*' --localize-symbol='hyco__*' $@.tmp $@
+	rm -f $@.tmp
+
+$(LIB)/libhyco.a: $(B)/client/libhyco.o
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIB)/libhyco.so: $(CLIENT_OBJ)
+$(LIB)/libhyco.so: $(B)/client/libhyco.o client/libhyco.map
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhyco.so.0 -o $@ $^ \
-	    $(shell pkg-config --libs msgpack 2>/dev/null)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhyco.so.0 \
+	    -Wl,--version-script=client/libhyco.map -Wl,--no-undefined \
+	    -o $@ $< $(shell pkg-config --libs msgpack 2>/dev/null)
+	ln -sf libhyco.so $(LIB)/libhyco.so.0
 
 # Unit tests: each links its module and what that module needs.
 $(B)/tests/test_layout: $(B)/tests/test_layout.o $(B)/daemon/layout.o
@@ -110,7 +123,17 @@ $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/log.o
 $(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
-$(B)/tests/test_integration: $(B)/tests/test_integration.o $(LIB)/libhyco.a
+$(B)/tests/test_json: $(B)/tests/test_json.o $(B)/client/json.o \
+	$(B)/client/value.o
+# The decoder with a stand-in hyco_call that hands it the test's replies.
+$(B)/tests/test_decode: $(B)/tests/test_decode.o $(B)/client/decode.o \
+	$(B)/client/value.o $(B)/client/hyco.o $(PROTO_OBJ)
+$(B)/tests/test_decode: LDFLAGS += -Wl,--wrap=hyco_call
+# The raw-socket cases speak msgpack-RPC through proto.o itself: the
+# library keeps its copy of it to itself.
+$(B)/tests/test_integration: $(B)/tests/integration.o \
+	$(B)/tests/test_integration.o $(B)/tests/test_integration_conn.o \
+	$(LIB)/libhyco.a $(PROTO_OBJ)
 $(B)/tests/test_integration: LDLIBS += -lpthread
 
 $(UNIT_BINS) $(B)/tests/test_integration: %: %.o
@@ -119,12 +142,24 @@ $(UNIT_BINS) $(B)/tests/test_integration: %: %.o
 
 TEST_ENV = HYCOD=$(abspath $(BIN)/hycod) HYCOCTL=$(abspath $(BIN)/hycoctl) \
 	   TOP=$(CURDIR)
+# The integration cases to run (all by default) and in which order; set -f
+# keeps the shell from expanding T's patterns into file names.
+INTEGRATION = set -f; $(TEST_ENV) $(B)/tests/test_integration \
+	      $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
 
 check: all $(UNIT_BINS) $(B)/tests/test_integration
+ifneq ($(T),)
+	@echo "== integration: $(T) only"; $(INTEGRATION)
+else
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
-	@echo "== integration"; $(TEST_ENV) $(B)/tests/test_integration
+	@echo "== integration"; $(INTEGRATION)
+	@echo "== libhyco: exports, old API, shared library"; $(TEST_ENV) \
+	    LIB=$(LIB) CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' \
+	    sh tests/libhyco.sh
 	@echo "== hycoctl"; $(TEST_ENV) sh tests/hycoctl.sh
+	@echo "== hycoctl: every reply field checked, JSON always valid"; \
+	    $(TEST_ENV) /usr/bin/python3 tests/hycoctl_replies.py
 	@echo "== wire format (python3-msgpack)"; $(TEST_ENV) /usr/bin/python3 tests/wire.py
 	@echo "== churn"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 1 --ops 2000
 	@echo "== churn, queue overflow"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 2 --ops 1000 --overflow
@@ -132,6 +167,7 @@ check: all $(UNIT_BINS) $(B)/tests/test_integration
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
 	@echo "check: all passed"
+endif
 
 # A million churn operations, with a tiny kernel queue where root may set it.
 check-long: all

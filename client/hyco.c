@@ -1,5 +1,9 @@
-/* hyco.c: libhyco, a blocking msgpack-RPC client over a Unix socket. */
-#include "hyco.h"
+/*
+ * hyco.c: libhyco's connection: connect, reconnect, send a request,
+ * read its reply within the limits, keep the last reply for the values
+ * handed out. Typed calls are in calls.c, values in value.c.
+ */
+#include "hyco_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,22 +30,26 @@ struct hyco_client {
 	uint32_t		next_msgid;
 	msgpack_sbuffer		out;
 	msgpack_packer		pk;
-	char			*in;		/* received, not yet consumed */
-	size_t			in_len, in_cap;
+	/*
+	 * Received bytes: in_off of them parsed. The strings of a parsed
+	 * reply point into this buffer (msgpack_unpack_next does not copy
+	 * them), so it is compacted only when no reply is in use: at the
+	 * start of the next call.
+	 */
+	char			*in;
+	size_t			in_off, in_len, in_cap;
 	msgpack_unpacked	reply;		/* the last reply */
+	const msgpack_object	*result;	/* in reply, if the last call succeeded */
 	char			err_code[32];
 	char			err_msg[512];
 };
 
-static int
-fail(hyco_client *c, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(hyco_client *c, int status, const char *code, const char *fmt, ...)
+int
+hyco__fail(hyco_client *c, int status, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
+	c->result = NULL;	/* a failed call has no result, typed ones too */
 	snprintf(c->err_code, sizeof(c->err_code), "%s", code);
 	va_start(ap, fmt);
 	vsnprintf(c->err_msg, sizeof(c->err_msg), fmt, ap);
@@ -77,7 +85,7 @@ disconnect(hyco_client *c)
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
-	c->in_len = 0;
+	c->in_off = c->in_len = 0;
 }
 
 void
@@ -151,7 +159,7 @@ hyco_connect(hyco_client *c)
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd == -1)
-			return fail(c, HYCO_ECONNECT, "connect", "socket: %s",
+			return hyco__fail(c, HYCO_ECONNECT, "connect", "socket: %s",
 			    strerror(errno));
 		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
 			c->fd = fd;
@@ -164,7 +172,7 @@ hyco_connect(hyco_client *c)
 			poll(NULL, 0, 10);
 			continue;
 		}
-		return fail(c, HYCO_ECONNECT, "connect", "cannot connect to "
+		return hyco__fail(c, HYCO_ECONNECT, "connect", "cannot connect to "
 		    "hycod at %s: %s", c->path, strerror(err));
 	}
 }
@@ -198,21 +206,29 @@ send_all(hyco_client *c, const char *buf, size_t len, size_t *sent)
 	return 0;
 }
 
-/* Read the reply to msgid; its error and result borrow from c->reply. */
+/*
+ * Read the reply to msgid; its error and result borrow from c->reply
+ * and c->in, until the next call.
+ */
 static int
 read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
     const msgpack_object **err, const msgpack_object **res)
 {
+	/* The last call's reply is no longer in use: drop its bytes. */
+	if (c->in_off > 0) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
 	for (;;) {
-		size_t off = 0;
-		msgpack_unpack_return r = c->in_len == 0 ? MSGPACK_UNPACK_CONTINUE :
-		    msgpack_unpack_next(&c->reply, c->in, c->in_len, &off);
+		size_t off = c->in_off;
+		msgpack_unpack_return r = c->in_len == c->in_off ?
+		    MSGPACK_UNPACK_CONTINUE : msgpack_unpack_next(&c->reply,
+		    c->in, c->in_len, &off);
 		if (r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES) {
 			const msgpack_object *o = &c->reply.data;
 			uint32_t id;
-			/* The reply lives in c->reply's zone, not in c->in. */
-			memmove(c->in, c->in + off, c->in_len - off);
-			c->in_len -= off;
+			c->in_off = off;
 			if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 3 &&
 			    o->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 			    o->via.array.ptr[0].via.u64 == RPC_NOTIFY)
@@ -220,14 +236,14 @@ read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
 			if (rpc_decode_response(o, &id, err, res) == -1 ||
 			    id != msgid) {
 				disconnect(c);
-				return fail(c, HYCO_EPROTO, "protocol",
+				return hyco__fail(c, HYCO_EPROTO, "protocol",
 				    "unexpected message from hycod");
 			}
 			return HYCO_OK;
 		}
 		if (r < 0) {
 			disconnect(c);
-			return fail(c, HYCO_EPROTO, "protocol",
+			return hyco__fail(c, HYCO_EPROTO, "protocol",
 			    "hycod sent bytes that are not msgpack");
 		}
 		if (c->in_cap - c->in_len < HYCO_READ_CHUNK) {
@@ -235,12 +251,12 @@ read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
 			char *p;
 			if (cap > HYCO_REPLY_MAX + HYCO_READ_CHUNK) {
 				disconnect(c);
-				return fail(c, HYCO_EPROTO, "protocol",
+				return hyco__fail(c, HYCO_EPROTO, "protocol",
 				    "reply larger than %u bytes", HYCO_REPLY_MAX);
 			}
 			if ((p = realloc(c->in, cap)) == NULL) {
 				disconnect(c);
-				return fail(c, HYCO_ENOMEM, "memory", "out of memory");
+				return hyco__fail(c, HYCO_ENOMEM, "memory", "out of memory");
 			}
 			c->in = p;
 			c->in_cap = cap;
@@ -251,7 +267,7 @@ read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
 			continue;
 		if (pr == 0) {
 			disconnect(c);	/* a late reply would desynchronize us */
-			return fail(c, HYCO_ETIMEOUT, "timeout", "no reply from "
+			return hyco__fail(c, HYCO_ETIMEOUT, "timeout", "no reply from "
 			    "hycod within %d ms", c->call_ms);
 		}
 		ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
@@ -260,7 +276,7 @@ read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
 		if (n <= 0) {
 			int err = n == 0 ? 0 : errno;
 			disconnect(c);
-			return fail(c, HYCO_ECONNECT, "connect", "hycod closed the "
+			return hyco__fail(c, HYCO_ECONNECT, "connect", "hycod closed the "
 			    "connection before replying%s%s", err ? ": " : "",
 			    err ? strerror(err) : "");
 		}
@@ -288,14 +304,34 @@ pack_arg(msgpack_packer *pk, const struct hyco_arg *a)
 	}
 }
 
+/* Check what pack_arg would otherwise trip over. */
+static int
+args_check(hyco_client *c, const char *method, const struct hyco_arg *args,
+    size_t nargs)
+{
+	if (method == NULL || (nargs > 0 && args == NULL))
+		return hyco__fail(c, HYCO_EINVAL, "argument", "no method or "
+		    "no arguments given");
+	for (size_t i = 0; i < nargs; i++)
+		if (args[i].name == NULL || args[i].type > HYCO_ARG_FLOAT ||
+		    (args[i].type == HYCO_ARG_STR && args[i].s == NULL))
+			return hyco__fail(c, HYCO_EINVAL, "argument", "%s: "
+			    "argument %zu has no name, no value or an unknown "
+			    "type", method, i);
+	return HYCO_OK;
+}
+
 int
 hyco_call(hyco_client *c, const char *method, const struct hyco_arg *args,
-    size_t nargs, const msgpack_object **result)
+    size_t nargs, const hyco_value **result)
 {
 	uint32_t msgid = c->next_msgid++;
 	size_t sent;
 	int rc;
 
+	c->result = NULL;
+	if ((rc = args_check(c, method, args, nargs)) != HYCO_OK)
+		return rc;
 	msgpack_sbuffer_clear(&c->out);
 	rpc_pack_request(&c->pk, msgid, method, nargs > 0);
 	if (nargs > 0) {
@@ -316,7 +352,7 @@ hyco_call(hyco_client *c, const char *method, const struct hyco_arg *args,
 		if (attempt == 0 && sent == 0 && (err == EPIPE ||
 		    err == ECONNRESET))
 			continue;
-		return fail(c, HYCO_ECONNECT, "connect", "send to hycod: %s",
+		return hyco__fail(c, HYCO_ECONNECT, "connect", "send to hycod: %s",
 		    strerror(err));
 	}
 	int64_t deadline = c->call_ms < 0 ? -1 : now_ms() + c->call_ms;
@@ -328,7 +364,7 @@ hyco_call(hyco_client *c, const char *method, const struct hyco_arg *args,
 		const msgpack_object *msg = rpc_map_get(err, "message");
 		int has_msg = msg != NULL && msg->type == MSGPACK_OBJECT_STR;
 		if (code == NULL || code->type != MSGPACK_OBJECT_STR)
-			return fail(c, HYCO_EPROTO, "protocol", "malformed error");
+			return hyco__fail(c, HYCO_EPROTO, "protocol", "malformed error");
 		snprintf(c->err_code, sizeof(c->err_code), "%.*s",
 		    (int)code->via.str.size, code->via.str.ptr);
 		snprintf(c->err_msg, sizeof(c->err_msg), "%.*s",
@@ -336,343 +372,15 @@ hyco_call(hyco_client *c, const char *method, const struct hyco_arg *args,
 		    has_msg ? msg->via.str.ptr : "");
 		return HYCO_EREFUSED;
 	}
+	c->result = res;
 	if (result != NULL)
-		*result = res;
+		*result = hyco__value(res);
 	c->err_code[0] = c->err_msg[0] = '\0';
 	return HYCO_OK;
 }
 
-/* -- typed wrappers ------------------------------------------------------ */
-
-static int
-get_u64(const msgpack_object *map, const char *key, uint64_t *v)
+const hyco_value *
+hyco_result(const hyco_client *c)
 {
-	const msgpack_object *o = rpc_map_get(map, key);
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return -1;
-	*v = o->via.u64;
-	return 0;
-}
-
-static int
-get_bool(const msgpack_object *map, const char *key, int *v)
-{
-	const msgpack_object *o = rpc_map_get(map, key);
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_BOOLEAN)
-		return -1;
-	*v = o->via.boolean;
-	return 0;
-}
-
-static int
-get_double(const msgpack_object *map, const char *key, double *v)
-{
-	const msgpack_object *o = rpc_map_get(map, key);
-
-	return o == NULL ? -1 : rpc_obj_number(o, v);
-}
-
-static char *
-dup_str(const msgpack_object *o)
-{
-	if (o == NULL || o->type != MSGPACK_OBJECT_STR)
-		return NULL;
-	return strndup(o->via.str.ptr, o->via.str.size);
-}
-
-static int
-copy_str(const msgpack_object *o, char *buf, size_t size)
-{
-	if (o == NULL || o->type != MSGPACK_OBJECT_STR || o->via.str.size >= size)
-		return -1;
-	memcpy(buf, o->via.str.ptr, o->via.str.size);
-	buf[o->via.str.size] = '\0';
-	return 0;
-}
-
-static int
-bad_reply(hyco_client *c, const char *method)
-{
-	return fail(c, HYCO_EPROTO, "protocol", "%s: reply is missing fields",
-	    method);
-}
-
-int
-hyco_ping(hyco_client *c, struct hyco_ping *out)
-{
-	const msgpack_object *r, *o;
-	int64_t pid;
-	int rc;
-
-	if ((rc = hyco_call(c, "ping", NULL, 0, &r)) != HYCO_OK)
-		return rc;
-	memset(out, 0, sizeof(*out));
-	if (copy_str(rpc_map_get(r, "version"), out->version,
-	    sizeof(out->version)) == -1 || (o = rpc_map_get(r, "pid")) == NULL ||
-	    rpc_obj_int(o, &pid) == -1 || (o = rpc_map_get(r, "uptime_s")) == NULL ||
-	    rpc_obj_number(o, &out->uptime_s) == -1)
-		return bad_reply(c, "ping");
-	out->pid = (long)pid;
-	return HYCO_OK;
-}
-
-int
-hyco_get_cycle_dir(hyco_client *c, const char *kind, long cycle,
-    const char *dataset, char *path, size_t pathsz, int *created)
-{
-	struct hyco_arg a[3] = {
-		{ .name = "kind", .type = HYCO_ARG_STR, .s = kind },
-		{ .name = "cycle", .type = HYCO_ARG_INT, .i = cycle },
-		{ .name = "dataset", .type = HYCO_ARG_STR, .s = dataset },
-	};
-	const msgpack_object *r, *o;
-	int rc;
-
-	if (kind == NULL)
-		return fail(c, HYCO_EINVAL, "argument", "kind is required");
-	if ((rc = hyco_call(c, "get-cycle-dir", a, dataset ? 3 : 2, &r)) != HYCO_OK)
-		return rc;
-	if (copy_str(rpc_map_get(r, "path"), path, pathsz) == -1 ||
-	    (o = rpc_map_get(r, "created")) == NULL ||
-	    o->type != MSGPACK_OBJECT_BOOLEAN)
-		return bad_reply(c, "get-cycle-dir");
-	if (created != NULL)
-		*created = o->via.boolean;
-	return HYCO_OK;
-}
-
-int
-hyco_cleanup_cycle(hyco_client *c, long cycle, const char *kind,
-    struct hyco_cleanup *out)
-{
-	struct hyco_arg a[2] = {
-		{ .name = "cycle", .type = HYCO_ARG_INT, .i = cycle },
-		{ .name = "kind", .type = HYCO_ARG_STR, .s = kind },
-	};
-	const msgpack_object *r, *list;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = hyco_call(c, "cleanup-cycle", a, kind ? 2 : 1, &r)) != HYCO_OK)
-		return rc;
-	list = rpc_map_get(r, "removed");
-	if (get_u64(r, "freed_bytes", &out->freed_bytes) == -1 || list == NULL ||
-	    list->type != MSGPACK_OBJECT_ARRAY)
-		return bad_reply(c, "cleanup-cycle");
-	if (list->via.array.size > 0 && (out->removed = calloc(
-	    list->via.array.size, sizeof(char *))) == NULL)
-		return fail(c, HYCO_ENOMEM, "memory", "out of memory");
-	for (uint32_t i = 0; i < list->via.array.size; i++) {
-		if ((out->removed[i] = dup_str(&list->via.array.ptr[i])) == NULL) {
-			hyco_cleanup_free(out);
-			return bad_reply(c, "cleanup-cycle");
-		}
-		out->nremoved++;
-	}
-	return HYCO_OK;
-}
-
-void
-hyco_cleanup_free(struct hyco_cleanup *r)
-{
-	for (size_t i = 0; i < r->nremoved; i++)
-		free(r->removed[i]);
-	free(r->removed);
-	memset(r, 0, sizeof(*r));
-}
-
-int
-hyco_cleanup_generated(hyco_client *c, uint64_t *freed_bytes)
-{
-	const msgpack_object *r;
-	int rc;
-
-	if ((rc = hyco_call(c, "cleanup-generated", NULL, 0, &r)) != HYCO_OK)
-		return rc;
-	if (get_u64(r, "freed_bytes", freed_bytes) == -1)
-		return bad_reply(c, "cleanup-generated");
-	return HYCO_OK;
-}
-
-int
-hyco_summary(hyco_client *c, struct hyco_summary *s)
-{
-	const msgpack_object *r, *ds, *cy, *disk;
-	int rc;
-
-	memset(s, 0, sizeof(*s));
-	if ((rc = hyco_call(c, "summary", NULL, 0, &r)) != HYCO_OK)
-		return rc;
-	ds = rpc_map_get(r, "datasets");
-	cy = rpc_map_get(r, "cycles");
-	disk = rpc_map_get(r, "disk");
-	if (get_u64(r, "tensors", &s->tensors) == -1 ||
-	    get_u64(r, "generated", &s->generated) == -1 ||
-	    get_u64(r, "eval", &s->eval) == -1 ||
-	    get_u64(r, "total", &s->total) == -1 ||
-	    get_u64(r, "files", &s->files) == -1 || ds == NULL ||
-	    ds->type != MSGPACK_OBJECT_MAP || cy == NULL ||
-	    cy->type != MSGPACK_OBJECT_ARRAY ||
-	    get_u64(disk, "free_bytes", &s->disk_free_bytes) == -1 ||
-	    get_u64(disk, "total_bytes", &s->disk_total_bytes) == -1 ||
-	    (s->disk_path = dup_str(rpc_map_get(disk, "path"))) == NULL ||
-	    get_bool(r, "exact", &s->exact) == -1 ||
-	    get_u64(r, "watched_dirs", &s->watched_dirs) == -1 ||
-	    get_u64(r, "unwatched_dirs", &s->unwatched_dirs) == -1 ||
-	    get_u64(r, "tracked_files", &s->tracked_files) == -1 ||
-	    get_u64(r, "index_bytes", &s->index_bytes) == -1 ||
-	    get_u64(r, "overflows", &s->overflows) == -1 ||
-	    get_u64(r, "rescans", &s->rescans) == -1 ||
-	    get_double(r, "last_rescan", &s->last_rescan) == -1)
-		goto bad;
-	s->datasets = calloc(ds->via.map.size + 1, sizeof(*s->datasets));
-	s->cycles = calloc(cy->via.array.size + 1, sizeof(*s->cycles));
-	if (s->datasets == NULL || s->cycles == NULL) {
-		hyco_summary_free(s);
-		return fail(c, HYCO_ENOMEM, "memory", "out of memory");
-	}
-	for (uint32_t i = 0; i < ds->via.map.size; i++) {
-		struct hyco_dataset_usage *d = &s->datasets[i];
-		const msgpack_object *v = &ds->via.map.ptr[i].val;
-		if ((d->name = dup_str(&ds->via.map.ptr[i].key)) == NULL)
-			goto bad;
-		s->ndatasets++;
-		if (get_u64(v, "tensors", &d->tensors) == -1 ||
-		    get_u64(v, "generated", &d->generated) == -1 ||
-		    get_u64(v, "eval", &d->eval) == -1)
-			goto bad;
-	}
-	for (uint32_t i = 0; i < cy->via.array.size; i++) {
-		struct hyco_cycle_usage *u = &s->cycles[i];
-		const msgpack_object *v = &cy->via.array.ptr[i], *n;
-		int64_t cycle;
-		if (copy_str(rpc_map_get(v, "kind"), u->kind, sizeof(u->kind)) == -1 ||
-		    (n = rpc_map_get(v, "cycle")) == NULL ||
-		    rpc_obj_int(n, &cycle) == -1 ||
-		    get_u64(v, "bytes", &u->bytes) == -1 ||
-		    get_u64(v, "files", &u->files) == -1)
-			goto bad;
-		u->cycle = (long)cycle;
-		s->ncycles++;
-	}
-	return HYCO_OK;
-bad:
-	hyco_summary_free(s);
-	return bad_reply(c, "summary");
-}
-
-void
-hyco_summary_free(struct hyco_summary *s)
-{
-	for (size_t i = 0; i < s->ndatasets; i++)
-		free(s->datasets[i].name);
-	free(s->datasets);
-	free(s->cycles);
-	free(s->disk_path);
-	memset(s, 0, sizeof(*s));
-}
-
-int
-hyco_disk_check(hyco_client *c, uint64_t required_bytes,
-    struct hyco_disk_check *out)
-{
-	struct hyco_arg a = { .name = "required_bytes", .type = HYCO_ARG_INT,
-	    .i = (int64_t)required_bytes };
-	const msgpack_object *r, *ok;
-	int rc;
-
-	if (required_bytes > INT64_MAX)
-		return fail(c, HYCO_EINVAL, "argument", "required_bytes too large");
-	if ((rc = hyco_call(c, "disk-check", &a, 1, &r)) != HYCO_OK)
-		return rc;
-	memset(out, 0, sizeof(*out));
-	ok = rpc_map_get(r, "ok");
-	if (ok == NULL || ok->type != MSGPACK_OBJECT_BOOLEAN ||
-	    get_u64(r, "available_bytes", &out->available_bytes) == -1 ||
-	    get_u64(r, "required_bytes", &out->required_bytes) == -1 ||
-	    copy_str(rpc_map_get(r, "path"), out->path, sizeof(out->path)) == -1)
-		return bad_reply(c, "disk-check");
-	out->ok = ok->via.boolean;
-	return HYCO_OK;
-}
-
-/* -- JSON ---------------------------------------------------------------- */
-
-static void
-json_str(FILE *out, const char *s, size_t len)
-{
-	fputc('"', out);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", out);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
-void
-hyco_print_json(FILE *out, const msgpack_object *o)
-{
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		fputs("null", out);
-		break;
-	case MSGPACK_OBJECT_BOOLEAN:
-		fputs(o->via.boolean ? "true" : "false", out);
-		break;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		fprintf(out, "%llu", (unsigned long long)o->via.u64);
-		break;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		fprintf(out, "%lld", (long long)o->via.i64);
-		break;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		fprintf(out, "%.17g", o->via.f64);
-		break;
-	case MSGPACK_OBJECT_STR:
-		json_str(out, o->via.str.ptr, o->via.str.size);
-		break;
-	case MSGPACK_OBJECT_BIN:
-		json_str(out, o->via.bin.ptr, o->via.bin.size);
-		break;
-	case MSGPACK_OBJECT_ARRAY:
-		fputc('[', out);
-		for (uint32_t i = 0; i < o->via.array.size; i++) {
-			if (i > 0)
-				fputs(", ", out);
-			hyco_print_json(out, &o->via.array.ptr[i]);
-		}
-		fputc(']', out);
-		break;
-	case MSGPACK_OBJECT_MAP:
-		fputc('{', out);
-		for (uint32_t i = 0; i < o->via.map.size; i++) {
-			if (i > 0)
-				fputs(", ", out);
-			const msgpack_object *k = &o->via.map.ptr[i].key;
-			if (k->type == MSGPACK_OBJECT_STR)
-				hyco_print_json(out, k);
-			else {
-				fputc('"', out);
-				hyco_print_json(out, k);
-				fputc('"', out);
-			}
-			fputs(": ", out);
-			hyco_print_json(out, &o->via.map.ptr[i].val);
-		}
-		fputc('}', out);
-		break;
-	default:
-		fputs("null", out);
-		break;
-	}
+	return hyco__value(c->result);
 }

@@ -12,11 +12,34 @@
  * hyco_error_code() gives the daemon's code ("invalid_argument", ...)
  * or a local one ("connect", "timeout", "protocol", "argument",
  * "memory"), and hyco_error_message() the text.
+ *
+ * How this header stays compatible. The library exports only hyco_*
+ * (lib/libhyco.so, soname libhyco.so.0) and no type of the msgpack-c
+ * library it is built on, so that dependency can change freely.
+ *
+ * Result structs (struct hyco_summary and the others below) are
+ * filled by the *_sized functions, which take the caller's sizeof of
+ * the struct: a program built against an older header passes a smaller
+ * size, and the library writes only that much (and frees what it cannot
+ * hand over), so fields can be added at the end of a struct without
+ * breaking it. A program built against a newer header than its library
+ * gets the fields the library does not know zeroed. This is the
+ * extensible-struct pattern of Linux's openat2(2) and clone3(2); it was
+ * chosen over opaque handles with one accessor per field because the
+ * figures stay plain struct members, as programs already read them.
+ * The function-like macros named for each method (hyco_summary(),
+ * hyco_ping(), ...) pass sizeof for the caller. Elements of lists in
+ * results (datasets, cycles, prune items) are reached through arrays
+ * of pointers, so each element struct can grow at its end the same way.
+ * Fields are only ever added at the end of a struct; none is removed,
+ * reordered or retyped within soname 0.
+ *
+ * struct hyco_arg and the enums are frozen: their layout and values
+ * never change; a new argument type or value type gets a new number.
  */
 #ifndef HYCO_H
 #define HYCO_H
 
-#include <msgpack.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,66 +77,53 @@ const char	*hyco_socket_path(const hyco_client *c);
 const char	*hyco_error_code(const hyco_client *c);
 const char	*hyco_error_message(const hyco_client *c);
 
-struct hyco_ping {
-	char		version[32];
-	long		pid;
-	double		uptime_s;
+/* -- values: a reply as the daemon sent it --------------------------------- */
+
+/*
+ * A value of a reply (msgpack's data model). Every hyco_value a call
+ * hands out belongs to the client and stays valid until the next call
+ * on it, or hyco_free(). Every accessor takes NULL (a missing value)
+ * and then fails or returns NULL, so lookups can be chained:
+ *	hyco_value_uint(hyco_map_get(hyco_map_get(r, "disk"), "free_bytes"), &v)
+ */
+typedef struct hyco_value hyco_value;
+
+enum hyco_type {
+	HYCO_TYPE_NONE = 0,	/* no value (NULL) */
+	HYCO_TYPE_NIL,
+	HYCO_TYPE_BOOL,
+	HYCO_TYPE_INT,		/* any integer, -2^63 to 2^64-1 */
+	HYCO_TYPE_FLOAT,
+	HYCO_TYPE_STR,		/* bytes; the daemon sends UTF-8 except for
+				   file names, which are whatever the disk has */
+	HYCO_TYPE_BIN,
+	HYCO_TYPE_ARRAY,
+	HYCO_TYPE_MAP,
+	HYCO_TYPE_EXT,		/* msgpack extension: never sent by hycod */
 };
 
-struct hyco_cleanup {
-	uint64_t	freed_bytes;
-	size_t		nremoved;
-	char		**removed;	/* absolute paths; hyco_cleanup_free */
-};
+enum hyco_type	 hyco_value_type(const hyco_value *v);
+/* Each returns 0 and sets *out, or -1 if v is not of that type or range. */
+int		 hyco_value_bool(const hyco_value *v, int *out);
+int		 hyco_value_int(const hyco_value *v, int64_t *out);
+int		 hyco_value_uint(const hyco_value *v, uint64_t *out);
+/* A float, or an integer converted to double. */
+int		 hyco_value_float(const hyco_value *v, double *out);
+/* The bytes of a STR (or BIN) and their count; not NUL-terminated. NULL if
+   v is not one. */
+const char	*hyco_value_str(const hyco_value *v, size_t *len);
+const char	*hyco_value_bin(const hyco_value *v, size_t *len);
+/* Arrays: element count (0 for a non-array) and element i (NULL past it). */
+size_t		 hyco_array_len(const hyco_value *v);
+const hyco_value *hyco_array_at(const hyco_value *v, size_t i);
+/* Maps: pair count, key and value of pair i, value of a string key. */
+size_t		 hyco_map_len(const hyco_value *v);
+const hyco_value *hyco_map_key(const hyco_value *v, size_t i);
+const hyco_value *hyco_map_val(const hyco_value *v, size_t i);
+const hyco_value *hyco_map_get(const hyco_value *v, const char *key);
 
-struct hyco_dataset_usage {
-	char		*name;
-	uint64_t	tensors, generated, eval;
-};
+/* -- the generic call ----------------------------------------------------- */
 
-struct hyco_cycle_usage {
-	char		kind[16];	/* "synthetic" or "physical" */
-	long		cycle;
-	uint64_t	bytes, files;
-};
-
-struct hyco_summary {
-	uint64_t			 tensors, generated, eval, total, files;
-	size_t				 ndatasets;
-	struct hyco_dataset_usage	*datasets;
-	size_t				 ncycles;
-	struct hyco_cycle_usage		*cycles;
-	uint64_t			 disk_free_bytes, disk_total_bytes;
-	char				*disk_path;
-	/* The daemon's index: whether the figures above are exact. */
-	int				 exact;
-	uint64_t			 watched_dirs, unwatched_dirs;
-	uint64_t			 tracked_files, index_bytes;
-	uint64_t			 overflows, rescans;
-	double				 last_rescan;	/* Unix time */
-};
-
-struct hyco_disk_check {
-	int		ok;		/* 1 if available >= required */
-	uint64_t	available_bytes, required_bytes;
-	char		path[4096];
-};
-
-int	hyco_ping(hyco_client *c, struct hyco_ping *out);
-/* kind "synthetic"/"physical"; dataset NULL for the daemon's default. */
-int	hyco_get_cycle_dir(hyco_client *c, const char *kind, long cycle,
-	    const char *dataset, char *path, size_t pathsz, int *created);
-/* kind NULL or "all" for both kinds. */
-int	hyco_cleanup_cycle(hyco_client *c, long cycle, const char *kind,
-	    struct hyco_cleanup *out);
-void	hyco_cleanup_free(struct hyco_cleanup *r);
-int	hyco_cleanup_generated(hyco_client *c, uint64_t *freed_bytes);
-int	hyco_summary(hyco_client *c, struct hyco_summary *out);
-void	hyco_summary_free(struct hyco_summary *s);
-int	hyco_disk_check(hyco_client *c, uint64_t required_bytes,
-	    struct hyco_disk_check *out);
-
-/* Generic call, for methods without a typed wrapper. */
 enum hyco_arg_type { HYCO_ARG_INT, HYCO_ARG_STR, HYCO_ARG_BOOL, HYCO_ARG_FLOAT };
 
 struct hyco_arg {
@@ -125,13 +135,174 @@ struct hyco_arg {
 };
 
 /*
- * Call method with nargs named arguments. On HYCO_OK *result points to
- * the reply's result, valid until the next call on c.
+ * Call method with nargs named arguments. On HYCO_OK *result (if
+ * result is not NULL) is the reply's result, valid until the next call.
  */
 int	hyco_call(hyco_client *c, const char *method, const struct hyco_arg *args,
-	    size_t nargs, const msgpack_object **result);
-/* Print a result as JSON (maps, lists, strings, numbers, bools, null). */
-void	hyco_print_json(FILE *out, const msgpack_object *o);
+	    size_t nargs, const hyco_value **result);
+/*
+ * The result of the last call on c that returned HYCO_OK, typed calls
+ * included (all of it, fields the typed struct does not hold as well);
+ * NULL after a failed call. Valid until the next call.
+ */
+const hyco_value *hyco_result(const hyco_client *c);
+
+/* -- typed calls ------------------------------------------------------------ */
+
+/*
+ * Flags of the typed calls that take them. A flag a method does not
+ * take is HYCO_EINVAL.
+ */
+#define HYCO_WAIT	0x1u	/* removals: reply once the bytes are freed */
+#define HYCO_CONFIRM	0x2u	/* clean: required, or the daemon refuses */
+#define HYCO_DRY_RUN	0x4u	/* prune: only say what would go */
+
+/*
+ * Every typed call checks the type of every field of the reply it
+ * reads; a field missing or of another type is HYCO_EPROTO, and
+ * hyco_error_message() names it.
+ */
+
+struct hyco_ping {
+	char		version[32];
+	long		pid;
+	double		uptime_s;
+	uint64_t	connections;	/* open now */
+	uint64_t	requests;	/* handled since start */
+};
+
+int	hyco_ping_sized(hyco_client *c, struct hyco_ping *out, size_t size);
+#define hyco_ping(c, out)	hyco_ping_sized((c), (out), sizeof *(out))
+
+/*
+ * kind "synthetic"/"physical"; dataset NULL for the daemon's default.
+ * path receives the directory (HYCO_EPROTO if it does not fit in
+ * pathsz); *created, if created is not NULL, whether this call made it.
+ */
+int	hyco_get_cycle_dir(hyco_client *c, const char *kind, long cycle,
+	    const char *dataset, char *path, size_t pathsz, int *created);
+
+/* What a removal took: cleanup-cycle, cleanup-generated and clean. */
+struct hyco_cleanup {
+	uint64_t	freed_bytes;
+	size_t		nremoved;
+	char		**removed;	/* absolute paths, NULL-terminated;
+					   none for cleanup-generated */
+	int		leased;		/* cleanup-cycle: a connection leases
+					   the cycle (removed anyway) */
+};
+
+/* kind NULL or "all" for both kinds; flags: HYCO_WAIT. */
+int	hyco_cleanup_cycle_sized(hyco_client *c, long cycle, const char *kind,
+	    unsigned flags, struct hyco_cleanup *out, size_t size);
+#define hyco_cleanup_cycle(c, cycle, kind, out) \
+	hyco_cleanup_cycle_sized((c), (cycle), (kind), 0, (out), sizeof *(out))
+/* flags: HYCO_WAIT. */
+int	hyco_cleanup_generated_sized(hyco_client *c, unsigned flags,
+	    struct hyco_cleanup *out, size_t size);
+/* The freed bytes alone. */
+int	hyco_cleanup_generated(hyco_client *c, uint64_t *freed_bytes);
+/*
+ * target "tensors", "eval", "generated" or "all"; dataset NULL for
+ * every dataset. flags: HYCO_CONFIRM (without it the daemon refuses:
+ * the tensor cache is expensive to rebuild), HYCO_WAIT.
+ */
+int	hyco_clean_sized(hyco_client *c, const char *target, const char *dataset,
+	    unsigned flags, struct hyco_cleanup *out, size_t size);
+#define hyco_clean(c, target, dataset, flags, out) \
+	hyco_clean_sized((c), (target), (dataset), (flags), (out), sizeof *(out))
+void	hyco_cleanup_free_sized(struct hyco_cleanup *r, size_t size);
+#define hyco_cleanup_free(r)	hyco_cleanup_free_sized((r), sizeof *(r))
+
+struct hyco_dataset_usage {
+	char		*name;
+	uint64_t	tensors, generated, eval;	/* bytes */
+};
+
+struct hyco_cycle_usage {
+	char		kind[16];	/* "synthetic" or "physical" */
+	long		cycle;
+	uint64_t	bytes, files;
+};
+
+/* Every field is described in protocol/PROTOCOL.md under `summary`. */
+struct hyco_summary {
+	uint64_t			  tensors, generated, eval, total, files;
+	size_t				  ndatasets;
+	struct hyco_dataset_usage	**datasets;	/* NULL-terminated */
+	size_t				  ncycles;
+	struct hyco_cycle_usage		**cycles;	/* NULL-terminated */
+	uint64_t			  disk_free_bytes, disk_total_bytes;
+	char				 *disk_path;
+	/* The daemon's index: whether the figures above are exact. */
+	int				  exact;
+	uint64_t			  watched_dirs, unwatched_dirs;
+	uint64_t			  tracked_files, index_bytes;
+	uint64_t			  overflows, rescans;
+	double				  last_rescan;	/* Unix time */
+	uint64_t			  events, reconciled, arrivals;
+	uint64_t			  scan_errors;
+	double				  last_scan_s;
+	size_t				  nrescanning;
+	char				**rescanning;	/* roots; NULL-terminated */
+	/* Removals and the retention policy. */
+	uint64_t			  trash_bytes, trash_items;
+	uint64_t			  pruned_bytes, pruned_cycles;
+	uint64_t			  pruned_datasets, refused, idle_passes;
+	int				  pruning;
+	/* Fields below were added after the first release of the struct. */
+	uint64_t			  trash_freed_bytes, prune_passes;
+	/* The socket: connections, messages, and why some were closed. */
+	uint64_t			  connections, connections_accepted;
+	uint64_t			  refused_max_clients, messages;
+	uint64_t			  closed_too_large, closed_bad_input;
+	uint64_t			  paused_reads;
+	/* Requests handled, and error replies by wire code. */
+	uint64_t			  requests;
+	uint64_t			  errors_invalid_argument;
+	uint64_t			  errors_unknown_method;
+	uint64_t			  errors_too_large, errors_io_error;
+	uint64_t			  errors_no_space, errors_internal;
+};
+
+int	hyco_summary_sized(hyco_client *c, struct hyco_summary *out, size_t size);
+#define hyco_summary(c, out)	hyco_summary_sized((c), (out), sizeof *(out))
+void	hyco_summary_free_sized(struct hyco_summary *s, size_t size);
+#define hyco_summary_free(s)	hyco_summary_free_sized((s), sizeof *(s))
+
+struct hyco_disk_check {
+	int		ok;		/* 1 if available >= required */
+	uint64_t	available_bytes, required_bytes;
+	char		path[4096];
+};
+
+int	hyco_disk_check_sized(hyco_client *c, uint64_t required_bytes,
+	    struct hyco_disk_check *out, size_t size);
+#define hyco_disk_check(c, required, out) \
+	hyco_disk_check_sized((c), (required), (out), sizeof *(out))
+
+/* One candidate of the retention policy. */
+struct hyco_prune_item {
+	char		*path;
+	uint64_t	bytes, files;
+	int		remove;		/* 0: kept, and why says why */
+	char		*why;
+};
+
+struct hyco_prune {
+	int			  dry_run;
+	int			  exact;
+	size_t			  nitems;
+	struct hyco_prune_item	**items;	/* NULL-terminated */
+};
+
+/* flags: HYCO_DRY_RUN. */
+int	hyco_prune_sized(hyco_client *c, unsigned flags, struct hyco_prune *out,
+	    size_t size);
+#define hyco_prune(c, flags, out) \
+	hyco_prune_sized((c), (flags), (out), sizeof *(out))
+void	hyco_prune_free_sized(struct hyco_prune *p, size_t size);
+#define hyco_prune_free(p)	hyco_prune_free_sized((p), sizeof *(p))
 
 #ifdef __cplusplus
 }

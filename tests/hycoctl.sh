@@ -19,6 +19,12 @@ expect() {
 	[ "$got" = "$want" ] && ok || bad "$* exited $got, want $want: $(cat "$dir/err")"
 }
 ctl() { "$HYCOCTL" --socket "$sock" "$@"; }
+# json EXPR: the last output is strict JSON (tests/jsoncheck.py) and the
+# Python expression EXPR holds for it, as d.
+json() {
+	/usr/bin/python3 "$TOP/tests/jsoncheck.py" "$1" <"$dir/out" >"$dir/why" &&
+	    ok || bad "--json: $(cat "$dir/why")"
+}
 
 expect 0 ctl ping
 grep -q "^hycod 0.1.0 pid $pid " "$dir/out" && ok || bad "ping output: $(cat "$dir/out")"
@@ -37,6 +43,11 @@ expect 0 ctl summary -v
 grep -q "^synthetic *3 *30000000 *1$" "$dir/out" && ok || bad "summary -v: $(cat "$dir/out")"
 expect 0 ctl --json summary
 grep -q '"generated": 30000000' "$dir/out" && ok || bad "--json: $(cat "$dir/out")"
+json 'd["generated"] == 30000000 and d["cycles"][0]["files"] == 1'
+expect 0 ctl --json ping
+json 'd["pid"] == '$pid' and d["version"] == "0.1.0"'
+expect 0 ctl --json cycle-dir --kind synthetic --cycle 3
+json 'd["path"] == "'"$d"'" and d["created"] is False'
 # The socket from a config file given with -c.
 printf 'paths:\n  cache_root: %s/cache\n' "$dir" >"$dir/c.yaml"
 expect 0 "$HYCOCTL" -c "$dir/c.yaml" ping
@@ -44,10 +55,13 @@ expect 0 "$HYCOCTL" -c "$dir/c.yaml" ping
 expect 0 ctl cleanup --cycle 3 --kind synthetic
 grep -q "^freed 30000000 bytes" "$dir/out" && ok || bad "cleanup: $(cat "$dir/out")"
 expect 0 ctl clean generated
+expect 0 ctl --json clean generated
+json 'd == {"freed_bytes": 0}'
 expect 0 ctl disk-check --required 1K
 expect 2 ctl disk-check --required 1000P
 grep -q "NOT ENOUGH SPACE" "$dir/out" && ok || bad "disk-check output"
 expect 2 ctl --json disk-check --required 1000P
+json 'd["ok"] is False and d["required_bytes"] == 10**18'
 expect 0 ctl disk-check --required 1.5M
 expect 0 ctl disk-check --required 1GiB
 
@@ -88,11 +102,45 @@ expect 0 ctl clean all -y
 [ -z "$(ls "$t")" ] && [ -z "$(ls "$dir/cache/evaluation")" ] && ok || bad "clean all left $(ls "$t" "$dir/cache/evaluation")"
 expect 0 ctl --json summary
 grep -q '"tensors": 0, "generated": 0, "eval": 0' "$dir/out" && ok || bad "summary after clean all: $(cat "$dir/out")"
+json 'd["tensors"] == d["generated"] == d["eval"] == 0'
+# Names need not be UTF-8 on disk; --json escapes each stray byte as
+# the code point of the same number (client/json.h) and stays valid.
+ff=$(printf '\377')
+mkdir -p "$t/ds_$ff" && echo x >"$t/ds_$ff/x.pt"
+expect 0 ctl --json summary
+json 'd["datasets"]["ds_\u00ff"]["tensors"] == 2'
+expect 0 ctl summary -v
+grep -q "^ds_$ff " "$dir/out" && ok || bad "summary -v with a non-UTF-8 name: $(cat "$dir/out")"
+expect 0 ctl --json cycle-dir --kind physical --cycle 8 --dataset "n$ff"
+json 'd["path"].endswith("/cycle_008/n\u00ff") and d["created"] is True'
+[ -d "$dir/cache/generated/physical_preds/cycle_008/n$ff" ] && ok || bad "cycle-dir n\\377 not made"
+expect 0 ctl --json clean tensors --dataset "ds_$ff" --yes
+json 'd["removed"] == ["'"$t"'/ds_\u00ff"] and d["freed_bytes"] == 2'
+[ ! -e "$t/ds_$ff" ] && ok || bad "clean of ds_\\377 left it"
 # prune --dry-run shows, and removes nothing.
 expect 0 ctl prune --dry-run
 grep -q "^dry run: nothing removed" "$dir/out" && ok || bad "prune --dry-run: $(cat "$dir/out")"
 expect 0 ctl --json prune --dry-run
 grep -q '"dry_run": true' "$dir/out" && ok || bad "prune --json: $(cat "$dir/out")"
+json 'd["dry_run"] is True and isinstance(d["items"], list)'
+# Options in any place and spelling getopt_long takes.
+expect 0 ctl prune --dry-run --json
+json 'd["dry_run"] is True'
+expect 0 "$HYCOCTL" ping --socket="$sock" --dry
+expect 1 "$HYCOCTL" --json=x ping --socket="$sock"
+grep -q "^hycoctl: --json=x: the option takes no value" "$dir/err" && ok || bad "--json=x: $(cat "$dir/err")"
+expect 1 ctl -x ping
+grep -q "^hycoctl: unknown option -x" "$dir/err" && ok || bad "-x: $(cat "$dir/err")"
+expect 1 ctl ping --kind
+grep -q "needs a value" "$dir/err" && ok || bad "--kind without a value: $(cat "$dir/err")"
+expect 1 ctl ping --frobnicate
+grep -q "unknown option --frobnicate" "$dir/err" && ok || bad "unknown option: $(cat "$dir/err")"
+expect 1 ctl ping extra
+grep -q "unexpected argument 'extra'" "$dir/err" && ok || bad "extra operand: $(cat "$dir/err")"
+expect 1 ctl clean tensors extra --yes
+# Output that cannot be written is a failure.
+expect 1 sh -c '"$0" --socket "$1" summary >/dev/full' "$HYCOCTL" "$sock"
+grep -q "stdout" "$dir/err" && ok || bad "summary >/dev/full: $(cat "$dir/err")"
 
 # Unreachable daemon: 3.
 expect 3 "$HYCOCTL" --socket "$dir/nope.sock" ping

@@ -30,3 +30,14 @@ def write(path, size):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as f:
         f.write(b"g" * size)
+
+
+def next_msg(sock, unpacker):
+    """The next msgpack message from sock through unpacker; None at EOF."""
+    while True:
+        for msg in unpacker:
+            return msg
+        data = sock.recv(65536)
+        if not data:
+            return None
+        unpacker.feed(data)

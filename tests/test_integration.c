@@ -1,190 +1,24 @@
 /*
- * test_integration.c: the real bin/hycod on a temporary tree, driven
- * through libhyco and raw sockets. $HYCOD names the binary, $TOP the
- * source tree (for conf/config.yaml).
+ * test_integration.c: every method of the real bin/hycod through
+ * libhyco's calls, each case with a daemon and tree of its own
+ * (integration.h): results, error codes, the size handshake of result
+ * structs, summary against an independent walk of the tree.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hyco.h"
-#include "proto.h"
+#include "integration.h"
 #include "testutil.h"
-
-static char	*dir;			/* temporary tree */
-static char	 cache[PATH_MAX / 2];	/* dir/cache */
-static char	 sock[PATH_MAX];	/* dir/cache/hycod.sock */
-static pid_t	 daemon_pid = -1;
-
-/* -- daemon control ----------------------------------------------------- */
-
-static pid_t
-spawn(const char *extra)
-{
-	char root[PATH_MAX + 32], conf[PATH_MAX], log[PATH_MAX + 16];
-	const char *argv[8];
-	int n = 0;
-	pid_t pid;
-
-	snprintf(root, sizeof(root), "paths.cache_root=%s", cache);
-	snprintf(conf, sizeof(conf), "%s/conf/config.yaml", getenv("TOP"));
-	snprintf(log, sizeof(log), "%s/hycod.log", dir);
-	argv[n++] = getenv("HYCOD");
-	argv[n++] = "-c";
-	argv[n++] = conf;
-	argv[n++] = root;
-	argv[n++] = "daemon.log_level=debug";
-	if (extra != NULL)
-		argv[n++] = extra;
-	argv[n] = NULL;
-	if ((pid = fork()) == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		dup2(fd, 2);
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Wait until the daemon answers ping; 0 on success. */
-static int
-wait_ready(pid_t pid)
-{
-	hyco_client *c = hyco_new(sock);
-	struct hyco_ping p;
-	int status;
-
-	for (int i = 0; i < 500; i++) {
-		if (hyco_ping(c, &p) == HYCO_OK && p.pid == pid) {
-			hyco_free(c);
-			return 0;
-		}
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			break;
-		usleep(10000);
-	}
-	hyco_free(c);
-	return -1;
-}
-
-static void
-start_daemon(const char *extra)
-{
-	daemon_pid = spawn(extra);
-	assert_int_equal(wait_ready(daemon_pid), 0);
-}
-
-/* Signal the daemon and return its exit status (-1 if killed). */
-static int
-stop_daemon(int sig)
-{
-	int status;
-
-	kill(daemon_pid, sig);
-	assert_int_equal(waitpid(daemon_pid, &status, 0), daemon_pid);
-	daemon_pid = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	signal(SIGPIPE, SIG_IGN);
-	dir = tu_tmpdir();
-	snprintf(cache, sizeof(cache), "%s/cache", dir);
-	snprintf(sock, sizeof(sock), "%s/hycod.sock", cache);
-	daemon_pid = spawn(NULL);
-	return wait_ready(daemon_pid);
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	if (daemon_pid > 0)
-		stop_daemon(SIGTERM);
-	tu_rmrf(dir);
-	free(dir);
-	return 0;
-}
-
-/* -- raw socket helpers -------------------------------------------------- */
-
-static int
-raw_connect(void)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	strcpy(sun.sun_path, sock);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	return fd;
-}
-
-static void
-raw_send(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		assert_true(n > 0);
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Read until EOF or timeout; returns bytes read, -1 on timeout. */
-static ssize_t
-raw_read_until_eof(int fd, char *buf, size_t cap, int timeout_ms)
-{
-	size_t got = 0;
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (poll(&p, 1, timeout_ms) <= 0)
-			return -1;
-		ssize_t n = read(fd, buf + got, cap - got);
-		if (n <= 0)
-			return (ssize_t)got;
-		got += (size_t)n;
-		if (got == cap)
-			return (ssize_t)got;
-	}
-}
-
-static void
-assert_alive(void)
-{
-	hyco_client *c = hyco_new(sock);
-	struct hyco_ping p;
-
-	assert_int_equal(hyco_ping(c, &p), HYCO_OK);
-	assert_int_equal(p.pid, daemon_pid);
-	hyco_free(c);
-}
-
-/* -- methods ------------------------------------------------------------- */
 
 static void
 test_integration_ping(void **state)
@@ -342,7 +176,7 @@ test_integration_bad_arguments(void **state)
 		{ "", { I("x", 1) }, 0, "unknown_method" },
 	};
 	hyco_client *c = hyco_new(sock);
-	const msgpack_object *res;
+	const hyco_value *res;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -415,23 +249,6 @@ test_integration_no_space(void **state)
 	assert_string_equal(hyco_error_code(c), "no_space");
 	assert_int_equal(umount(root), 0);
 	hyco_free(c);
-}
-
-/* Fill a cycle directory with files; returns the bytes written. */
-static uint64_t
-fill_cycle(const char *kind, long cycle, const char *ds, int nfiles)
-{
-	char name[PATH_MAX];
-	uint64_t total = 0;
-
-	for (int i = 0; i < nfiles; i++) {
-		size_t size = (size_t)(i * 37 + 1);
-		snprintf(name, sizeof(name), "generated/%s_preds/cycle_%03ld/%s/"
-		    "gen_%06d.pt", kind, cycle, ds, i);
-		tu_file(cache, name, size);
-		total += size;
-	}
-	return total;
 }
 
 static void
@@ -628,32 +445,32 @@ test_integration_summary_exact(void **state)
 	for (int i = 0; i < ex.nds; i++) {
 		size_t j;
 		for (j = 0; j < s.ndatasets; j++)
-			if (strcmp(s.datasets[j].name, ex.ds[i]) == 0)
+			if (strcmp(s.datasets[j]->name, ex.ds[i]) == 0)
 				break;
 		assert_true(j < s.ndatasets);
-		assert_int_equal(s.datasets[j].tensors, ex.dsb[i][0]);
-		assert_int_equal(s.datasets[j].generated, ex.dsb[i][1]);
-		assert_int_equal(s.datasets[j].eval, ex.dsb[i][2]);
+		assert_int_equal(s.datasets[j]->tensors, ex.dsb[i][0]);
+		assert_int_equal(s.datasets[j]->generated, ex.dsb[i][1]);
+		assert_int_equal(s.datasets[j]->eval, ex.dsb[i][2]);
 	}
 	/* Cycles with files all appear, with their exact bytes and files. */
 	for (int i = 0; i < ex.ncy; i++) {
 		size_t j;
 		char key[32];
 		for (j = 0; j < s.ncycles; j++) {
-			snprintf(key, sizeof(key), "%s/%ld", s.cycles[j].kind,
-			    s.cycles[j].cycle);
+			snprintf(key, sizeof(key), "%s/%ld", s.cycles[j]->kind,
+			    s.cycles[j]->cycle);
 			if (strcmp(key, ex.cy[i]) == 0)
 				break;
 		}
 		assert_true(j < s.ncycles);
-		assert_int_equal(s.cycles[j].bytes, ex.cyb[i]);
-		assert_int_equal(s.cycles[j].files, ex.cyf[i]);
+		assert_int_equal(s.cycles[j]->bytes, ex.cyb[i]);
+		assert_int_equal(s.cycles[j]->files, ex.cyf[i]);
 	}
 	/* Sorted by kind, then cycle. */
 	for (size_t j = 1; j < s.ncycles; j++) {
-		int k = strcmp(s.cycles[j - 1].kind, s.cycles[j].kind);
+		int k = strcmp(s.cycles[j - 1]->kind, s.cycles[j]->kind);
 		assert_true(k < 0 || (k == 0 &&
-		    s.cycles[j - 1].cycle < s.cycles[j].cycle));
+		    s.cycles[j - 1]->cycle < s.cycles[j]->cycle));
 	}
 	assert_string_equal(s.disk_path, cache);
 	hyco_summary_free(&s);
@@ -666,7 +483,8 @@ test_integration_disk_check(void **state)
 	hyco_client *c = hyco_new(sock);
 	struct hyco_disk_check d;
 	struct statvfs sv;
-	const msgpack_object *res;
+	const hyco_value *res;
+	uint64_t required;
 	struct hyco_arg gbarg = F("required_gb", 0.5);
 
 	(void)state;
@@ -681,309 +499,292 @@ test_integration_disk_check(void **state)
 	assert_false(d.ok);
 	assert_int_equal(d.required_bytes, 1ull << 62);
 	assert_int_equal(hyco_call(c, "disk-check", &gbarg, 1, &res), HYCO_OK);
-	assert_int_equal(rpc_map_get(res, "required_bytes")->via.u64, 500000000);
+	assert_int_equal(hyco_value_uint(hyco_map_get(res, "required_bytes"),
+	    &required), 0);
+	assert_int_equal(required, 500000000);
 	hyco_free(c);
 }
 
-/* -- connection behaviour ------------------------------------------------- */
+/* -- the typed calls added with the lasting API ---------------------------- */
 
 static void
-test_integration_pipelined(void **state)
+test_integration_clean(void **state)
 {
-	enum { N = 2000 };
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	msgpack_unpacked up;
-	static char in[N * 256];
-	size_t got = 0, off = 0;
-	int fd = raw_connect(), seen = 0;
-
-	(void)state;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	for (int i = 0; i < N; i++)
-		rpc_pack_request(&pk, (uint32_t)i + 1, "ping", false);
-	raw_send(fd, sb.data, sb.size);	/* one write, N requests */
-	msgpack_unpacked_init(&up);
-	while (seen < N) {
-		msgpack_unpack_return r = msgpack_unpack_next(&up, in, got, &off);
-		if (r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES) {
-			uint32_t id;
-			const msgpack_object *err, *res;
-			assert_int_equal(rpc_decode_response(&up.data, &id, &err,
-			    &res), 0);
-			assert_null(err);
-			assert_int_equal(id, (uint32_t)seen + 1);	/* in order */
-			seen++;
-			continue;
-		}
-		assert_int_equal(r, MSGPACK_UNPACK_CONTINUE);
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		assert_true(poll(&p, 1, 5000) == 1);
-		ssize_t n = read(fd, in + got, sizeof(in) - got);
-		assert_true(n > 0);
-		got += (size_t)n;
-	}
-	msgpack_unpacked_destroy(&up);
-	msgpack_sbuffer_destroy(&sb);
-	close(fd);
-}
-
-static void
-test_integration_too_large(void **state)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	msgpack_unpacked up;
-	static char big[100 * 1024], in[4096];
-	size_t off = 0;
-	int fd = raw_connect();
-
-	(void)state;
-	memset(big, 'x', sizeof(big));
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	rpc_pack_request(&pk, 4242, "get-cycle-dir", true);
-	msgpack_pack_map(&pk, 1);
-	rpc_pack_cstr(&pk, "dataset");
-	rpc_pack_strn(&pk, big, sizeof(big));
-	send(fd, sb.data, sb.size, MSG_NOSIGNAL);	/* may be cut short */
-	ssize_t n = raw_read_until_eof(fd, in, sizeof(in), 5000);
-	assert_true(n > 0);
-	msgpack_unpacked_init(&up);
-	assert_int_equal(msgpack_unpack_next(&up, in, (size_t)n, &off),
-	    MSGPACK_UNPACK_SUCCESS);
-	uint32_t id;
-	const msgpack_object *err, *res;
-	assert_int_equal(rpc_decode_response(&up.data, &id, &err, &res), 0);
-	assert_int_equal(id, 4242);
-	assert_true(rpc_obj_is_str(rpc_map_get(err, "code"), "too_large"));
-	msgpack_unpacked_destroy(&up);
-	msgpack_sbuffer_destroy(&sb);
-	close(fd);
-	assert_alive();
-}
-
-static void
-test_integration_garbage_closes(void **state)
-{
-#define IN(s) { s, sizeof(s) - 1 }
-	const struct { const char *bytes; size_t len; } inputs[] = {
-		IN("\xc1"),			/* never-used msgpack byte */
-		IN("\x93\x05\xa4ping\x90"),	/* array, wrong type */
-		IN("\xa5hello"),		/* a string, not an array */
-		IN("\x94\x00\xa1x\xa4ping\x90"),	/* msgid is a string */
-	};
-#undef IN
-	char in[256];
-
-	(void)state;
-	for (size_t i = 0; i < 4; i++) {
-		int fd = raw_connect();
-		raw_send(fd, inputs[i].bytes, inputs[i].len);
-		assert_int_equal(raw_read_until_eof(fd, in, sizeof(in), 5000), 0);
-		close(fd);
-	}
-	assert_alive();
-}
-
-static void
-test_integration_half_request(void **state)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-
-	(void)state;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	rpc_pack_request(&pk, 1, "summary", false);
-	/* One sends half and leaves, one sends half and stays. */
-	int gone = raw_connect(), stays = raw_connect();
-	raw_send(gone, sb.data, sb.size / 2);
-	close(gone);
-	raw_send(stays, sb.data, sb.size / 2);
-	assert_alive();
-	/* The rest arrives later: the request completes normally. */
-	raw_send(stays, sb.data + sb.size / 2, sb.size - sb.size / 2);
-	struct pollfd p = { .fd = stays, .events = POLLIN };
-	assert_int_equal(poll(&p, 1, 5000), 1);
-	close(stays);
-	msgpack_sbuffer_destroy(&sb);
-}
-
-static void
-test_integration_non_reader(void **state)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int fd = raw_connect();
-	struct timespec t0, t1;
-
-	(void)state;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	for (int i = 0; i < 100000; i++)
-		rpc_pack_request(&pk, (uint32_t)i, "ping", false);
-	/* Send without ever reading; stop when the daemon stops reading. */
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	size_t off = 0;
-	for (int spins = 0; off < sb.size && spins < 200; spins++) {
-		ssize_t n = send(fd, sb.data + off, sb.size - off, MSG_NOSIGNAL);
-		if (n > 0)
-			off += (size_t)n;
-		else
-			usleep(2000);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_alive();		/* others are still served */
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	assert_true(t1.tv_sec - t0.tv_sec < 5);
-	close(fd);
-	msgpack_sbuffer_destroy(&sb);
-	assert_alive();
-}
-
-#define CLIENTS 200
-static int client_ok[CLIENTS];
-
-static void *
-client_thread(void *arg)
-{
-	int i = (int)(intptr_t)arg;
 	hyco_client *c = hyco_new(sock);
+	struct hyco_cleanup r;
+	char want[PATH_MAX * 2];
+	size_t len;
+	const char *str;
+
+	(void)state;
+	tu_file(cache, "tensors/ds_a/x.pt", 1000);
+	tu_file(cache, "tensors/ds_b/y.pt", 10);
+	tu_file(cache, "evaluation/ds_a/e.pt", 5);
+	snprintf(want, sizeof(want), "%s/tensors/ds_a", cache);
+	/* Without HYCO_CONFIRM the daemon refuses, and nothing goes. */
+	assert_int_equal(hyco_clean(c, "tensors", "ds_a", 0, &r), HYCO_EREFUSED);
+	assert_string_equal(hyco_error_code(c), "invalid_argument");
+	assert_int_equal(r.nremoved, 0);
+	assert_null(r.removed);
+	assert_null(hyco_result(c));
+	assert_int_equal(access(want, F_OK), 0);
+	/* Flags a method does not take, and no target: the caller's fault. */
+	assert_int_equal(hyco_clean(c, "tensors", NULL, HYCO_DRY_RUN, &r),
+	    HYCO_EINVAL);
+	assert_string_equal(hyco_error_code(c), "argument");
+	assert_int_equal(hyco_clean(c, NULL, NULL, HYCO_CONFIRM, &r),
+	    HYCO_EINVAL);
+	assert_int_equal(access(want, F_OK), 0);
+	assert_int_equal(hyco_clean(c, "tensors", "ds_a", HYCO_CONFIRM |
+	    HYCO_WAIT, &r), HYCO_OK);
+	assert_int_equal(r.freed_bytes, 1000);
+	assert_int_equal(r.nremoved, 1);
+	assert_string_equal(r.removed[0], want);
+	assert_null(r.removed[1]);
+	assert_int_equal(access(want, F_OK), -1);
+	/* The raw result of a typed call is there too, until the next call. */
+	assert_int_equal(hyco_array_len(hyco_map_get(hyco_result(c),
+	    "removed")), 1);
+	str = hyco_value_str(hyco_array_at(hyco_map_get(hyco_result(c),
+	    "removed"), 0), &len);
+	assert_non_null(str);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(str, want, len);
+	hyco_cleanup_free(&r);
+	assert_null(r.removed);
+	snprintf(want, sizeof(want), "%s/tensors/ds_b/y.pt", cache);
+	assert_int_equal(access(want, F_OK), 0);
+	snprintf(want, sizeof(want), "%s/evaluation/ds_a/e.pt", cache);
+	assert_int_equal(access(want, F_OK), 0);
+	/* cleanup-generated, with its whole result. */
+	fill_cycle("physical", 9, "ds_a", 3);
+	assert_int_equal(hyco_cleanup_generated_sized(c, HYCO_WAIT, &r,
+	    sizeof(r)), HYCO_OK);
+	assert_int_equal(r.freed_bytes, 1 + 38 + 75);
+	assert_int_equal(r.nremoved, 0);
+	hyco_cleanup_free(&r);
+	hyco_free(c);
+}
+
+static void
+test_integration_cleanup_wait_leased(void **state)
+{
+	hyco_client *c = hyco_new(sock);
+	struct hyco_cleanup r;
 	struct hyco_summary s;
-	struct hyco_ping p;
 	char path[PATH_MAX];
-	int ok = 1;
-
-	for (int r = 0; r < 10 && ok; r++) {
-		ok &= hyco_ping(c, &p) == HYCO_OK;
-		ok &= hyco_get_cycle_dir(c, "synthetic", 100 + i % 7, "many", path,
-		    sizeof(path), NULL) == HYCO_OK;
-		if (r == 0) {
-			ok &= hyco_summary(c, &s) == HYCO_OK;
-			hyco_summary_free(&s);
-		}
-	}
-	client_ok[i] = ok;
-	hyco_free(c);
-	return NULL;
-}
-
-static void
-test_integration_200_clients(void **state)
-{
-	pthread_t t[CLIENTS];
+	uint64_t bytes;
 
 	(void)state;
-	for (int i = 0; i < CLIENTS; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, client_thread,
-		    (void *)(intptr_t)i), 0);
-	for (int i = 0; i < CLIENTS; i++) {
-		pthread_join(t[i], NULL);
-		assert_true(client_ok[i]);
-	}
+	assert_int_equal(hyco_get_cycle_dir(c, "synthetic", 4, "ds", path,
+	    sizeof(path), NULL), HYCO_OK);
+	bytes = fill_cycle("synthetic", 4, "ds", 10);
+	/* This connection leases cycle 4: removed anyway, and said so. */
+	assert_int_equal(hyco_cleanup_cycle_sized(c, 4, "synthetic", HYCO_WAIT,
+	    &r, sizeof(r)), HYCO_OK);
+	assert_int_equal(r.freed_bytes, bytes);
+	assert_int_equal(r.leased, 1);
+	assert_int_equal(r.nremoved, 1);
+	hyco_cleanup_free(&r);
+	/* wait: the bytes were freed before the reply. */
+	assert_int_equal(hyco_summary(c, &s), HYCO_OK);
+	assert_int_equal(s.trash_bytes, 0);
+	assert_int_equal(s.trash_items, 0);
+	assert_int_equal(s.generated, 0);
+	hyco_summary_free(&s);
+	assert_int_equal(hyco_cleanup_cycle_sized(c, 4, NULL, HYCO_CONFIRM, &r,
+	    sizeof(r)), HYCO_EINVAL);
+	hyco_free(c);
 }
 
-/* -- lifecycle ------------------------------------------------------------ */
-
 static void
-test_integration_restart_stale_socket(void **state)
+test_integration_prune(void **state)
+{
+	hyco_client *c;
+	struct hyco_prune p;
+	char path[PATH_MAX], want[PATH_MAX * 2];
+	int seen[3] = { 0 };
+
+	(void)state;
+	assert_int_equal(stop_daemon(SIGTERM), 0);
+	start_daemon("retention.keep_last_cycles=1");
+	c = hyco_new(sock);
+	for (long cycle = 1; cycle <= 3; cycle++) {
+		assert_int_equal(hyco_get_cycle_dir(c, "synthetic", cycle, "ds",
+		    path, sizeof(path), NULL), HYCO_OK);
+		fill_cycle("synthetic", cycle, "ds", 2);
+	}
+	/* Cycles 1 and 2 are beyond keep_last_cycles, but were just asked for. */
+	assert_int_equal(hyco_prune(c, HYCO_DRY_RUN, &p), HYCO_OK);
+	assert_int_equal(p.dry_run, 1);
+	assert_int_equal(p.nitems, 2);
+	assert_null(p.items[2]);
+	for (size_t i = 0; i < p.nitems; i++) {
+		const struct hyco_prune_item *it = p.items[i];
+		long cycle = it->path[strlen(it->path) - 1] - '0';
+		assert_true(cycle == 1 || cycle == 2);
+		seen[cycle]++;
+		snprintf(want, sizeof(want), "%s/generated/synthetic_preds/"
+		    "cycle_%03ld", cache, cycle);
+		assert_string_equal(it->path, want);
+		assert_int_equal(it->bytes, 1 + 38);
+		assert_int_equal(it->files, 2);
+		assert_int_equal(it->remove, 0);
+		assert_true(strncmp(it->why, "kept: ", 6) == 0);
+		assert_int_equal(access(it->path, F_OK), 0);
+	}
+	assert_int_equal(seen[1] + seen[2], 2);
+	assert_int_equal(hyco_array_len(hyco_map_get(hyco_result(c), "items")),
+	    2);
+	hyco_prune_free(&p);
+	assert_null(p.items);
+	/* A real pass keeps them too. */
+	assert_int_equal(hyco_prune(c, 0, &p), HYCO_OK);
+	assert_int_equal(p.dry_run, 0);
+	assert_int_equal(p.nitems, 2);
+	hyco_prune_free(&p);
+	snprintf(want, sizeof(want), "%s/generated/synthetic_preds/cycle_001",
+	    cache);
+	assert_int_equal(access(want, F_OK), 0);
+	assert_int_equal(hyco_prune(c, HYCO_WAIT, &p), HYCO_EINVAL);
+	hyco_free(c);
+}
+
+/*
+ * Result structs grow: a caller's struct from a newer header (larger)
+ * gets the rest zeroed; one below the first published size is refused.
+ */
+static void
+test_integration_sized_results(void **state)
 {
 	hyco_client *c = hyco_new(sock);
-	struct hyco_ping p;
-	struct stat st;
+	struct {
+		struct hyco_summary	s;
+		unsigned char		future[64];
+	} big;
+	struct {
+		struct hyco_ping	p;
+		unsigned char		future[16];
+	} ping;
+	struct hyco_summary s;
+	unsigned char zero[64] = { 0 };
+	size_t first = offsetof(struct hyco_summary, pruning) + sizeof(int);
 
 	(void)state;
-	assert_int_equal(hyco_ping(c, &p), HYCO_OK);
-	assert_int_equal(stop_daemon(SIGKILL), -1);
-	assert_int_equal(lstat(sock, &st), 0);		/* left behind */
-	assert_true(S_ISSOCK(st.st_mode));
-	start_daemon(NULL);				/* replaces it */
-	/* The same client object reconnects by itself. */
-	assert_int_equal(hyco_ping(c, &p), HYCO_OK);
-	assert_int_equal(p.pid, daemon_pid);
-	/* A second daemon on a live socket is refused. */
-	pid_t second = spawn(NULL);
-	int status;
-	assert_int_equal(waitpid(second, &status, 0), second);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-	assert_int_equal(hyco_ping(c, &p), HYCO_OK);
-	assert_int_equal(p.pid, daemon_pid);
+	fill_cycle("physical", 2, "ds", 3);
+	memset(&big, 0xa5, sizeof(big));
+	assert_int_equal(hyco_summary_sized(c, &big.s, sizeof(big)), HYCO_OK);
+	assert_memory_equal(big.future, zero, sizeof(big.future));
+	assert_int_equal(big.s.generated, 1 + 38 + 75);
+	assert_int_equal(big.s.ncycles, 1);
+	assert_int_equal(big.s.cycles[0]->files, 3);
+	assert_null(big.s.cycles[1]);
+	assert_int_equal(big.s.nrescanning, 0);
+	assert_null(big.s.rescanning[0]);
+	assert_true(big.s.events > 0);
+	assert_int_equal(big.s.pruning, 0);
+	hyco_summary_free_sized(&big.s, sizeof(big));
+	assert_null(big.s.cycles);
+	assert_memory_equal(big.future, zero, sizeof(big.future));
+	/* The struct as first published is enough. */
+	assert_int_equal(hyco_summary_sized(c, &s, first), HYCO_OK);
+	assert_int_equal(s.files, 3);
+	hyco_summary_free_sized(&s, first);
+	assert_int_equal(hyco_summary_sized(c, &s, first - 1), HYCO_EINVAL);
+	assert_string_equal(hyco_error_code(c), "argument");
+	assert_int_equal(hyco_summary_sized(c, NULL, sizeof(s)), HYCO_EINVAL);
+	memset(&ping, 0xa5, sizeof(ping));
+	assert_int_equal(hyco_ping_sized(c, &ping.p, sizeof(ping)), HYCO_OK);
+	assert_int_equal(ping.p.pid, daemon_pid);
+	assert_true(ping.p.connections >= 1 && ping.p.requests >= 3);
+	assert_memory_equal(ping.future, zero, sizeof(ping.future));
 	hyco_free(c);
 }
 
+/* The generic call's values, read without msgpack-c. */
 static void
-test_integration_max_clients(void **state)
+test_integration_values(void **state)
 {
-	int fds[3];
-	char in[16];
+	hyco_client *c = hyco_new(sock);
+	struct hyco_arg a = { .name = "required_bytes", .type = HYCO_ARG_INT,
+	    .i = 1 };
+	const hyco_value *r, *v;
+	size_t len, keys = 0;
+	const char *str;
+	int64_t pid;
+	uint64_t u;
+	double up;
+	int b;
 
 	(void)state;
-	assert_int_equal(stop_daemon(SIGTERM), 0);
-	start_daemon("daemon.max_clients=3");
-	for (int i = 0; i < 3; i++)
-		fds[i] = raw_connect();
-	usleep(100000);
-	int extra = raw_connect();
-	assert_int_equal(raw_read_until_eof(extra, in, sizeof(in), 5000), 0);
-	close(extra);
-	close(fds[0]);
-	usleep(100000);
-	assert_alive();
-	close(fds[1]);
-	close(fds[2]);
-	assert_int_equal(stop_daemon(SIGTERM), 0);
-	start_daemon(NULL);
+	assert_int_equal(hyco_call(c, "ping", NULL, 0, &r), HYCO_OK);
+	assert_ptr_equal(r, hyco_result(c));
+	assert_int_equal(hyco_value_type(r), HYCO_TYPE_MAP);
+	assert_int_equal(hyco_map_len(r), 5);
+	for (size_t i = 0; i < hyco_map_len(r); i++)
+		keys += hyco_value_type(hyco_map_key(r, i)) == HYCO_TYPE_STR;
+	assert_int_equal(keys, 5);
+	str = hyco_value_str(hyco_map_get(r, "version"), &len);
+	assert_int_equal(len, 5);
+	assert_memory_equal(str, "0.1.0", 5);
+	assert_int_equal(hyco_value_int(hyco_map_get(r, "pid"), &pid), 0);
+	assert_int_equal(pid, daemon_pid);
+	assert_int_equal(hyco_value_uint(hyco_map_get(r, "pid"), &u), 0);
+	assert_int_equal(hyco_value_float(hyco_map_get(r, "uptime_s"), &up), 0);
+	assert_int_equal(hyco_value_type(hyco_map_get(r, "uptime_s")),
+	    HYCO_TYPE_FLOAT);
+	/* Wrong types and absent values fail, never crash. */
+	assert_int_equal(hyco_value_bool(hyco_map_get(r, "pid"), &b), -1);
+	assert_null(hyco_value_str(hyco_map_get(r, "pid"), &len));
+	assert_null(hyco_value_bin(hyco_map_get(r, "version"), &len));
+	assert_int_equal(hyco_value_uint(hyco_map_get(r, "nope"), &u), -1);
+	assert_int_equal(hyco_value_type(NULL), HYCO_TYPE_NONE);
+	assert_null(hyco_map_get(NULL, "x"));
+	assert_null(hyco_map_get(r, NULL));
+	assert_null(hyco_map_key(r, 5));
+	assert_null(hyco_map_val(r, 5));
+	assert_null(hyco_array_at(r, 0));
+	assert_int_equal(hyco_array_len(r), 0);
+	assert_int_equal(hyco_map_len(hyco_map_get(r, "pid")), 0);
+	/* Arrays, booleans, nested maps. */
+	assert_int_equal(hyco_call(c, "summary", NULL, 0, &r), HYCO_OK);
+	assert_int_equal(hyco_value_bool(hyco_map_get(r, "exact"), &b), 0);
+	assert_int_equal(hyco_value_type(hyco_map_get(r, "cycles")),
+	    HYCO_TYPE_ARRAY);
+	v = hyco_map_get(hyco_map_get(r, "disk"), "path");
+	str = hyco_value_str(v, &len);
+	assert_int_equal(len, strlen(cache));
+	assert_memory_equal(str, cache, len);
+	assert_int_equal(hyco_call(c, "disk-check", &a, 1, NULL), HYCO_OK);
+	assert_int_equal(hyco_value_bool(hyco_map_get(hyco_result(c), "ok"),
+	    &b), 0);
+	assert_true(b);
+	/* A refused call has no result. */
+	assert_int_equal(hyco_call(c, "nope", NULL, 0, &r), HYCO_EREFUSED);
+	assert_null(hyco_result(c));
+	assert_int_equal(hyco_call(c, NULL, NULL, 0, &r), HYCO_EINVAL);
+	a.s = NULL;
+	a.type = HYCO_ARG_STR;
+	assert_int_equal(hyco_call(c, "disk-check", &a, 1, &r), HYCO_EINVAL);
+	hyco_free(c);
 }
 
-static void
-test_integration_sigterm_with_clients(void **state)
-{
-	hyco_client *c[20];
-	struct hyco_ping p;
-	struct stat st;
-	int half = raw_connect();
 
-	(void)state;
-	raw_send(half, "\x94\x00", 2);
-	for (int i = 0; i < 20; i++) {
-		c[i] = hyco_new(sock);
-		assert_int_equal(hyco_ping(c[i], &p), HYCO_OK);
-	}
-	assert_int_equal(stop_daemon(SIGTERM), 0);
-	assert_int_equal(lstat(sock, &st), -1);		/* socket removed */
-	for (int i = 0; i < 20; i++) {
-		assert_int_equal(hyco_ping(c[i], &p), HYCO_ECONNECT);
-		hyco_free(c[i]);
-	}
-	close(half);
-}
-
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_integration_ping),
-		cmocka_unit_test(test_integration_cycle_dir),
-		cmocka_unit_test(test_integration_cycle_dir_race),
-		cmocka_unit_test(test_integration_bad_arguments),
-		cmocka_unit_test(test_integration_io_error),
-		cmocka_unit_test(test_integration_no_space),
-		cmocka_unit_test(test_integration_cleanup_cycle),
-		cmocka_unit_test(test_integration_cleanup_generated),
-		cmocka_unit_test(test_integration_summary_exact),
-		cmocka_unit_test(test_integration_disk_check),
-		cmocka_unit_test(test_integration_pipelined),
-		cmocka_unit_test(test_integration_too_large),
-		cmocka_unit_test(test_integration_garbage_closes),
-		cmocka_unit_test(test_integration_half_request),
-		cmocka_unit_test(test_integration_non_reader),
-		cmocka_unit_test(test_integration_200_clients),
-		cmocka_unit_test(test_integration_restart_stale_socket),
-		cmocka_unit_test(test_integration_max_clients),
-		cmocka_unit_test(test_integration_sigterm_with_clients),
-	};
-	return cmocka_run_group_tests_name("integration", tests, group_setup,
-	    group_teardown);
-}
+const struct CMUnitTest integration_method_cases[] = {
+	CASE(test_integration_ping),
+	CASE(test_integration_cycle_dir),
+	CASE(test_integration_cycle_dir_race),
+	CASE(test_integration_bad_arguments),
+	CASE(test_integration_io_error),
+	CASE(test_integration_no_space),
+	CASE(test_integration_cleanup_cycle),
+	CASE(test_integration_cleanup_generated),
+	CASE(test_integration_summary_exact),
+	CASE(test_integration_disk_check),
+	CASE(test_integration_clean),
+	CASE(test_integration_cleanup_wait_leased),
+	CASE(test_integration_prune),
+	CASE(test_integration_sized_results),
+	CASE(test_integration_values),
+};
+const size_t integration_method_ncases = sizeof(integration_method_cases) / sizeof(integration_method_cases[0]);
