@@ -6,6 +6,7 @@
 #   make check T='ping cycle_dir*'   only the integration cases named
 #                   (fnmatch patterns); SHUFFLE=SEED: in a shuffled order
 #   make check-long a million churn operations (minutes)
+#   make check-omegaconf  hycod --print-config against OmegaConf (issue 8)
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make bench      benchmarks (bench/)
 #
@@ -176,6 +177,13 @@ check-long: all
 	if [ -w /proc/sys/fs/inotify/max_queued_events ]; then \
 	  $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 9 --ops 50000 --queue 256; fi
 
+# hycod --print-config against OmegaConf on 1000 random configs (issue
+# 8); one repro per class of disagreement. Not part of check until the
+# config code agrees with OmegaConf.
+check-omegaconf: $(BIN)/hycod
+	$(TEST_ENV) /usr/bin/python3 tests/omegaconf_diff.py --seed 1 \
+	    --count 1000 --examples 1
+
 run: all
 	$(BIN)/hycod -c conf/config.yaml
 
@@ -187,5 +195,5 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: all deps check check-long run bench clean
+.PHONY: all deps check check-long check-omegaconf run bench clean
 .SECONDARY:
