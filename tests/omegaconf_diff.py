@@ -420,6 +420,27 @@ def value_cause(root, n, oc, hy, p, why, bad_paths):
     return "%s: %s" % (kind(n), how)
 
 
+def bad_literal(root):
+    """The path of a literal OmegaConf's loader cannot read (0x_), for
+    a load error that names no line."""
+    for q, n in [(q, n) for n in walk_leaves(root) for q in
+                 paths_of(root, n)]:
+        if isinstance(n.value, Exception):
+            return q
+    return None
+
+
+def walk_leaves(n):
+    if isinstance(n, Leaf):
+        yield n
+    elif isinstance(n, Map):
+        for _, c in n.entries:
+            yield from walk_leaves(c)
+    elif isinstance(n, Seq):
+        for c in n.items:
+            yield from walk_leaves(c)
+
+
 def key_at(root, p):
     """The generator's Key for the last part of p, if any."""
     m = spec_at(root, p[:-1])
@@ -461,6 +482,8 @@ def classify(root, lines, oc, hy):
         return []
     if isinstance(oc, Rejected):
         p = parse_key(oc.key) if oc.key else path_of_line(lines, oc.line)
+        if p == ("t",):
+            p = bad_literal(root) or p
         return [(oc_cause(oc.what, spec_at(root, p)), p)]
     if isinstance(hy, Rejected):
         p = parse_key(hy.key) if hy.key else path_of_line(lines, hy.line)
