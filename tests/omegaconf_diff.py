@@ -32,12 +32,17 @@ keys come from its built-in defaults (merged under -c FILE); only `t` is
 compared.
 
 Each disagreement is sliced to a minimal repro (the disagreeing key and
-what it references, checked to disagree the same way) and classified;
-the output is every repro, a table of classes with counts, and a last
-summary line. Exit 0 when all agree, 1 otherwise, 2 on a harness error.
+what it references, checked to disagree the same way) and classified
+by cause; the output is the repros (--examples N per class), a table
+of classes with counts, and a last summary line. Exit 0 when all
+agree, 1 otherwise, 2 on a harness error. A hycod crash, sanitizer
+report or hang is always a disagreement. --self-test puts OmegaConf
+itself (printed by a quoting dumper) in hycod's place: it must agree
+on every config, which checks the generator and the comparison.
 
   /usr/bin/python3 tests/omegaconf_diff.py [--seed N] [--count N]
       [--hycod PATH] [--verbose] [--only I] [--examples N] [--keep DIR]
+      [--self-test]
 """
 import argparse
 import math
