@@ -596,8 +596,8 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 {
 	struct hycod *d = r->d;
 	struct tally t = { 0 };
-	struct disk_usage du = { 0 };
-	int rc;
+	const struct disk_fs *fs;
+	int f;
 
 	(void)args;
 	watch_sync(&d->watch);
@@ -606,14 +606,18 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 		tally_free(&t);
 		return;
 	}
-	/* statvfs of a local filesystem: a microsecond, fine on the loop. */
-	if ((rc = fsutil_disk(d->cfg.layout.cache_root, &du)) < 0) {
-		reply_error(r, errno_code(-rc), "statvfs %s: %s",
-		    d->cfg.layout.cache_root, strerror(-rc));
+	/* Figures at most DISK_SUMMARY_MAX_AGE_MS old (disk.h). */
+	disk_refresh(&d->disk, DISK_SUMMARY_MAX_AGE_MS);
+	f = disk_of_role(&d->disk, DISK_ROLE_CACHE_ROOT);
+	fs = f < 0 ? NULL : disk_get(&d->disk, (size_t)f);
+	if (fs == NULL || fs->error != 0) {
+		int err = fs == NULL ? ENOENT : fs->error;
+		reply_error(r, errno_code(err), "statvfs %s: %s",
+		    d->cfg.layout.cache_root, strerror(err));
 		tally_free(&t);
 		return;
 	}
-	pack_summary(reply_result(r), &t, &du, d);
+	pack_summary(reply_result(r), &t, &fs->du, d);
 	tally_free(&t);
 }
 
