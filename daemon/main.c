@@ -170,7 +170,7 @@ main(int argc, char **argv)
 	d.trash.deleted = on_trash_deleted;
 	d.trash.deleted_arg = &d.disk;
 	policy_start(&d.policy, d.loop, &d.cfg.layout, &d.cfg.retention,
-	    &d.watch, &d.trash);
+	    &d.watch, &d.trash, &d.disk);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;

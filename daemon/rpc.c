@@ -392,8 +392,7 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	struct job *j;
 	int kind;
 	long cycle;
-	char ds[HYCO_DATASET_MAX + 1], why[256];
-	struct disk_usage du;
+	char ds[HYCO_DATASET_MAX + 1], why[PATH_MAX + 128];
 
 	if (arg_kind(r, args, true, false, &kind) == -1 ||
 	    arg_cycle(r, args, &cycle) == -1 || arg_dataset(r, args, ds) == -1)
@@ -411,8 +410,7 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	}
 	/* A new directory below refuse_below would let a trainer fill it. */
 	if (watch_find(&r->d->watch, j->path) == IX_NIL &&
-	    fsutil_disk(r->d->cfg.layout.cache_root, &du) == 0 &&
-	    policy_refuse(&r->d->policy, &du, why, sizeof(why))) {
+	    policy_refuse(&r->d->policy, kind, why, sizeof(why))) {
 		reply_error(r, RPC_ENOSPC, "not creating %s: %s", j->path, why);
 		job_free(j);
 		return;
