@@ -290,6 +290,7 @@ start(struct alert_hook *h)
 	/* A session of its own, so that a timeout kills its children too. */
 	opt.flags = UV_PROCESS_DETACHED;
 	r = uv_spawn(h->loop, &h->proc, &opt);
+	h->proc.data = h;	/* initialized by uv_spawn, even when it fails */
 	free(env);
 	h->stats.runs++;
 	h->open = 2;
