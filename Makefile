@@ -49,16 +49,18 @@ INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 	     $(B)/daemon/watch.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
-	     $(B)/daemon/policy.o $(B)/daemon/job.o \
+	     $(B)/daemon/policy.o $(B)/daemon/job.o $(B)/daemon/disk.o \
+	     $(B)/daemon/alert.o \
 	     $(B)/daemon/fsutil.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
-CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
+CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(B)/client/check.o \
+	     $(B)/client/format.o $(B)/client/refresh.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
-	     test_scan test_remove test_json test_decode
+	     test_scan test_remove test_json test_decode test_disk
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -124,6 +126,8 @@ $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/log.o
 $(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
+$(B)/tests/test_disk: $(B)/tests/test_disk.o $(B)/daemon/disk.o \
+	$(B)/daemon/alert.o $(B)/daemon/fsutil.o $(CONFIG_OBJ)
 $(B)/tests/test_json: $(B)/tests/test_json.o $(B)/client/json.o \
 	$(B)/client/value.o
 # The decoder with a stand-in hyco_call that hands it the test's replies.
@@ -167,6 +171,7 @@ else
 	@echo "== churn, watch limit"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 3 --ops 1000 --max-watches 40
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
+	@echo "== disk alerts, hook, check (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/alerts.py
 	@echo "check: all passed"
 endif
 

@@ -86,6 +86,33 @@ static const struct hyco__field cycle_fields[] = {
 static const struct hyco__shape cycle_shape = SHAPE(cycle_fields, files);
 #undef T
 
+#define T struct hyco_filesystem
+static const struct hyco__field filesystem_fields[] = {
+	NAMED(HYCO__STR, path),
+	NAMED(HYCO__STR, mount),
+	NAMED(HYCO__STR, fstype),
+	NAMED(HYCO__STR, source),
+	STRBUF(device),
+	MANY(HYCO__STRS, roots, nroots, NULL),
+	NAMED(HYCO__U64, free_bytes),
+	NAMED(HYCO__U64, total_bytes),
+	NAMED(HYCO__U64, free_inodes),
+	NAMED(HYCO__U64, total_inodes),
+	STRBUF(level),
+	NAMED(HYCO__STR, reason),
+	NAMED(HYCO__OPTDOUBLE, time_to_full_s),
+	NAMED(HYCO__DOUBLE, fill_bytes_per_s),
+	NAMED(HYCO__U64, warn_below_bytes),
+	NAMED(HYCO__U64, critical_below_bytes),
+	NAMED(HYCO__U64, warn_below_inodes),
+	NAMED(HYCO__U64, critical_below_inodes),
+	NAMED(HYCO__DOUBLE, sampled_at),
+	NAMED(HYCO__STR, error),
+};
+static const struct hyco__shape filesystem_shape =
+    SHAPE(filesystem_fields, error);
+#undef T
+
 #define T struct hyco_summary
 static const struct hyco__field disk_fields[] = {
 	FIELD(HYCO__U64, "free_bytes", disk_free_bytes),
@@ -105,6 +132,18 @@ static const struct hyco__field errors_fields[] = {
 };
 static const struct hyco__shape errors_shape = { sizeof(T), sizeof(T),
     errors_fields, HYCO__NFIELDS(errors_fields) };
+/* The disk monitor's counters (alerts in PROTOCOL.md). */
+static const struct hyco__field alerts_fields[] = {
+	FIELD(HYCO__U64, "transitions", alerts_transitions),
+	FIELD(HYCO__U64, "samples", alerts_samples),
+	FIELD(HYCO__U64, "sample_errors", alerts_sample_errors),
+	FIELD(HYCO__U64, "hook_runs", alerts_hook_runs),
+	FIELD(HYCO__U64, "hook_failures", alerts_hook_failures),
+	FIELD(HYCO__U64, "hook_timeouts", alerts_hook_timeouts),
+	FIELD(HYCO__U64, "hook_coalesced", alerts_hook_coalesced),
+};
+static const struct hyco__shape alerts_shape = { sizeof(T), sizeof(T),
+    alerts_fields, HYCO__NFIELDS(alerts_fields) };
 static const struct hyco__field summary_fields[] = {
 	NAMED(HYCO__U64, tensors),
 	NAMED(HYCO__U64, generated),
@@ -147,6 +186,9 @@ static const struct hyco__field summary_fields[] = {
 	NAMED(HYCO__U64, paused_reads),
 	NAMED(HYCO__U64, requests),
 	{ "errors", HYCO__SUB, 0, 0, &errors_shape },
+	MANY(HYCO__LIST, filesystems, nfilesystems, &filesystem_shape),
+	STRBUF(alert_level),
+	{ "alerts", HYCO__SUB, 0, 0, &alerts_shape },
 };
 static const struct hyco__shape summary_shape = SHAPE(summary_fields, pruning);
 #undef T

@@ -33,6 +33,7 @@ static const char *const wants[] = {
 	[HYCO__LIST] = "an array of maps",
 	[HYCO__DICT] = "a map of maps",
 	[HYCO__SUB] = "a map",
+	[HYCO__OPTDOUBLE] = "a number or nil",
 };
 
 /* Append one step to the path; returns the length to come back to. */
@@ -153,6 +154,12 @@ decode_field(struct decoder *d, const struct hyco__field *f,
 		*(long *)p = (long)i;
 		return 0;
 	case HYCO__DOUBLE:
+		return hyco_value_float(v, p) == 0 ? 0 : bad(d, f->type);
+	case HYCO__OPTDOUBLE:
+		if (hyco_value_type(v) == HYCO_TYPE_NIL) {
+			*(double *)p = -1;
+			return 0;
+		}
 		return hyco_value_float(v, p) == 0 ? 0 : bad(d, f->type);
 	case HYCO__BOOL:
 		return hyco_value_bool(v, p) == 0 ? 0 : bad(d, f->type);

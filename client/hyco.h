@@ -225,6 +225,29 @@ struct hyco_cycle_usage {
 	uint64_t	bytes, files;
 };
 
+/*
+ * One filesystem holding part of the cache tree, as hycod's disk
+ * monitor last sampled it (protocol/PROTOCOL.md, summary's filesystems).
+ */
+struct hyco_filesystem {
+	char		 *path;		/* the root it is sampled through */
+	char		 *mount;	/* mount point (path if unknown) */
+	char		 *fstype, *source;	/* "" if unknown */
+	char		  device[32];	/* "major:minor" */
+	size_t		  nroots;
+	char		**roots;	/* "tensors", ...; NULL-terminated */
+	uint64_t	  free_bytes, total_bytes;	/* free: what users may use */
+	uint64_t	  free_inodes, total_inodes;
+	char		  level[16];	/* "ok", "warning" or "critical" */
+	char		 *reason;	/* why, in words */
+	double		  time_to_full_s;	/* < 0: not filling (null) */
+	double		  fill_bytes_per_s;
+	uint64_t	  warn_below_bytes, critical_below_bytes;
+	uint64_t	  warn_below_inodes, critical_below_inodes;
+	double		  sampled_at;	/* Unix time */
+	char		 *error;	/* "" if the last statvfs worked */
+};
+
 /* Every field is described in protocol/PROTOCOL.md under `summary`. */
 struct hyco_summary {
 	uint64_t			  tensors, generated, eval, total, files;
@@ -263,6 +286,15 @@ struct hyco_summary {
 	uint64_t			  errors_unknown_method;
 	uint64_t			  errors_too_large, errors_io_error;
 	uint64_t			  errors_no_space, errors_internal;
+	/* Disk-space alerts: each filesystem, the worst level, counters. */
+	size_t				  nfilesystems;
+	struct hyco_filesystem		**filesystems;	/* NULL-terminated */
+	char				  alert_level[16];
+	uint64_t			  alerts_transitions, alerts_samples;
+	uint64_t			  alerts_sample_errors, alerts_hook_runs;
+	uint64_t			  alerts_hook_failures;
+	uint64_t			  alerts_hook_timeouts;
+	uint64_t			  alerts_hook_coalesced;
 };
 
 int	hyco_summary_sized(hyco_client *c, struct hyco_summary *out, size_t size);

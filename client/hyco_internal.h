@@ -45,6 +45,7 @@ enum hyco__ftype {
 	HYCO__LIST,	/* struct sub **, count at aux: array of maps */
 	HYCO__DICT,	/* struct sub **, count at aux: map of name to map */
 	HYCO__SUB,	/* the fields of sub, in this same struct: a nested map */
+	HYCO__OPTDOUBLE, /* double: any number, or nil stored as -1 */
 };
 
 struct hyco__shape;

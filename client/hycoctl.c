@@ -16,14 +16,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
+#include "format.h"
 #include "hyco.h"
 #include "json.h"
 #include "log.h"
+#include "refresh.h"
 
 #define EXIT_REFUSED	1	/* the daemon said no, or bad usage */
 #define EXIT_NOSPACE	2	/* disk-check: not enough free space */
 #define EXIT_UNREACHABLE 3	/* the daemon cannot be reached */
+#define WATCH_INTERVAL_S 2.0	/* summary --watch, without --interval */
 #define MAX_CONFIG_FILES 16
 #define HELP_COLUMN	40	/* where the help texts start */
 
@@ -39,6 +43,10 @@ struct opts {
 	int		 yes;		/* clean: confirmed on the command line */
 	int		 dry_run;
 	uint64_t	 required_bytes;	/* disk-check, from required */
+	const char	*warn, *critical;	/* check: 15% or 20G */
+	struct check_opts check;		/* check: from those, --inodes */
+	int		 watch;			/* summary --watch */
+	double		 interval;		/* its seconds, 0: default */
 };
 
 /* What a command's call returns, for its output. */
@@ -51,6 +59,11 @@ union result {
 	struct hyco_summary	summary;
 	struct hyco_disk_check	disk;
 	struct hyco_prune	prune;
+	struct {
+		struct hyco_summary s;
+		int		 status;	/* EXIT_* of the plugin */
+		char		*line;		/* what it prints */
+	}			check;
 };
 
 struct command {
@@ -165,6 +178,19 @@ gb(uint64_t bytes)
 	return (double)bytes / 1e9;
 }
 
+/* "ok", or the level in capitals so that it stands out. */
+static const char *
+level_text(char *buf, size_t size, const char *level)
+{
+	size_t i;
+
+	for (i = 0; level[i] != '\0' && i + 1 < size; i++)
+		buf[i] = strcmp(level, "ok") == 0 ? level[i] :
+		    (char)toupper((unsigned char)level[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
 static int
 status_exit(hyco_client *c, int rc)
 {
@@ -189,6 +215,43 @@ call_summary(hyco_client *c, const struct opts *o, union result *r)
 	return hyco_summary(c, &r->summary);
 }
 
+/* The alert level, then a line per filesystem (-v: two). */
+static void
+print_filesystems(const struct opts *o, const struct hyco_summary *s)
+{
+	char lv[16], fb[24], tb[24], p[16], pi[16], t[32];
+
+	printf("Alert level:     %s\n", level_text(lv, sizeof(lv),
+	    s->alert_level));
+	for (size_t i = 0; i < s->nfilesystems; i++) {
+		const struct hyco_filesystem *f = s->filesystems[i];
+		printf("  %-14s %s free of %s (%s), %s, ", f->mount,
+		    format_bytes(fb, sizeof(fb), (double)f->free_bytes),
+		    format_bytes(tb, sizeof(tb), (double)f->total_bytes),
+		    format_percent(p, sizeof(p), f->free_bytes, f->total_bytes),
+		    level_text(lv, sizeof(lv), f->level));
+		if (f->time_to_full_s >= 0)
+			printf("full in %s\n", format_duration(t, sizeof(t),
+			    f->time_to_full_s));
+		else
+			printf("not filling\n");
+		if (f->error[0] != '\0')
+			printf("  %-14s statvfs failed: %s (figures as last "
+			    "read)\n", "", f->error);
+		if (!o->verbose)
+			continue;
+		printf("  %-14s %s %s (%s), %llu of %llu inodes free (%s), "
+		    "holds", "", f->fstype, f->source, f->device,
+		    (unsigned long long)f->free_inodes,
+		    (unsigned long long)f->total_inodes,
+		    format_percent(pi, sizeof(pi), f->free_inodes,
+		    f->total_inodes));
+		for (size_t k = 0; k < f->nroots; k++)
+			printf("%s%s", k ? ", " : " ", f->roots[k]);
+		printf("\n  %-14s %s\n", "", f->reason);
+	}
+}
+
 static void
 print_summary(const struct opts *o, const union result *r)
 {
@@ -201,6 +264,7 @@ print_summary(const struct opts *o, const union result *r)
 	printf("Eval cache:      %.2f GB\n", gb(s->eval));
 	printf("Total cache:     %.2f GB\n", gb(s->total));
 	printf("%s\n", rule);
+	print_filesystems(o, s);
 	if (!o->verbose)
 		return;
 	printf("Files:           %llu\n", (unsigned long long)s->files);
@@ -415,6 +479,77 @@ status_disk(const union result *r)
 	return r->disk.ok ? 0 : EXIT_NOSPACE;
 }
 
+/* -- check: a Monitoring Plugins plugin ------------------------------------ */
+
+/* "15%", or an amount: a SIZE for bytes, a plain count for inodes. */
+static int
+parse_mark(const char *s, struct check_mark *m)
+{
+	char *end;
+	uint64_t n;
+	double v;
+
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != s && errno == 0 && *end == '%' && end[1] == '\0' &&
+	    v >= 0 && v <= 100) {
+		*m = (struct check_mark){ 1, 1, v };
+		return 0;
+	}
+	if (parse_size(s, &n) == -1)
+		return -1;
+	*m = (struct check_mark){ 1, 0, (double)n };
+	return 0;
+}
+
+/* A plugin's bad arguments are UNKNOWN: exit here, before connecting. */
+static int
+check_check(struct opts *o)
+{
+	if (parse_mark(o->warn, &o->check.warn) == -1)
+		exit(check_unknown("--warn takes a percentage like 15%% or an "
+		    "amount like 20G, not '%s'", o->warn));
+	if (parse_mark(o->critical, &o->check.crit) == -1)
+		exit(check_unknown("--critical takes a percentage like 5%% or "
+		    "an amount like 5G, not '%s'", o->critical));
+	if (o->json)
+		exit(check_unknown("%s", "check prints one plugin line; "
+		    "--json is not for it"));
+	return 0;
+}
+
+/* A daemon it cannot reach is the plugin's UNKNOWN line, not a failure. */
+static int
+call_check(hyco_client *c, const struct opts *o, union result *r)
+{
+	r->check.status = check_run(c, &o->check, &r->check.s,
+	    &r->check.line);
+	return HYCO_OK;
+}
+
+static void
+print_check(const struct opts *o, const union result *r)
+{
+	(void)o;
+	if (r->check.line != NULL)
+		printf("%s\n", r->check.line);
+}
+
+static int
+status_check(const union result *r)
+{
+	return r->check.status;
+}
+
+static void
+done_check(union result *r)
+{
+	hyco_summary_free(&r->check.s);
+	free(r->check.line);
+}
+
 /* -- ping ------------------------------------------------------------------- */
 
 static int
@@ -433,7 +568,9 @@ print_ping(const struct opts *o, const union result *r)
 }
 
 static const struct command commands[] = {
-	{ "summary", "", "cache usage (-v: per dataset and cycle)",
+	{ "summary", "[--watch [--interval S]]",
+	    "cache usage, alert level (-v: per dataset and cycle)\n"
+	    "--watch: again every S seconds (2), until Ctrl-C",
 	    0, NULL, call_summary, print_summary, NULL, done_summary },
 	{ "cycle-dir", "--kind K --cycle N [--dataset D]",
 	    "create and print a cycle directory",
@@ -453,6 +590,10 @@ static const struct command commands[] = {
 	    0, check_disk, call_disk, print_disk, status_disk, NULL },
 	{ "ping", "", "daemon version, pid, uptime",
 	    0, NULL, call_ping, print_ping, NULL, NULL },
+	{ "check", "[--warn 15%] [--critical 5%] [--inodes]",
+	    "Nagios plugin: free space of each filesystem; exit 0 OK,\n"
+	    "1 WARNING, 2 CRITICAL, 3 UNKNOWN (default: hycod's levels)",
+	    0, check_check, call_check, print_check, status_check, done_check },
 };
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 
@@ -490,12 +631,16 @@ usage(FILE *out)
 	    "  -v, --verbose       summary: per dataset and cycle\n"
 	    "  -y, --yes           clean: do not ask\n"
 	    "  -n, --dry-run       prune: only show\n"
+	    "  --warn X, --critical X  check: levels below X free, 15%% or 20G\n"
+	    "  --inodes            check: free inodes too\n"
+	    "  --watch, --interval S   summary: refresh every S seconds\n"
 	    "  -h, --help          this text\n"
-	    "Exit: 0 ok, 1 refused, 2 not enough space, 3 daemon unreachable.\n");
+	    "Exit: 0 ok, 1 refused, 2 not enough space, 3 daemon unreachable;\n"
+	    "check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n");
 }
 
 enum { OPT_SOCKET = 256, OPT_JSON, OPT_KIND, OPT_DATASET, OPT_REQUIRED,
-    OPT_CYCLE };
+    OPT_CYCLE, OPT_WARN, OPT_CRITICAL, OPT_INODES, OPT_WATCH, OPT_INTERVAL };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -509,6 +654,11 @@ static const struct option long_options[] = {
 	{ "dataset", required_argument, NULL, OPT_DATASET },
 	{ "required", required_argument, NULL, OPT_REQUIRED },
 	{ "cycle", required_argument, NULL, OPT_CYCLE },
+	{ "warn", required_argument, NULL, OPT_WARN },
+	{ "critical", required_argument, NULL, OPT_CRITICAL },
+	{ "inodes", no_argument, NULL, OPT_INODES },
+	{ "watch", no_argument, NULL, OPT_WATCH },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -568,6 +718,30 @@ parse_args(int argc, char **argv, struct opts *o)
 			}
 			o->have_cycle = 1;
 			break;
+		case OPT_WARN:
+			o->warn = optarg;
+			break;
+		case OPT_CRITICAL:
+			o->critical = optarg;
+			break;
+		case OPT_INODES:
+			o->check.inodes = 1;
+			break;
+		case OPT_WATCH:
+			o->watch = 1;
+			break;
+		case OPT_INTERVAL: {
+			char *end;
+			errno = 0;
+			o->interval = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(o->interval >= 0.1 && o->interval <= 86400)) {
+				die_usage("--interval takes seconds from 0.1 to "
+				    "86400, not '%s'", optarg);
+				return NULL;
+			}
+			break;
+		}
 		case ':':
 			die_usage("%s needs a value", argv[optind - 1]);
 			return NULL;
@@ -593,6 +767,15 @@ parse_args(int argc, char **argv, struct opts *o)
 			cmd = &commands[i];
 	if (cmd == NULL) {
 		die_usage("unknown command '%s'", argv[optind]);
+		return NULL;
+	}
+	if ((o->watch || o->interval > 0) && strcmp(cmd->name, "summary") != 0) {
+		die_usage("--watch and --interval are for summary, not %s",
+		    cmd->name);
+		return NULL;
+	}
+	if (o->interval > 0 && !o->watch) {
+		die_usage("%s needs --watch", "--interval");
 		return NULL;
 	}
 	if (cmd->operand && optind + 1 < argc)
@@ -626,6 +809,45 @@ run(const struct command *cmd, hyco_client *c, const struct opts *o)
 	return rc;
 }
 
+/*
+ * check's bad arguments are UNKNOWN (3), not the usual 1. Whether the
+ * command is check is read before getopt permutes argv, since what is
+ * wrong may be its options: the first word that is no option's value.
+ */
+static int
+is_check(int argc, char **argv)
+{
+	static const char *const valued[] = { "-c", "--config", "--socket",
+	    "--kind", "--dataset", "--required", "--cycle", "--warn",
+	    "--critical", "--interval", NULL };
+
+	for (int i = 1; i < argc; i++) {
+		const char *const *v;
+		if (argv[i][0] != '-')
+			return strcmp(argv[i], "check") == 0;
+		for (v = valued; *v != NULL && strcmp(argv[i], *v) != 0; v++)
+			;
+		if (*v != NULL)
+			i++;	/* its value */
+	}
+	return 0;
+}
+
+/* summary --watch: one round is one run of the command. */
+struct watch_round {
+	const struct command	*cmd;
+	hyco_client		*c;
+	const struct opts	*o;
+};
+
+static void
+watch_round(void *arg)
+{
+	struct watch_round *w = arg;
+
+	(void)run(w->cmd, w->c, w->o);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -633,21 +855,31 @@ main(int argc, char **argv)
 	struct opts o = { 0 };
 	char sock[4096];
 	hyco_client *c;
-	int rc;
+	int rc, plugin;
 
 	log_init("hycoctl", LOG_LEVEL_WARN);
+	plugin = is_check(argc, argv);
 	if ((cmd = parse_args(argc, argv, &o)) == NULL)
-		return EXIT_REFUSED;
+		return plugin ? check_unknown("%s", "bad arguments (hycoctl "
+		    "--help)") : EXIT_REFUSED;
 	/* Check the command's arguments before connecting. */
 	if (cmd->check != NULL && cmd->check(&o) == -1)
 		return EXIT_REFUSED;
 	if (find_socket(&o, sock, sizeof(sock)) == -1)
-		return EXIT_REFUSED;
+		return cmd->call == call_check ? check_unknown("%s", "cannot "
+		    "find the socket: config errors") : EXIT_REFUSED;
 	if ((c = hyco_new(sock)) == NULL) {
 		fprintf(stderr, "hycoctl: socket path too long: %s\n", sock);
-		return EXIT_REFUSED;
+		return cmd->call == call_check ? check_unknown("socket path "
+		    "too long: %s", sock) : EXIT_REFUSED;
 	}
-	rc = run(cmd, c, &o);
+	if (o.watch) {
+		struct watch_round w = { cmd, c, &o };
+		rc = refresh_loop(o.interval > 0 ? o.interval : WATCH_INTERVAL_S,
+		    "hycoctl summary", !o.json, watch_round, &w) == 0 ? 0 :
+		    EXIT_REFUSED;
+	} else
+		rc = run(cmd, c, &o);
 	hyco_free(c);
 	/* Output that did not arrive is a failure (a full disk, a closed pipe). */
 	if (fflush(stdout) == EOF || ferror(stdout)) {

@@ -112,6 +112,34 @@ static const struct config_key keys[] = {
 	{ "retention.check_interval_s", CONFIG_FLOAT, "5", 0, 86400,
 	  FIELD(retention.check_interval_s), "seconds between free-space "
 	  "checks" },
+	{ "alerts", MAP, "disk-space alerts: a level per filesystem, a hook" },
+	{ "alerts.check_interval_s", CONFIG_FLOAT, "10", 0, 86400,
+	  FIELD(alerts.check_interval_s), "seconds between samples of each "
+	  "filesystem's free space" },
+	{ "alerts.warn_below", MARK("10%", alerts.warn_below),
+	  "warning when free space falls below this" },
+	{ "alerts.critical_below", MARK("5%", alerts.critical_below),
+	  "critical when free space falls below this" },
+	{ "alerts.warn_below_inodes", MARK("10%", alerts.warn_below_inodes),
+	  "the same for free inodes" },
+	{ "alerts.critical_below_inodes", MARK("5%",
+	  alerts.critical_below_inodes), "the same for free inodes" },
+	{ "alerts.hysteresis", MARK("1%", alerts.hysteresis), "a level is "
+	  "left only once free space is more than this above its threshold" },
+	{ "alerts.hysteresis_inodes", MARK("1%", alerts.hysteresis_inodes),
+	  "the same for free inodes" },
+	{ "alerts.warn_time_to_full_s", CONFIG_FLOAT, "3600", -1, 1000000000,
+	  FIELD(alerts.warn_time_to_full_s), "warning when the filesystem "
+	  "fills within this many seconds at its current rate; 0: never" },
+	{ "alerts.fill_window_s", CONFIG_FLOAT, "600", 0, 604800,
+	  FIELD(alerts.fill_window_s), "seconds of samples the fill rate is "
+	  "fitted to" },
+	{ "alerts.command", CONFIG_ARGV, "null", 0, 0, FIELD(alerts.command),
+	  "run at every level change, an argv list; HYCO_ALERT_* in its "
+	  "environment" },
+	{ "alerts.command_timeout_s", CONFIG_FLOAT, "30", 0, 3600,
+	  FIELD(alerts.command_timeout_s), "seconds before the command is "
+	  "killed" },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -128,7 +156,7 @@ static const char *const type_names[] = {
 	[CONFIG_DATASET] = "dataset", [CONFIG_INT] = "int",
 	[CONFIG_FLOAT] = "float", [CONFIG_MODE] = "mode",
 	[CONFIG_LEVEL] = "level", [CONFIG_MARK] = "mark",
-	[CONFIG_CATS] = "categories",
+	[CONFIG_CATS] = "categories", [CONFIG_ARGV] = "argv",
 };
 
 const char *
@@ -167,6 +195,10 @@ config_key_allowed(const struct config_key *k, char *buf, size_t size)
 	case CONFIG_DATASET:
 		snprintf(buf, size, "one path component, no leading '.'");
 		break;
+	case CONFIG_ARGV:
+		snprintf(buf, size, "[PROGRAM, ARG...] (at most %d), or null",
+		    CONFIG_ARGV_MAX);
+		break;
 	case CONFIG_MAP:
 	case CONFIG_STR:
 	case CONFIG_PATH:
@@ -199,9 +231,11 @@ defaults_tree(void)
 	struct cfg_node *tree = cfg_parse("{}", 2, DEFAULTS, &e);
 
 	for (size_t i = 0; i < NKEYS; i++)
+		/* An argv's default is null, no command: YAML's null. */
 		if (keys[i].def != NULL && cfg_set(tree, keys[i].key,
-		    keys[i].def, keys[i].type != CONFIG_INT &&
-		    keys[i].type != CONFIG_FLOAT, DEFAULTS, 0) == -1)
+		    keys[i].type == CONFIG_ARGV ? NULL : keys[i].def,
+		    keys[i].type != CONFIG_INT && keys[i].type != CONFIG_FLOAT,
+		    DEFAULTS, 0) == -1)
 			abort();	/* the table is wrong */
 	return tree;
 }
@@ -281,7 +315,47 @@ static const char *
 wanted(const struct config_key *k)
 {
 	return k->type == CONFIG_STR || k->type == CONFIG_PATH ? "string" :
-	    "value";
+	    k->type == CONFIG_ARGV ? "list of strings" : "value";
+}
+
+/*
+ * A command as an argv list, its words pointing into the tree (which
+ * the config keeps); null or [] is no command. A plain string is
+ * refused: whether it meant a program or a shell line is not guessed.
+ */
+static void
+parse_argv(const struct config_key *k, const struct cfg_node *n,
+    struct hyco_config *c, struct cfg_errors *e)
+{
+	const char *argv[CONFIG_ARGV_MAX + 1] = { NULL };
+	int argc = 0;
+
+	if (n->type == CFG_SCALAR && n->value != NULL) {
+		cfg_errorf(e, n->file, n->line, "%s: expected a list like "
+		    "[/usr/local/bin/notify, --disk], or null; got '%s'",
+		    k->key, n->value);
+		return;
+	}
+	for (const struct cfg_node *w = n->type == CFG_SEQ ? n->child : NULL;
+	    w != NULL; w = w->next) {
+		if (w->type != CFG_SCALAR || w->value == NULL ||
+		    (argc == 0 && w->value[0] == '\0')) {
+			cfg_errorf(e, w->file, w->line, "%s: item %d: expected "
+			    "a string%s", k->key, argc, argc == 0 ?
+			    " naming the program" : "");
+			return;
+		}
+		if (argc == CONFIG_ARGV_MAX) {
+			cfg_errorf(e, w->file, w->line, "%s: more than %d words",
+			    k->key, CONFIG_ARGV_MAX);
+			return;
+		}
+		argv[argc++] = w->value;
+	}
+	if (k->off != CONFIG_NO_FIELD && k->size == sizeof(argv))
+		memcpy((char *)c + k->off, argv, sizeof(argv));
+	else if (k->off != CONFIG_NO_FIELD)
+		abort();	/* the table is wrong */
 }
 
 static int
@@ -461,10 +535,16 @@ check_keys(struct cfg_node *tree, enum phase phase, const char *cwd,
 			if (k->type == CONFIG_MAP && n->type != CFG_MAP)
 				cfg_errorf(e, n->file, n->line, "%s: expected a "
 				    "mapping, got %s", k->key, shape_name(n));
-			else if (k->type != CONFIG_MAP && n->type != CFG_SCALAR)
+			else if (k->type != CONFIG_MAP && n->type != CFG_SCALAR &&
+			    !(k->type == CONFIG_ARGV && n->type == CFG_SEQ))
 				cfg_errorf(e, n->file, n->line, "%s: expected a "
 				    "%s, got %s", k->key, wanted(k),
 				    shape_name(n));
+			continue;
+		}
+		if (k->type == CONFIG_ARGV) {
+			if (phase == VALUES)
+				parse_argv(k, n, c, e);
 			continue;
 		}
 		if (k->type == CONFIG_MAP || n->type != CFG_SCALAR)

@@ -40,6 +40,21 @@ struct retention {
 	double		check_interval_s;
 };
 
+#define CONFIG_ARGV_MAX	32	/* words in a command (alerts.command) */
+
+/* Disk-space alerts (disk.h): levels per filesystem, and the hook. */
+struct alerts {
+	double		check_interval_s;	/* between samples */
+	struct mark	warn_below, critical_below;		/* bytes */
+	struct mark	warn_below_inodes, critical_below_inodes;
+	struct mark	hysteresis, hysteresis_inodes;
+	double		warn_time_to_full_s;	/* <= 0: never */
+	double		fill_window_s;		/* samples the rate is fitted to */
+	/* argv, NULL-terminated, pointing into the tree; [0] NULL: none. */
+	const char	*command[CONFIG_ARGV_MAX + 1];
+	double		command_timeout_s;
+};
+
 struct hyco_config {
 	struct layout	 layout;		/* absolute, normalized paths */
 	char		 socket[PATH_MAX];	/* absolute */
@@ -52,6 +67,7 @@ struct hyco_config {
 	int		 scan_threads;		/* daemon.scan_threads */
 	char		 trash_dir[PATH_MAX];	/* retention.trash_dir */
 	struct retention retention;		/* retention.* */
+	struct alerts	 alerts;		/* alerts.* */
 	struct cfg_node	*tree;			/* resolved tree (print-config) */
 };
 
@@ -66,6 +82,7 @@ enum config_type {
 	CONFIG_LEVEL,	/* debug, info, warn or error */
 	CONFIG_MARK,	/* 5% of the filesystem, or an amount like 20G */
 	CONFIG_CATS,	/* categories, comma-separated */
+	CONFIG_ARGV,	/* a list of strings (a command), or null: none */
 };
 
 #define CONFIG_NO_FIELD	((size_t)-1)	/* checked, not kept */

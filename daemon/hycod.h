@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "disk.h"
 #include "proto.h"
 #include "policy.h"
 #include "server.h"
@@ -30,6 +31,7 @@ struct hycod {
 	struct watch		 watch;		/* the index and its inotify */
 	struct trash		 trash;		/* removals finish here */
 	struct policy		 policy;	/* retention and watermarks */
+	struct disk		 disk;		/* free space, levels, alerts */
 	struct rpc_stats	 rpc;
 	msgpack_sbuffer		 notify_out;	/* results of notifications */
 };

@@ -391,6 +391,17 @@ after_work(uv_work_t *w, int status)
 	/* The paths are gone: out of the index, watches and all, first. */
 	refresh_index(j);
 	log_done(j);
+	/*
+	 * A removal on a root's filesystem: no fill rate spans it, and one
+	 * deleted in place (no trash there) freed its space already.
+	 */
+	for (int i = 0; i < JOB_PARTS; i++) {
+		struct disk *dk = &j->r.d->disk;
+		int f = disk_of_role(dk, i < KIND_COUNT ? DISK_ROLE_KIND(i) :
+		    DISK_ROLE_CAT(i - KIND_COUNT));
+		if (j->took[i] && f >= 0)
+			disk_removed(dk, disk_get(dk, (size_t)f)->dev);
+	}
 	if (j->type == JOB_CYCLE_DIR && j->err == 0) {
 		/* Where its trainer writes now: leased until it asks again. */
 		if (conn_is_open(j->r.conn))

@@ -10,7 +10,8 @@
 static const char *log_prog = "hycod";
 static int log_level = LOG_LEVEL_INFO;
 
-static const char *const level_names[] = { "debug", "info", "warn", "error" };
+static const char *const level_names[] = { "debug", "info", "warn", "error",
+    "crit" };
 
 void
 log_init(const char *progname, enum log_level level)
@@ -28,7 +29,8 @@ log_setlevel(enum log_level level)
 int
 log_parse_level(const char *name)
 {
-	for (int i = 0; i < 4; i++)
+	/* crit is logged, never a threshold one would configure. */
+	for (int i = 0; i <= LOG_LEVEL_ERROR; i++)
 		if (strcmp(name, level_names[i]) == 0)
 			return i;
 	if (strcmp(name, "warning") == 0)
@@ -68,6 +70,7 @@ name(const char *fmt, ...)				\
 
 LOGFN(log_warn, LOG_LEVEL_WARN, 1, return)
 LOGFN(log_warnx, LOG_LEVEL_WARN, 0, return)
+LOGFN(log_crit, LOG_LEVEL_CRIT, 0, return)
 LOGFN(log_info, LOG_LEVEL_INFO, 0, return)
 LOGFN(log_debug, LOG_LEVEL_DEBUG, 0, return)
 LOGFN(fatal, LOG_LEVEL_ERROR, 1, exit(1))

@@ -40,8 +40,15 @@ on_signal(uv_signal_t *h, int signum)
 	watch_close(&d->watch);
 	trash_close(&d->trash);
 	policy_close(&d->policy);
+	disk_close(&d->disk);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
+}
+
+static void
+on_trash_deleted(void *arg, dev_t dev)
+{
+	disk_removed(arg, dev);
 }
 
 /* The first scan is in: only now are summaries exact, so listen. */
@@ -156,8 +163,14 @@ main(int argc, char **argv)
 	if (watch_start(&d.watch, d.loop, &d.cfg.layout, &wo, on_ready, &d)
 	    == -1)
 		fatalx("cannot watch the cache tree");
+	if (disk_start(&d.disk, d.loop, &d.cfg.alerts, &d.cfg.layout, &d.trash)
+	    == -1)
+		fatalx("cannot find the filesystems of the cache tree");
+	/* Space freed in a trash: sample its filesystem. */
+	d.trash.deleted = on_trash_deleted;
+	d.trash.deleted_arg = &d.disk;
 	policy_start(&d.policy, d.loop, &d.cfg.layout, &d.cfg.retention,
-	    &d.watch, &d.trash);
+	    &d.watch, &d.trash, &d.disk);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;

@@ -116,21 +116,30 @@ asked_ago(const struct policy *p, int kind, long cycle, const char *ds)
 /* -- refusing ----------------------------------------------------------- */
 
 bool
-policy_refuse(struct policy *p, const struct disk_usage *du, char *why,
-    size_t size)
+policy_refuse(struct policy *p, int kind, char *why, size_t size)
 {
 	const struct retention *rt = p->rt;
-	double b = config_mark_value(&rt->refuse_below, (double)du->total_bytes);
-	double i = config_mark_value(&rt->refuse_below_inodes,
-	    (double)du->total_inodes);
+	const struct disk_fs *fs;
+	const struct disk_usage *du;
+	int f = disk_of_role(p->disk, DISK_ROLE_KIND(kind));
+	double b, i;
 
+	if (f < 0)
+		return false;	/* not found at start: nothing to go by */
+	fs = disk_refresh_one(p->disk, (size_t)f, 0);
+	if (fs->error != 0)
+		return false;	/* logged by disk.c */
+	du = &fs->du;
+	b = config_mark_value(&rt->refuse_below, (double)du->total_bytes);
+	i = config_mark_value(&rt->refuse_below_inodes, (double)du->total_inodes);
 	if ((double)du->avail_bytes < b) {
-		snprintf(why, size, "%llu bytes free, below retention."
-		    "refuse_below (%.0f)", (unsigned long long)du->avail_bytes, b);
+		snprintf(why, size, "%llu bytes free on %s, below retention."
+		    "refuse_below (%.0f)", (unsigned long long)du->avail_bytes,
+		    fs->mount, b);
 	} else if (du->total_inodes > 0 && (double)du->avail_inodes < i) {
-		snprintf(why, size, "%llu inodes free, below retention."
+		snprintf(why, size, "%llu inodes free on %s, below retention."
 		    "refuse_below_inodes (%.0f)",
-		    (unsigned long long)du->avail_inodes, i);
+		    (unsigned long long)du->avail_inodes, fs->mount, i);
 	} else
 		return false;
 	p->stats.refused++;
@@ -181,6 +190,77 @@ protect(const struct policy *p, struct policy_item *it, const char *ds)
 		    p->rt->protect_recent_s);
 		return it->skipped = true;
 	}
+	return false;
+}
+
+/* What a pass must free on one filesystem (disk.h's order). */
+struct need {
+	double		b, i;		/* bytes, inodes; <= 0: nothing */
+};
+
+/* The filesystem a candidate is on: that of its root. */
+static int
+item_fs(const struct policy *p, int cat, int kind)
+{
+	return disk_of_role(p->disk, kind >= 0 ? DISK_ROLE_KIND(kind) :
+	    DISK_ROLE_CAT(cat));
+}
+
+/* Bytes in the trash(es) on filesystem dev, soon free there. */
+static uint64_t
+trash_waiting(const struct trash *t, dev_t dev)
+{
+	uint64_t n = 0;
+
+	for (int w = 0; w < t->n; w++)
+		if (t->dev[w] == dev)
+			n += t->bytes_in[w];
+	return n;
+}
+
+/*
+ * Each filesystem below prune_below (bytes or inodes) needs up to
+ * prune_until freed, on figures sampled now. -errno when the cache
+ * root's filesystem cannot be read; others that cannot are skipped.
+ */
+static int
+needs(struct policy *p, struct need *need)
+{
+	const struct retention *rt = p->rt;
+	int root = disk_of_role(p->disk, DISK_ROLE_CACHE_ROOT);
+
+	disk_refresh(p->disk, 0);
+	for (size_t f = 0; f < disk_count(p->disk); f++) {
+		const struct disk_fs *fs = disk_get(p->disk, f);
+		const struct disk_usage *du = &fs->du;
+		double free_b = (double)(du->avail_bytes +
+		    trash_waiting(p->trash, fs->dev));
+		double free_i = (double)du->avail_inodes;
+
+		need[f] = (struct need){ 0, 0 };
+		if (fs->error != 0) {
+			if ((int)f == root)
+				return -fs->error;
+			continue;	/* logged by disk.c */
+		}
+		if (free_b < config_mark_value(&rt->prune_below,
+		    (double)du->total_bytes))
+			need[f].b = config_mark_value(&rt->prune_until,
+			    (double)du->total_bytes) - free_b;
+		if (du->total_inodes > 0 && free_i < config_mark_value(
+		    &rt->prune_below_inodes, (double)du->total_inodes))
+			need[f].i = config_mark_value(&rt->prune_until_inodes,
+			    (double)du->total_inodes) - free_i;
+	}
+	return 0;
+}
+
+static bool
+any_need(const struct need *need, size_t n)
+{
+	for (size_t f = 0; f < n; f++)
+		if (need[f].b > 0 || need[f].i > 0)
+			return true;
 	return false;
 }
 
@@ -249,11 +329,12 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 {
 	const struct retention *rt = p->rt;
 	const struct index *ix = &p->watch->ix;
-	struct disk_usage du;
+	struct need need[DISK_FS_MAX];
+	size_t nfs = disk_count(p->disk);
 	struct cand *v = NULL;
 	size_t n, cap = 0;
 	char path[PATH_MAX];
-	int r;
+	int r, f;
 
 	plan->n = 0;
 	/* Retention: the newest keep_last_cycles of each kind stay. */
@@ -274,33 +355,22 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 		}
 	}
 	/*
-	 * Free space: what is below prune_below, and how much to free.
-	 * TODO: only the cache root's filesystem is looked at, so a root
-	 * on another filesystem is pruned by keep_last_cycles and by hand,
-	 * never for its own free space; plan per filesystem (the trash
-	 * knows each root's st_dev) to fix it.
+	 * Free space, per filesystem: what is below prune_below on each,
+	 * and how much to free there. A candidate counts only for the
+	 * filesystem it is on.
 	 */
-	if ((r = fsutil_disk(p->layout->cache_root, &du)) < 0) {
+	if ((r = needs(p, need)) < 0) {
 		free(v);
 		return r;
 	}
-	double free_b = (double)(du.avail_bytes + p->trash->bytes);
-	double free_i = (double)du.avail_inodes;
-	double need_b = 0, need_i = 0;
-	if (free_b < config_mark_value(&rt->prune_below, (double)du.total_bytes))
-		need_b = config_mark_value(&rt->prune_until,
-		    (double)du.total_bytes) - free_b;
-	if (du.total_inodes > 0 && free_i < config_mark_value(
-	    &rt->prune_below_inodes, (double)du.total_inodes))
-		need_i = config_mark_value(&rt->prune_until_inodes,
-		    (double)du.total_inodes) - free_i;
 	/* What retention already removes counts. */
 	for (size_t i = 0; i < plan->n; i++)
-		if (!plan->v[i].skipped) {
-			need_b -= (double)plan->v[i].bytes;
-			need_i -= (double)plan->v[i].files;
+		if (!plan->v[i].skipped &&
+		    (f = item_fs(p, plan->v[i].cat, plan->v[i].kind)) >= 0) {
+			need[f].b -= (double)plan->v[i].bytes;
+			need[f].i -= (double)plan->v[i].files;
 		}
-	for (int pass = 0; pass < 2 && (need_b > 0 || need_i > 0); pass++) {
+	for (int pass = 0; pass < 2 && any_need(need, nfs); pass++) {
 		/* Generated cycles oldest first, then prunable datasets LRU. */
 		n = 0;
 		if (pass == 0)
@@ -324,9 +394,13 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 		}
 		if (n > 0)
 			qsort(v, n, sizeof(*v), by_age);
-		for (size_t i = 0; i < n && (need_b > 0 || need_i > 0); i++) {
+		for (size_t i = 0; i < n && any_need(need, nfs); i++) {
 			struct policy_item *it;
 			const struct ix_dir *d = index_dir(ix, v[i].node);
+			const struct disk_fs *fs;
+			f = item_fs(p, v[i].cat, v[i].kind);
+			if (f < 0 || (need[f].b <= 0 && need[f].i <= 0))
+				continue;	/* its filesystem has room */
 			if (d->bytes == 0 && d->nfiles == 0)
 				continue;	/* nothing to gain from it */
 			item_path(p, &v[i], path, sizeof(path));
@@ -335,13 +409,15 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 			if (it == NULL || protect(p, it, index_name(ix,
 			    v[i].node)))
 				continue;
-			snprintf(it->why, sizeof(it->why), "%.0f bytes and %.0f "
-			    "inodes free, below retention.prune_below: %s first",
-			    (double)du.avail_bytes, free_i, pass == 0 ?
-			    "oldest generated cycles" :
+			fs = disk_get(p->disk, (size_t)f);
+			snprintf(it->why, sizeof(it->why), "%llu bytes and %llu "
+			    "inodes free on %.256s, below retention.prune_below: %s "
+			    "first", (unsigned long long)fs->du.avail_bytes,
+			    (unsigned long long)fs->du.avail_inodes, fs->mount,
+			    pass == 0 ? "oldest generated cycles" :
 			    "least recently used prunable datasets");
-			need_b -= (double)it->bytes;
-			need_i -= (double)it->files;
+			need[f].b -= (double)it->bytes;
+			need[f].i -= (double)it->files;
 		}
 	}
 	free(v);
@@ -396,6 +472,7 @@ prune_done(uv_work_t *w, int status)
 	struct prune_job *j = w->data;
 	struct policy *p = j->p;
 	uint64_t freed = 0;
+	int f;
 
 	p->running = false;
 	for (size_t i = 0; i < j->plan.n && !p->closing; i++) {
@@ -415,6 +492,9 @@ prune_done(uv_work_t *w, int status)
 		    it->path, (unsigned long long)it->bytes,
 		    (unsigned long long)it->files, it->why);
 		freed += it->bytes;
+		/* No fill rate spans a removal; in place, space is free now. */
+		if ((f = item_fs(p, it->cat, it->kind)) >= 0)
+			disk_removed(p->disk, disk_get(p->disk, (size_t)f)->dev);
 		p->stats.pruned_bytes += it->bytes;
 		if (it->kind >= 0)
 			p->stats.pruned_cycles++;
@@ -510,7 +590,8 @@ on_timer(uv_timer_t *h)
 
 void
 policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
-    const struct retention *rt, struct watch *w, struct trash *t)
+    const struct retention *rt, struct watch *w, struct trash *t,
+    struct disk *disk)
 {
 	uint64_t every = (uint64_t)(rt->check_interval_s * 1000);
 
@@ -520,6 +601,7 @@ policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
 	p->rt = rt;
 	p->watch = w;
 	p->trash = t;
+	p->disk = disk;
 	backoff_init(&p->backoff, PRUNE_BACKOFF_MIN_MS, PRUNE_BACKOFF_MAX_MS);
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;

@@ -3,12 +3,14 @@
  *
  * Retention: when a cycle directory is asked for, prediction caches of
  * all but the newest retention.keep_last_cycles cycles of that kind go.
- * Free space, in the manner of cachefilesd's brun/bcull/bstop: below
- * prune_below (bytes or inodes free on the cache root's filesystem)
- * generated cycles are pruned oldest first until prune_until is free
- * again; tensor and eval datasets only when retention.prunable names
- * them, least recently used first; below refuse_below new cycle
- * directories are refused (no_space). A cycle a connection leases (the
+ * Free space, in the manner of cachefilesd's brun/bcull/bstop, on each
+ * filesystem's own figures (disk.h): where a filesystem has less than
+ * prune_below free (bytes or inodes), the generated cycles on it are
+ * pruned oldest first until it has prune_until free again; tensor and
+ * eval datasets on it only when retention.prunable names them, least
+ * recently used first. Below refuse_below on the filesystem of a
+ * kind's prediction cache, new cycle directories of that kind are
+ * refused (no_space). A cycle a connection leases (the
  * one it last asked for, per kind) or that was asked for within
  * protect_recent_s is never pruned; it is looked at again on the next
  * check once that ends. A pass that frees nothing backs off.
@@ -25,6 +27,7 @@
 
 #include "backoff.h"
 #include "config.h"
+#include "disk.h"
 #include "fsutil.h"
 #include "trash.h"
 #include "watch.h"
@@ -36,7 +39,7 @@ struct policy_item {
 	long		cycle;
 	uint64_t	bytes, files;	/* as the index holds them */
 	bool		skipped;	/* protected: why says by what */
-	char		why[160];
+	char		why[512];
 };
 
 struct policy_plan {
@@ -62,6 +65,7 @@ struct policy {
 	const struct retention	*rt;
 	struct watch		*watch;
 	struct trash		*trash;
+	struct disk		*disk;		/* each filesystem's figures */
 	uv_timer_t		 timer;
 	struct lease		*leases;
 	size_t			 nleases, capleases;
@@ -75,7 +79,8 @@ struct policy {
 };
 
 void	policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
-	    const struct retention *rt, struct watch *w, struct trash *t);
+	    const struct retention *rt, struct watch *w, struct trash *t,
+	    struct disk *disk);
 void	policy_close(struct policy *p);
 
 /* conn was given kind's cycle for dataset: its lease, and a use. */
@@ -86,9 +91,11 @@ void	policy_release(struct policy *p, const void *conn);
 /* Whether kind's cycle is leased by any connection. */
 bool	policy_leased(const struct policy *p, int kind, long cycle);
 
-/* Below refuse_below (bytes or inodes)? why says by how much. */
-bool	policy_refuse(struct policy *p, const struct disk_usage *du, char *why,
-	    size_t size);
+/*
+ * Is the filesystem of kind's prediction cache below refuse_below
+ * (bytes or inodes), sampled now? why says by how much.
+ */
+bool	policy_refuse(struct policy *p, int kind, char *why, size_t size);
 
 /* What a pass would remove now, and why (also what it must skip). */
 int	policy_plan(struct policy *p, struct policy_plan *plan);

@@ -266,6 +266,65 @@ pack_traffic(struct rpc_container *m, const struct server_stats *ss,
 	rpc_map_end(&e);
 }
 
+/* Each filesystem of the tree, its level, and the alerts' counters. */
+static void
+pack_filesystems(struct rpc_container *m, const struct disk *dk)
+{
+	struct rpc_container fs, roots, a;
+	struct alert_stats as;
+
+	rpc_map_key(m, "filesystems");
+	msgpack_pack_array(m->pk, disk_count(dk));
+	for (size_t i = 0; i < disk_count(dk); i++) {
+		const struct disk_fs *f = disk_get(dk, i);
+		rpc_map_begin(&fs, m->pk);
+		kv_str(&fs, "path", f->path);
+		kv_str(&fs, "mount", f->mount);
+		kv_str(&fs, "fstype", f->fstype);
+		kv_str(&fs, "source", f->source);
+		kv_str(&fs, "device", f->device);
+		rpc_map_key(&fs, "roots");
+		rpc_array_begin(&roots, m->pk);
+		for (int r = 0; r < DISK_ROLES; r++)
+			if (f->roots & (1u << r)) {
+				rpc_array_next(&roots);
+				rpc_pack_cstr(m->pk, disk_role_names[r]);
+			}
+		rpc_array_end(&roots);
+		kv_u64(&fs, "free_bytes", f->du.avail_bytes);
+		kv_u64(&fs, "total_bytes", f->du.total_bytes);
+		kv_u64(&fs, "free_inodes", f->du.avail_inodes);
+		kv_u64(&fs, "total_inodes", f->du.total_inodes);
+		kv_str(&fs, "level", disk_level_names[f->level]);
+		kv_str(&fs, "reason", f->reason);
+		rpc_map_key(&fs, "time_to_full_s");
+		if (f->time_to_full_s >= 0)
+			msgpack_pack_double(m->pk, f->time_to_full_s);
+		else
+			msgpack_pack_nil(m->pk);
+		kv_double(&fs, "fill_bytes_per_s", f->fill_rate);
+		kv_u64(&fs, "warn_below_bytes", f->warn_bytes);
+		kv_u64(&fs, "critical_below_bytes", f->critical_bytes);
+		kv_u64(&fs, "warn_below_inodes", f->warn_inodes);
+		kv_u64(&fs, "critical_below_inodes", f->critical_inodes);
+		kv_double(&fs, "sampled_at", f->sampled_at);
+		kv_str(&fs, "error", f->error ? strerror(f->error) : "");
+		rpc_map_end(&fs);
+	}
+	kv_str(m, "alert_level", disk_level_names[disk_worst(dk)]);
+	disk_alert_stats(dk, &as);
+	rpc_map_key(m, "alerts");
+	rpc_map_begin(&a, m->pk);
+	kv_u64(&a, "transitions", dk->stats.transitions);
+	kv_u64(&a, "samples", dk->stats.samples);
+	kv_u64(&a, "sample_errors", dk->stats.sample_errors);
+	kv_u64(&a, "hook_runs", as.runs);
+	kv_u64(&a, "hook_failures", as.failures);
+	kv_u64(&a, "hook_timeouts", as.timeouts);
+	kv_u64(&a, "hook_coalesced", as.coalesced);
+	rpc_map_end(&a);
+}
+
 static void
 pack_summary(msgpack_packer *pk, const struct tally *t,
     const struct disk_usage *du, const struct hycod *d)
@@ -312,6 +371,7 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 	pack_index(&m, &d->watch);
 	pack_removals(&m, &d->trash, &d->policy);
 	pack_traffic(&m, &d->server.stats, &d->rpc);
+	pack_filesystems(&m, &d->disk);
 	rpc_map_end(&m);
 }
 
@@ -392,8 +452,7 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	struct job *j;
 	int kind;
 	long cycle;
-	char ds[HYCO_DATASET_MAX + 1], why[256];
-	struct disk_usage du;
+	char ds[HYCO_DATASET_MAX + 1], why[PATH_MAX + 128];
 
 	if (arg_kind(r, args, true, false, &kind) == -1 ||
 	    arg_cycle(r, args, &cycle) == -1 || arg_dataset(r, args, ds) == -1)
@@ -411,8 +470,7 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	}
 	/* A new directory below refuse_below would let a trainer fill it. */
 	if (watch_find(&r->d->watch, j->path) == IX_NIL &&
-	    fsutil_disk(r->d->cfg.layout.cache_root, &du) == 0 &&
-	    policy_refuse(&r->d->policy, &du, why, sizeof(why))) {
+	    policy_refuse(&r->d->policy, kind, why, sizeof(why))) {
 		reply_error(r, RPC_ENOSPC, "not creating %s: %s", j->path, why);
 		job_free(j);
 		return;
@@ -596,8 +654,8 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 {
 	struct hycod *d = r->d;
 	struct tally t = { 0 };
-	struct disk_usage du = { 0 };
-	int rc;
+	const struct disk_fs *fs;
+	int f;
 
 	(void)args;
 	watch_sync(&d->watch);
@@ -606,14 +664,18 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 		tally_free(&t);
 		return;
 	}
-	/* statvfs of a local filesystem: a microsecond, fine on the loop. */
-	if ((rc = fsutil_disk(d->cfg.layout.cache_root, &du)) < 0) {
-		reply_error(r, errno_code(-rc), "statvfs %s: %s",
-		    d->cfg.layout.cache_root, strerror(-rc));
+	/* Figures at most DISK_SUMMARY_MAX_AGE_MS old (disk.h). */
+	disk_refresh(&d->disk, DISK_SUMMARY_MAX_AGE_MS);
+	f = disk_of_role(&d->disk, DISK_ROLE_CACHE_ROOT);
+	fs = f < 0 ? NULL : disk_get(&d->disk, (size_t)f);
+	if (fs == NULL || fs->error != 0) {
+		int err = fs == NULL ? ENOENT : fs->error;
+		reply_error(r, errno_code(err), "statvfs %s: %s",
+		    d->cfg.layout.cache_root, strerror(err));
 		tally_free(&t);
 		return;
 	}
-	pack_summary(reply_result(r), &t, &du, d);
+	pack_summary(reply_result(r), &t, &fs->du, d);
 	tally_free(&t);
 }
 

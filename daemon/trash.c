@@ -54,6 +54,7 @@ after_delete(uv_work_t *w, int status)
 		return;
 	}
 	t->bytes -= it->bytes;
+	t->bytes_in[it->which] -= it->bytes;
 	t->items--;
 	t->freed_bytes += it->st.bytes;
 	if (it->st.error != 0)
@@ -65,6 +66,8 @@ after_delete(uv_work_t *w, int status)
 		    (unsigned long long)it->st.files);
 	if (it->done != NULL)
 		it->done(it->arg, &it->st);
+	if (t->deleted != NULL)
+		t->deleted(t->deleted_arg, t->dev[it->which]);
 	free(it);
 	run_next(t);
 }
@@ -114,6 +117,7 @@ trash_put(struct trash *t, int which, const char *out, uint64_t bytes,
 	it->done = done;
 	it->arg = arg;
 	t->bytes += bytes;
+	t->bytes_in[which] += bytes;
 	t->items++;
 	if (t->tail != NULL)
 		t->tail->next = it;

@@ -31,6 +31,8 @@ struct trash_item;
 
 /* Called on the loop thread once an item's bytes are freed. */
 typedef void (*trash_done_fn)(void *arg, const struct remove_stats *st);
+/* Called on the loop thread after each deletion, with its st_dev. */
+typedef void (*trash_deleted_fn)(void *arg, dev_t dev);
 
 struct trash {
 	uv_loop_t		*loop;
@@ -45,6 +47,9 @@ struct trash {
 	uint64_t		 bytes;		/* known bytes waiting */
 	uint64_t		 items;		/* items waiting or running */
 	uint64_t		 freed_bytes;	/* deleted since start */
+	uint64_t		 bytes_in[TRASH_MAX]; /* bytes waiting, by trash */
+	trash_deleted_fn	 deleted;	/* may be NULL (disk.h samples) */
+	void			*deleted_arg;
 };
 
 /*

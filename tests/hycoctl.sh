@@ -146,5 +146,63 @@ grep -q "stdout" "$dir/err" && ok || bad "summary >/dev/full: $(cat "$dir/err")"
 expect 3 "$HYCOCTL" --socket "$dir/nope.sock" ping
 expect 3 "$HYCOCTL" --socket "$dir/nope.sock" disk-check --required 1G
 
+# summary shows the alert level and each filesystem's time to full.
+expect 0 ctl summary
+grep -q "^Alert level:     \(ok\|WARNING\|CRITICAL\)$" "$dir/out" && ok || bad "summary: no alert level: $(cat "$dir/out")"
+grep -q "^  /.* free of .*, \(not filling\|full in .*\)$" "$dir/out" && ok || bad "summary: no filesystem line: $(cat "$dir/out")"
+expect 0 ctl --json summary
+json 'd["alert_level"] in ("ok", "warning", "critical") and len(d["filesystems"]) == 1 and d["filesystems"][0]["path"] == "'"$dir"'/cache"'
+level=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["alert_level"])' <"$dir/out")
+# check: hycod's own levels, then --warn/--critical: each exit status.
+case $level in ok) want=0 st=OK;; warning) want=1 st=WARNING;; *) want=2 st=CRITICAL;; esac
+expect $want ctl check
+grep -q "^HYCO $st - .* free ([0-9.]*%) | free_bytes=[0-9]*B;[0-9]*:;[0-9]*:;0;[0-9]*$" "$dir/out" && ok || bad "check: $(cat "$dir/out")"
+expect 0 ctl check --warn 0% --critical 0
+grep -q "^HYCO OK - .* | free_bytes=[0-9]*B;;;0;[0-9]*$" "$dir/out" && ok || bad "check OK: $(cat "$dir/out")"
+expect 1 ctl check --warn 100%
+grep -q "^HYCO WARNING - " "$dir/out" && ok || bad "check WARNING: $(cat "$dir/out")"
+expect 2 ctl check --warn 100% --critical 100%
+grep -q "^HYCO CRITICAL - " "$dir/out" && ok || bad "check CRITICAL: $(cat "$dir/out")"
+expect 1 ctl check --inodes --warn 100% --critical 1
+grep -q "inodes free .* free_inodes=[0-9]*;[0-9]*:;1:;0;[0-9]*$" "$dir/out" && ok || bad "check --inodes: $(cat "$dir/out")"
+# UNKNOWN: a daemon it cannot reach, bad arguments, a plugin line each.
+expect 3 "$HYCOCTL" --socket "$dir/nope.sock" check
+grep -q "^HYCO UNKNOWN - cannot reach hycod: " "$dir/out" && ok || bad "check unreachable: $(cat "$dir/out")"
+expect 3 ctl check --warn lots
+grep -q "^HYCO UNKNOWN - --warn takes" "$dir/out" && ok || bad "check --warn lots: $(cat "$dir/out")"
+expect 3 ctl check --critical 101%
+expect 3 ctl check --frobnicate
+grep -q "^HYCO UNKNOWN - bad arguments" "$dir/out" && ok || bad "check --frobnicate: $(cat "$dir/out")"
+expect 3 ctl --json check
+expect 3 ctl check --warn
+expect 1 ctl ping --watch
+expect 1 ctl summary --interval 1
+expect 1 ctl summary --watch --interval 0
+# summary --watch: blocks again and again; Ctrl-C (SIGINT) exits 0.
+"$HYCOCTL" --socket "$sock" summary --watch --interval 0.1 >"$dir/watch" 2>&1 &
+wpid=$!
+for i in $(seq 200); do
+	[ "$(grep -c "^CACHE USAGE SUMMARY$" "$dir/watch" 2>/dev/null)" -ge 3 ] 2>/dev/null && break
+	sleep 0.05
+done
+kill -INT $wpid; wait $wpid; rc=$?
+[ $rc = 0 ] && [ "$(grep -c "^Every 0.1s: hycoctl summary" "$dir/watch")" -ge 3 ] && ! grep -q "$(printf '\033')" "$dir/watch" && ok || bad "summary --watch: exit $rc: $(head -20 "$dir/watch")"
+# On a terminal each block replaces the last: clear and home first.
+/usr/bin/python3 - "$HYCOCTL" "$sock" <<'PY' && ok || bad "summary --watch on a terminal"
+import os, pty, select, signal, subprocess, sys, time
+m, s = pty.openpty()
+p = subprocess.Popen([sys.argv[1], "--socket", sys.argv[2], "summary",
+                      "--watch", "--interval", "0.1"], stdout=s, stderr=s)
+os.close(s)
+out, deadline = b"", time.time() + 10
+while out.count(b"CACHE USAGE SUMMARY") < 2 and time.time() < deadline:
+    if select.select([m], [], [], 0.1)[0]:
+        out += os.read(m, 65536)
+p.send_signal(signal.SIGINT)
+rc = p.wait(10)
+sys.exit(0 if rc == 0 and out.startswith(b"\x1b[H\x1b[2J") and
+         out.count(b"\x1b[H\x1b[2J") >= 2 else 1)
+PY
+
 echo "hycoctl: $passed passed, $fail failed"
 [ $fail = 0 ]

@@ -11,6 +11,8 @@ what each one removes is deterministic:
   - prune dry_run says what would go and why, and removes nothing
   - below refuse_below a new cycle directory is refused (no_space)
   - keep_last_cycles keeps the newest N cycles of a kind
+  - a prediction root on a second tmpfs is pruned, and refused, for its
+    own free space; the cache root's filesystem is left alone
 Needs $HYCOD and $TOP.
 """
 import os
@@ -70,6 +72,70 @@ def settle(h):
 def free_pct(path):
     st = os.statvfs(path)
     return 100.0 * st.f_bavail / st.f_blocks
+
+
+def test_second_fs(root):
+    """Physical predictions on a 16 MB tmpfs of their own, the rest on
+    a 64 MB one: each filesystem's watermarks on its own figures."""
+    mnt, mnt2 = os.path.join(root, "fs"), os.path.join(root, "fs2")
+    os.makedirs(mnt2, exist_ok=True)
+    for m, size in ((mnt, "64m"), (mnt2, "16m")):
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size,
+                        "none", m], check=True)
+    h = None
+    try:
+        phys = os.path.join(mnt2, "physical")
+        h = Hycod(mnt, log=os.path.join(root, "hycod-second.log"),
+                  overrides=[
+            "retention.prune_below=30%", "retention.prune_until=50%",
+            "retention.refuse_below=10%", "retention.protect_recent_s=0",
+            "retention.check_interval_s=1000",
+            "retention.prune_below_inodes=0",
+            "retention.prune_until_inodes=0",
+            "retention.refuse_below_inodes=0",
+            "trainer.physical_pred_cache=" + phys])
+        pdir = lambda c: os.path.join(phys, "cycle_%03d" % c)  # noqa: E731
+        for c in range(4):      # old, but their filesystem has room
+            fill_cycle(h, c, 1 * MB)
+        for c in range(10, 16):
+            write(os.path.join(pdir(c), "burgers_128", "p.bin"), 2 * MB)
+        settle(h)
+        check(free_pct(mnt2) < 30 and free_pct(mnt) > 90,
+              "second fs: below on its own: %.1f%% (cache root's %.1f%%)" %
+              (free_pct(mnt2), free_pct(mnt)))
+        st = os.statvfs(mnt2)
+        n = -(-(st.f_blocks // 2 - st.f_bavail) * st.f_frsize // (2 * MB))
+        err, r = h.call("prune", dry_run=True)
+        remove = sorted(i["path"] for i in r["items"] if i["remove"])
+        check(err is None and n >= 2 and
+              remove == [pdir(c) for c in range(10, 10 + n)] and
+              all(mnt2 in i["why"] for i in r["items"]),
+              "second fs: its oldest cycles, just enough (%d), said why: "
+              "%r" % (n, r["items"] if r else err))
+        h.call("prune")
+        settle(h)
+        check([c for c in range(10, 16) if os.path.exists(pdir(c))] ==
+              list(range(10 + n, 16)) and present(h, range(4)) ==
+              list(range(4)), "second fs: pruned there only: %r, %r" %
+              (os.listdir(phys), present(h, range(4))))
+        check(49 <= free_pct(mnt2) < 70, "second fs: back to prune_until: "
+              "%.1f%%" % free_pct(mnt2))
+        # Below refuse_below there: physical refused, synthetic given.
+        st = os.statvfs(mnt2)
+        write(os.path.join(mnt2, "big.bin"),
+              st.f_bavail * st.f_frsize - 1 * MB)
+        err, r = h.call("get-cycle-dir", kind="physical", cycle=50)
+        check(err is not None and err["code"] == "no_space" and
+              mnt2 in err["message"] and not os.path.exists(pdir(50)),
+              "second fs: refused below its refuse_below: %r" % (err,))
+        err, r = h.call("get-cycle-dir", kind="synthetic", cycle=50)
+        check(err is None, "second fs: the other filesystem's kind is "
+              "given: %r" % (err,))
+    finally:
+        if h is not None:
+            h.stop()
+        for m in (mnt2, mnt):
+            subprocess.run(["umount", m], stderr=subprocess.DEVNULL)
 
 
 def main():
@@ -279,6 +345,7 @@ def main():
         if h is not None:
             h.stop()
         subprocess.run(["umount", mnt], stderr=subprocess.DEVNULL)
+    test_second_fs(root)
     ok = check.summary()
     if not ok:
         print("policy: log kept in", root)

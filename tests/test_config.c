@@ -313,7 +313,90 @@ test_config_key_table(void **state)
 				    k[i].off + k[i].size <= k[j].off);
 		kept++;
 	}
-	assert_int_equal(kept, 26);	/* every field but tree */
+	assert_int_equal(kept, 37);	/* every field but tree */
+}
+
+/* alerts.*: marks, numbers, and the command as an argv list. */
+static void
+test_config_alerts(void **state)
+{
+	struct fixture *f = *state;
+	struct hyco_config cfg;
+	struct cfg_errors e = { 0 };
+	const char *ov[] = { "alerts.command=[/bin/echo, '${alerts.warn_below}']" };
+
+	assert_int_equal(load(f, "alerts:\n  check_interval_s: 0.5\n"
+	    "  warn_below: 20G\n  critical_below: 3%\n"
+	    "  warn_below_inodes: 1000\n  critical_below_inodes: 1%\n"
+	    "  hysteresis: 1M\n  hysteresis_inodes: 2%\n"
+	    "  warn_time_to_full_s: 0\n  fill_window_s: 60\n"
+	    "  command: [/usr/local/bin/page, --disk, 5]\n"
+	    "  command_timeout_s: 2.5\n", NULL, 0, &cfg, &e), 0);
+	const struct alerts *a = &cfg.alerts;
+	assert_true(a->check_interval_s == 0.5);
+	assert_true(!a->warn_below.pct && a->warn_below.value == 20e9);
+	assert_true(a->critical_below.pct && a->critical_below.value == 3);
+	assert_true(!a->warn_below_inodes.pct &&
+	    a->warn_below_inodes.value == 1000);
+	assert_true(a->critical_below_inodes.pct);
+	assert_true(!a->hysteresis.pct && a->hysteresis.value == 1e6);
+	assert_true(a->hysteresis_inodes.pct &&
+	    a->hysteresis_inodes.value == 2);
+	assert_true(a->warn_time_to_full_s == 0 && a->fill_window_s == 60);
+	assert_string_equal(a->command[0], "/usr/local/bin/page");
+	assert_string_equal(a->command[1], "--disk");
+	assert_string_equal(a->command[2], "5");
+	assert_null(a->command[3]);
+	assert_true(a->command_timeout_s == 2.5);
+	config_free(&cfg);
+
+	/* Defaults: no command; a list from an override, interpolated. */
+	assert_int_equal(load(f, "x: 1\n", NULL, 0, &cfg, &e), 0);
+	assert_null(cfg.alerts.command[0]);
+	assert_true(cfg.alerts.warn_below.pct &&
+	    cfg.alerts.warn_below.value == 10);
+	assert_true(cfg.alerts.check_interval_s == 10);
+	assert_true(cfg.alerts.warn_time_to_full_s == 3600);
+	assert_null(cfg_get(cfg.tree, "alerts.command")->value);
+	config_free(&cfg);
+	assert_int_equal(load(f, "x: 1\n", ov, 1, &cfg, &e), 0);
+	assert_string_equal(cfg.alerts.command[0], "/bin/echo");
+	assert_string_equal(cfg.alerts.command[1], "10%");
+	config_free(&cfg);
+	assert_int_equal(load(f, "alerts:\n  command: []\n", NULL, 0, &cfg,
+	    &e), 0);
+	assert_null(cfg.alerts.command[0]);
+	config_free(&cfg);
+
+	/* A shell line, a nested list, an empty program: each reported. */
+	assert_int_equal(load(f, "alerts:\n  command: notify-send low\n"
+	    "  warn_below: lots\n", NULL, 0, &cfg, &e), -1);
+	assert_int_equal(e.count, 2);
+	assert_non_null(strstr(e.msg[0], "alerts.warn_below: expected"));
+	assert_non_null(strstr(e.msg[1], "alerts.command: expected a list"));
+	cfg_errors_clear(&e);
+	assert_int_equal(load(f, "alerts:\n  command: [a, [b]]\n", NULL, 0,
+	    &cfg, &e), -1);
+	assert_non_null(strstr(e.msg[0], "alerts.command: item 1: expected a "
+	    "string"));
+	cfg_errors_clear(&e);
+	assert_int_equal(load(f, "alerts:\n  command: ['', b]\n", NULL, 0,
+	    &cfg, &e), -1);
+	assert_non_null(strstr(e.msg[0], "naming the program"));
+	cfg_errors_clear(&e);
+	assert_int_equal(load(f, "alerts:\n  command: {a: b}\n", NULL, 0,
+	    &cfg, &e), -1);
+	assert_non_null(strstr(e.msg[0], "alerts.command: expected a list of "
+	    "strings, got a mapping"));
+	cfg_errors_clear(&e);
+	/* At most CONFIG_ARGV_MAX words. */
+	char many[CONFIG_ARGV_MAX * 4 + 64] = "alerts:\n  command: [p";
+	for (int i = 0; i < CONFIG_ARGV_MAX; i++)
+		strcat(many, ", a");
+	strcat(many, "]\n");
+	assert_int_equal(load(f, many, NULL, 0, &cfg, &e), -1);
+	assert_non_null(strstr(e.msg[0], "more than 32 words"));
+	cfg_errors_clear(&e);
 }
 
 static void
@@ -367,6 +450,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_config_parses_every_key,
 		    test_config_setup, test_config_teardown),
 		cmocka_unit_test(test_config_key_table),
+		cmocka_unit_test_setup_teardown(test_config_alerts,
+		    test_config_setup, test_config_teardown),
 		cmocka_unit_test(test_config_keys_print),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -39,6 +39,7 @@ struct outer {
 	char		 *late;
 	size_t		  nlate_list;
 	struct inner	**late_list;
+	double		  od, od_nil;	/* a number or nil (-1) */
 };
 
 /* struct outer as first published: what an older program was built with. */
@@ -89,6 +90,8 @@ static const struct hyco__field outer_fields[] = {
 	{ "late", HYCO__STR, offsetof(T, late), 0, NULL },
 	{ "late_list", HYCO__LIST, offsetof(T, late_list),
 	    offsetof(T, nlate_list), &inner_shape },
+	{ "od", HYCO__OPTDOUBLE, offsetof(T, od), 0, NULL },
+	{ "od_nil", HYCO__OPTDOUBLE, offsetof(T, od_nil), 0, NULL },
 };
 /* As first published: up to sub_x. */
 static const struct hyco__shape outer_shape = { sizeof(T),
@@ -122,7 +125,7 @@ enum bad {
 	BAD_NONE, BAD_U, BAD_U_NEG, BAD_L, BAD_L_RANGE, BAD_D, BAD_B, BAD_S,
 	BAD_S_NUL, BAD_BUF, BAD_BUF_LONG, BAD_STRS, BAD_STRS_1, BAD_LIST,
 	BAD_LIST_1, BAD_LIST_1_V, BAD_DICT, BAD_DICT_KEY, BAD_DICT_V, BAD_SUB,
-	BAD_SUB_X, BAD_LATE, BAD_LATE_LIST_0_V, BAD_COUNT
+	BAD_SUB_X, BAD_LATE, BAD_LATE_LIST_0_V, BAD_OD, BAD_COUNT
 };
 
 /* The path each names in its message. */
@@ -135,7 +138,7 @@ static const char *const bad_paths[BAD_COUNT] = {
 	[BAD_DICT] = "dict", [BAD_DICT_KEY] = "dict.?",
 	[BAD_DICT_V] = "dict.k??.v", [BAD_SUB] = "sub",
 	[BAD_SUB_X] = "sub.x", [BAD_LATE] = "late",
-	[BAD_LATE_LIST_0_V] = "late_list[0].v",
+	[BAD_LATE_LIST_0_V] = "late_list[0].v", [BAD_OD] = "od",
 };
 
 /* Packers return int, so that they mix in ?: with msgpack-c's. */
@@ -165,7 +168,7 @@ make_reply(enum bad bad)
 
 	msgpack_sbuffer_clear(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 12);
+	msgpack_pack_map(&pk, 14);
 	STR(&pk, "u");
 	bad == BAD_U ? STR(&pk, "7") : bad == BAD_U_NEG ?
 	    msgpack_pack_int64(&pk, -7) : msgpack_pack_uint64(&pk, 7);
@@ -220,6 +223,10 @@ make_reply(enum bad bad)
 	STR(&pk, "late_list");
 	msgpack_pack_array(&pk, 1);
 	inner(&pk, 4, bad == BAD_LATE_LIST_0_V);
+	STR(&pk, "od");
+	bad == BAD_OD ? STR(&pk, "2.5") : msgpack_pack_double(&pk, 2.5);
+	STR(&pk, "od_nil");
+	msgpack_pack_nil(&pk);
 	assert_int_equal(msgpack_unpack_next(&reply, sb.data, sb.size, &off),
 	    MSGPACK_UNPACK_SUCCESS);
 }
@@ -269,6 +276,7 @@ test_decode_every_type(void **state)
 	assert_int_equal(o.sub_x, 9);
 	assert_string_equal(o.late, "later");
 	assert_int_equal(o.late_list[0]->v, 4);
+	assert_true(o.od == 2.5 && o.od_nil == -1);
 	hyco__free_sized(&outer_shape, &o, sizeof(o));
 	assert_null(o.strs);
 	assert_null(o.late_list);

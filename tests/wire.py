@@ -27,7 +27,8 @@ check = Checks("wire")
 
 # The result of each method, as PROTOCOL.md gives it: field -> type, or
 # a nested spec ({...} a map with these fields, [spec] a list of them,
-# ("map", spec) a map whose values all have spec).
+# ("map", spec) a map whose values all have spec, a frozenset one of
+# its types).
 ERROR = {"code": str, "message": str}
 PING = {"version": str, "pid": int, "uptime_s": float, "connections": int,
         "requests": int}
@@ -61,6 +62,19 @@ SUMMARY = {
     "refused_max_clients": int, "messages": int, "closed_too_large": int,
     "closed_bad_input": int, "paused_reads": int, "requests": int,
     "errors": {c: int for c in CODES},
+    "filesystems": [{
+        "path": str, "mount": str, "fstype": str, "source": str,
+        "device": str, "roots": [str], "free_bytes": int,
+        "total_bytes": int, "free_inodes": int, "total_inodes": int,
+        "level": str, "reason": str,
+        "time_to_full_s": frozenset({float, type(None)}),
+        "fill_bytes_per_s": float, "warn_below_bytes": int,
+        "critical_below_bytes": int, "warn_below_inodes": int,
+        "critical_below_inodes": int, "sampled_at": float, "error": str}],
+    "alert_level": str,
+    "alerts": {"transitions": int, "samples": int, "sample_errors": int,
+               "hook_runs": int, "hook_failures": int, "hook_timeouts": int,
+               "hook_coalesced": int},
 }
 
 
@@ -80,6 +94,11 @@ def mismatch(v, spec, where="result"):
             return "%s: not a list: %r" % (where, v)
         inner = [("%s[%d]" % (where, i), e, spec[0])
                  for i, e in enumerate(v)]
+    elif isinstance(spec, frozenset):
+        if type(v) not in spec:
+            return "%s: %r is none of %s" % (where, v, sorted(
+                t.__name__ for t in spec))
+        inner = []
     elif type(v) is not spec:   # bool is an int to Python: exact types
         return "%s: %r is not %s" % (where, v, spec.__name__)
     else:
@@ -265,6 +284,13 @@ def test_counters(c, h):
               (key, n, before[key], after[key]))
 
     moved("messages", 5, s0, s1)    # 3 pings, a notification, a summary
+    # Each summary samples every filesystem (DISK_SUMMARY_MAX_AGE_MS 0).
+    check(s1["alerts"]["samples"] - s0["alerts"]["samples"] >=
+          len(s1["filesystems"]) >= 1, "alerts.samples moved: %d -> %d" %
+          (s0["alerts"]["samples"], s1["alerts"]["samples"]))
+    check(s1["disk"]["total_bytes"] == s1["filesystems"][0]["total_bytes"]
+          and "cache_root" in s1["filesystems"][0]["roots"],
+          "disk is the cache root's filesystem: %r" % s1["filesystems"])
     moved("requests", 5, s0, s1)
     # Not a request: framed, never handled; not msgpack: not framed.
     for raw in (msgpack.packb({"hello": 1}), b"\xc1"):
