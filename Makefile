@@ -49,7 +49,8 @@ INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o \
-	     $(B)/daemon/fsutil.o \
+	     $(B)/daemon/fsutil.o $(B)/daemon/events.o $(B)/daemon/stats.o \
+	     $(B)/daemon/metrics.o $(B)/daemon/textfile.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)

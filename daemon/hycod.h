@@ -7,15 +7,18 @@
 #include <uv.h>
 
 #include "config.h"
+#include "events.h"
 #include "proto.h"
 #include "policy.h"
 #include "server.h"
+#include "stats.h"
+#include "textfile.h"
 #include "trash.h"
 #include "watch.h"
 
 #define HYCO_VERSION	"0.1.0"
 
-/* Counted by rpc.c, reported by ping and summary. */
+/* Counted by rpc.c, reported by ping and summary (per method: stats). */
 struct rpc_stats {
 	uint64_t	requests;	/* requests and notifications handled */
 	uint64_t	errors[RPC_ERROR_COUNT]; /* error replies, by code */
@@ -32,6 +35,9 @@ struct hycod {
 	struct policy		 policy;	/* retention and watermarks */
 	struct rpc_stats	 rpc;
 	msgpack_sbuffer		 notify_out;	/* results of notifications */
+	struct events		 events;	/* subscribers */
+	struct stats		 stats;		/* per method, per dataset */
+	struct textfile		 textfile;	/* metrics.textfile */
 };
 
 #endif

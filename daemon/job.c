@@ -379,6 +379,77 @@ log_done(const struct job *j)
 	}
 }
 
+/* A cycle directory a request may have taken, as the index held it. */
+struct gone {
+	int		kind;
+	long		cycle;
+	uint64_t	bytes;
+};
+
+/*
+ * The cycle directories under kind's prediction root that the index
+ * holds, appended to *v: what emptying that root may take. -1: no
+ * memory (the events are then not sent).
+ */
+static int
+list_cycles(const struct job *j, int kind, struct gone **v, size_t *n,
+    size_t *cap)
+{
+	const struct watch *w = &j->r.d->watch;
+	const struct index *ix = &w->ix;
+	uint32_t root = watch_find(w, j->r.d->cfg.layout.pred_root[kind]);
+	long c;
+
+	if (root == IX_NIL || !(index_node(ix, root)->flags & IX_DIR))
+		return 0;
+	IX_FOREACH(ix, index_dir(ix, root)->dirs, id) {
+		if (layout_parse_cycle(index_name(ix, id), &c) == -1)
+			continue;
+		if (array_grow((void **)v, cap, *n + 1, sizeof(**v)) == -1)
+			return -1;
+		(*v)[(*n)++] = (struct gone){ kind, c, index_dir(ix, id)->bytes };
+	}
+	return 0;
+}
+
+/*
+ * Subscribers hear of every cycle directory the request took: listed
+ * from the index before it is refreshed, announced if gone after.
+ */
+static void
+refresh_and_announce(struct job *j)
+{
+	struct hycod *d = j->r.d;
+	struct gone *v = NULL;
+	size_t n = 0, cap = 0;
+	char path[PATH_MAX];
+	int rc = 0;
+
+	for (int k = 0; k < KIND_COUNT; k++) {
+		bool all = j->type == JOB_CLEANUP_GENERATED ||
+		    (j->type == JOB_CLEAN && j->dataset[0] == '\0' &&
+		    (j->targets & (1u << CAT_GENERATED)));
+		if (!j->took[k])
+			continue;
+		if (j->type == JOB_CLEANUP_CYCLE) {
+			if (array_grow((void **)&v, &cap, n + 1,
+			    sizeof(*v)) == -1)
+				rc = -1;
+			else
+				v[n++] = (struct gone){ k, j->cycle, j->held[k] };
+		} else if (all && rc == 0)
+			rc = list_cycles(j, k, &v, &n, &cap);
+	}
+	refresh_index(j);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (layout_cycle_dir(&d->cfg.layout, v[i].kind, v[i].cycle, NULL,
+		    path, sizeof(path)) == 0 &&
+		    watch_find(&d->watch, path) == IX_NIL)
+			events_cycle_removed(&d->events, v[i].kind, v[i].cycle,
+			    path, v[i].bytes, "request");
+	free(v);
+}
+
 /* uv_after_work_cb: back on the loop thread with j's results. */
 static void
 after_work(uv_work_t *w, int status)
@@ -389,9 +460,13 @@ after_work(uv_work_t *w, int status)
 	if (status < 0)
 		set_error(j, ECANCELED, "job", "cancelled");
 	/* The paths are gone: out of the index, watches and all, first. */
-	refresh_index(j);
+	refresh_and_announce(j);
 	log_done(j);
 	if (j->type == JOB_CYCLE_DIR && j->err == 0) {
+		stats_cycle_dir(&j->r.d->stats, j->kind, j->dataset, j->created);
+		if (j->created)
+			events_cycle_created(&j->r.d->events, j->kind, j->cycle,
+			    j->dataset, j->path);
 		/* Where its trainer writes now: leased until it asks again. */
 		if (conn_is_open(j->r.conn))
 			policy_lease(&j->r.d->policy, j->r.conn, j->kind,

@@ -36,6 +36,11 @@ on_signal(uv_signal_t *h, int signum)
 	struct hycod *d = h->data;
 
 	log_info("received %s, shutting down", strsignal(signum));
+	/* Subscribers hear it before their connections close. */
+	events_shutdown(&d->events, signum == SIGTERM ? "SIGTERM" :
+	    signum == SIGINT ? "SIGINT" : "signal");
+	events_close(&d->events);
+	textfile_close(&d->textfile);
 	server_close(&d->server);
 	watch_close(&d->watch);
 	trash_close(&d->trash);
@@ -56,6 +61,17 @@ on_ready(void *arg)
 		fatalx("cannot listen on %s", d->cfg.socket);
 	log_info("hycod %s ready on %s (pid %d), cache %s", HYCO_VERSION,
 	    d->cfg.socket, (int)getpid(), d->cfg.layout.cache_root);
+	textfile_start(&d->textfile, d->loop, d, d->cfg.metrics_textfile,
+	    d->cfg.metrics_interval_s);
+}
+
+/* The index's figures stopped or started being exact: tell subscribers. */
+static void
+on_exact(void *arg, bool exact, const char *why, double lost_s)
+{
+	struct hycod *d = arg;
+
+	events_exact(&d->events, exact, why, lost_s);
 }
 
 int
@@ -143,6 +159,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.loop = uv_default_loop();
 	d.start_ns = uv_hrtime();
+	stats_init(&d.stats, d.cfg.metrics_max_datasets);
+	rpc_start(&d);
+	events_start(&d.events, d.loop, d.cfg.events_max_queued);
 	if (fsutil_create_roots(&d.cfg.layout) == -1)
 		fatalx("cannot create the cache tree under %s",
 		    d.cfg.layout.cache_root);
@@ -156,8 +175,11 @@ main(int argc, char **argv)
 	if (watch_start(&d.watch, d.loop, &d.cfg.layout, &wo, on_ready, &d)
 	    == -1)
 		fatalx("cannot watch the cache tree");
+	d.watch.on_exact = on_exact;
+	d.watch.exact_arg = &d;
 	policy_start(&d.policy, d.loop, &d.cfg.layout, &d.cfg.retention,
 	    &d.watch, &d.trash);
+	d.policy.events = &d.events;
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;
@@ -171,6 +193,7 @@ main(int argc, char **argv)
 	log_info("stopped after %llu requests",
 	    (unsigned long long)d.rpc.requests);
 	rpc_free(&d);
+	stats_free(&d.stats);
 	config_free(&d.cfg);
 	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include "backoff.h"
 #include "config.h"
+#include "events.h"
 #include "fsutil.h"
 #include "trash.h"
 #include "watch.h"
@@ -36,6 +37,7 @@ struct policy_item {
 	long		cycle;
 	uint64_t	bytes, files;	/* as the index holds them */
 	bool		skipped;	/* protected: why says by what */
+	bool		keep_last;	/* beyond keep_last_cycles (or space) */
 	char		why[160];
 };
 
@@ -72,6 +74,7 @@ struct policy {
 	bool			 again;		/* run once more after it */
 	struct backoff		 backoff;	/* after idle passes */
 	struct policy_stats	 stats;
+	struct events		*events;	/* set after policy_start */
 };
 
 void	policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
