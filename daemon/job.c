@@ -284,6 +284,7 @@ job_new(const struct reply *r, enum job_type type, job_answer_fn answer)
 void
 job_free(struct job *j)
 {
+	free(j->cycles);
 	for (size_t i = 0; i < j->ntaken; i++)
 		free(j->taken[i]);
 	free(j->taken);
@@ -379,75 +380,32 @@ log_done(const struct job *j)
 	}
 }
 
-/* A cycle directory a request may have taken, as the index held it. */
-struct gone {
-	int		kind;
-	long		cycle;
-	uint64_t	bytes;
-};
-
 /*
- * The cycle directories under kind's prediction root that the index
- * holds, appended to *v: what emptying that root may take. -1: no
- * memory (the events are then not sent).
- */
-static int
-list_cycles(const struct job *j, int kind, struct gone **v, size_t *n,
-    size_t *cap)
-{
-	const struct watch *w = &j->r.d->watch;
-	const struct index *ix = &w->ix;
-	uint32_t root = watch_find(w, j->r.d->cfg.layout.pred_root[kind]);
-	long c;
-
-	if (root == IX_NIL || !(index_node(ix, root)->flags & IX_DIR))
-		return 0;
-	IX_FOREACH(ix, index_dir(ix, root)->dirs, id) {
-		if (layout_parse_cycle(index_name(ix, id), &c) == -1)
-			continue;
-		if (array_grow((void **)v, cap, *n + 1, sizeof(**v)) == -1)
-			return -1;
-		(*v)[(*n)++] = (struct gone){ kind, c, index_dir(ix, id)->bytes };
-	}
-	return 0;
-}
-
-/*
- * Subscribers hear of every cycle directory the request took: listed
- * from the index before it is refreshed, announced if gone after.
+ * Subscribers hear of every cycle directory the request took: the ones
+ * it named (cleanup-cycle), or those listed when it started (emptying a
+ * root), announced once the index no longer has them.
  */
 static void
 refresh_and_announce(struct job *j)
 {
 	struct hycod *d = j->r.d;
-	struct gone *v = NULL;
-	size_t n = 0, cap = 0;
 	char path[PATH_MAX];
-	int rc = 0;
 
-	for (int k = 0; k < KIND_COUNT; k++) {
-		bool all = j->type == JOB_CLEANUP_GENERATED ||
-		    (j->type == JOB_CLEAN && j->dataset[0] == '\0' &&
-		    (j->targets & (1u << CAT_GENERATED)));
-		if (!j->took[k])
-			continue;
-		if (j->type == JOB_CLEANUP_CYCLE) {
-			if (array_grow((void **)&v, &cap, n + 1,
-			    sizeof(*v)) == -1)
-				rc = -1;
-			else
-				v[n++] = (struct gone){ k, j->cycle, j->held[k] };
-		} else if (all && rc == 0)
-			rc = list_cycles(j, k, &v, &n, &cap);
-	}
 	refresh_index(j);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		if (layout_cycle_dir(&d->cfg.layout, v[i].kind, v[i].cycle, NULL,
-		    path, sizeof(path)) == 0 &&
+	if (j->type == JOB_CLEANUP_CYCLE)
+		for (int k = 0; k < KIND_COUNT; k++)
+			if (j->took[k] && layout_cycle_dir(&d->cfg.layout, k,
+			    j->cycle, NULL, path, sizeof(path)) == 0)
+				events_cycle_removed(&d->events, k, j->cycle, path,
+				    j->held[k], "request");
+	for (size_t i = 0; i < j->ncycles; i++)
+		if (j->took[j->cycles[i].kind] &&
+		    layout_cycle_dir(&d->cfg.layout, j->cycles[i].kind,
+		    j->cycles[i].cycle, NULL, path, sizeof(path)) == 0 &&
 		    watch_find(&d->watch, path) == IX_NIL)
-			events_cycle_removed(&d->events, v[i].kind, v[i].cycle,
-			    path, v[i].bytes, "request");
-	free(v);
+			events_cycle_removed(&d->events, j->cycles[i].kind,
+			    j->cycles[i].cycle, path, j->cycles[i].bytes,
+			    "request");
 }
 
 /* uv_after_work_cb: back on the loop thread with j's results. */
@@ -484,11 +442,41 @@ after_work(uv_work_t *w, int status)
 	on_freed(j, NULL);
 }
 
+/*
+ * The cycle directories under kind's prediction root, as the index
+ * holds them now: inotify may take them out before the job's loop half
+ * runs. Without memory the list is short, and so are the events.
+ */
+static void
+list_cycles(struct job *j, int kind)
+{
+	const struct watch *w = &j->r.d->watch;
+	const struct index *ix = &w->ix;
+	uint32_t root = watch_find(w, j->r.d->cfg.layout.pred_root[kind]);
+	long c;
+
+	if (root == IX_NIL || !(index_node(ix, root)->flags & IX_DIR))
+		return;
+	IX_FOREACH(ix, index_dir(ix, root)->dirs, id) {
+		if (layout_parse_cycle(index_name(ix, id), &c) == -1 ||
+		    array_grow((void **)&j->cycles, &j->capcycles,
+		    j->ncycles + 1, sizeof(*j->cycles)) == -1)
+			continue;
+		j->cycles[j->ncycles++] = (struct job_cycle){ kind, c,
+		    index_dir(ix, id)->bytes };
+	}
+}
+
 int
 job_start(struct job *j)
 {
 	int r;
 
+	/* Emptying a prediction root takes every cycle in it. */
+	if (j->type == JOB_CLEANUP_GENERATED || (j->type == JOB_CLEAN &&
+	    j->dataset[0] == '\0' && (j->targets & (1u << CAT_GENERATED))))
+		for (int k = 0; k < KIND_COUNT; k++)
+			list_cycles(j, k);
 	j->work.data = j;
 	if ((r = uv_queue_work(j->r.d->loop, &j->work, on_work,
 	    after_work)) < 0) {

@@ -188,20 +188,29 @@ render_filesystems(struct metrics_text *b, const struct metrics_fs *fs,
 			    *(const uint64_t *)((const char *)&fs[i].du +
 			    figs[f].off));
 	}
-	/* Only what the disk monitor knows: no series rather than a guess. */
-	family(b, "hyco_filesystem_alert_level", "gauge", "The disk "
-	    "monitor's level: 0 ok, 1 warning, 2 critical.");
-	for (size_t i = 0; i < n; i++)
-		if (fs[i].level >= 0)
+	/*
+	 * Only what the disk monitor knows: no series rather than a guess,
+	 * and no family without a series (node_exporter drops those).
+	 */
+	for (size_t i = 0, head = 0; i < n; i++)
+		if (fs[i].level >= 0) {
+			if (!head++)
+				family(b, "hyco_filesystem_alert_level", "gauge",
+				    "The disk monitor's level: 0 ok, 1 warning, "
+				    "2 critical.");
 			put(b, "hyco_filesystem_alert_level{filesystem=\"%s\"} "
 			    "%d\n", esc(e, sizeof(e), fs[i].path), fs[i].level);
-	family(b, "hyco_filesystem_time_to_full_seconds", "gauge", "Seconds "
-	    "until full at the recent fill rate; absent when not filling.");
-	for (size_t i = 0; i < n; i++)
-		if (isfinite(fs[i].time_to_full_s))
+		}
+	for (size_t i = 0, head = 0; i < n; i++)
+		if (isfinite(fs[i].time_to_full_s)) {
+			if (!head++)
+				family(b, "hyco_filesystem_time_to_full_seconds",
+				    "gauge", "Seconds until full at the recent "
+				    "fill rate; absent when not filling.");
 			put(b, "hyco_filesystem_time_to_full_seconds{filesystem="
 			    "\"%s\"} %.17g\n", esc(e, sizeof(e), fs[i].path),
 			    fs[i].time_to_full_s);
+		}
 }
 
 /* -- the cache ---------------------------------------------------------- */
@@ -255,8 +264,9 @@ render_datasets(struct metrics_text *b, const struct tally *t, size_t max)
 		any_other = true;
 		n = max;
 	}
-	family(b, "hyco_dataset_bytes", "gauge", "Bytes of a dataset in a "
-	    "category (summary datasets).");
+	if (n > 0 || any_other)
+		family(b, "hyco_dataset_bytes", "gauge", "Bytes of a dataset in "
+		    "a category (summary datasets).");
 	for (size_t i = 0; i < n; i++)
 		for (int c = 0; c < CAT_COUNT; c++)
 			put(b, "hyco_dataset_bytes{dataset=\"%s\",category=\"%s\"} "
@@ -305,6 +315,8 @@ render_cache(struct metrics_text *b, const struct tally *t)
 	for (int k = 0; k < KIND_COUNT; k++)
 		put(b, "hyco_cycles_bytes{kind=\"%s\"} %llu\n",
 		    layout_kind_names[k], (unsigned long long)bytes[k]);
+	if (t->ncy == 0)
+		return;		/* no family without a series */
 	family(b, "hyco_cycle_latest", "gauge", "The newest cycle number, by "
 	    "kind; absent without cycles.");
 	for (int k = 0; k < KIND_COUNT; k++)
@@ -465,6 +477,8 @@ render_cycle_dirs(struct metrics_text *b, const struct stats *s)
 				other.last_asked = s->ds[i].last_asked;
 			any_other = true;
 		}
+	if (s->nds == 0 && !any_other)
+		return;		/* no family without a series */
 	for (int f = 0; f < 2; f++) {
 		const char *name = f == 0 ? "hyco_cycle_dir_hits_total" :
 		    "hyco_cycle_dir_misses_total";
