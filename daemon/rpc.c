@@ -844,6 +844,7 @@ handle_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 	    d->cfg.max_request_bytes);
 	if (rpc_peek_msgid(start, len, &msgid) == -1) {
 		d->rpc.errors[RPC_ETOOLARGE]++;
+		stats_error(&d->stats, STATS_UNKNOWN, RPC_ETOOLARGE);
 		return;
 	}
 	r.msgid = msgid;

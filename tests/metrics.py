@@ -24,6 +24,8 @@ import tempfile
 import time
 import urllib.request
 
+import msgpack
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from events import Conn  # noqa: E402
 from hytest import Checks, write  # noqa: E402
@@ -143,6 +145,19 @@ def build_tree(h, c):
     c.call("nope")
     c.call("get-cycle-dir", kind="synthetic", cycle=-1)
     c.call("prune", dry_run=True)
+    # Too large: once with a msgid to answer, once without (no reply).
+    for raw in (msgpack.packb([0, 9, "ping", [{"pad": "x" * 70000}]]),
+                msgpack.packb("y" * 70000)):
+        o = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        o.connect(h.sock)
+        o.sendall(raw)
+        o.settimeout(10)
+        try:
+            while o.recv(1 << 16):
+                pass
+        except ConnectionResetError:
+            pass        # closed with some of our bytes unread
+        o.close()
     deadline = time.time() + 30
     while time.time() < deadline:
         s = c.call("summary")[1]
@@ -227,6 +242,8 @@ def compare(s, st, fams, ping, private_fs):
         same(fams, name, float(s[key]), )
     # Framed after summary: stats and metrics.
     same(fams, "hyco_messages_total", s["messages"] + 2)
+    check(s["errors"]["too_large"] == 2 and s["closed_too_large"] == 2,
+          "both too-large requests counted: %r" % s["errors"])
     check(sum(v for _, _, v in fams["hyco_requests_total"]["samples"]) ==
           s["requests"] + 2, "requests by method sum to summary's + 2")
     for code in CODES:
