@@ -32,7 +32,8 @@ LIB	 = lib
 endif
 
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
-	   python3-msgpack python3-yaml python3-omegaconf valgrind patch
+	   python3-msgpack python3-yaml python3-omegaconf valgrind patch \
+	   prometheus prometheus-node-exporter
 
 # Flags come from pkg-config once deps are in; until then keep make quiet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -51,7 +52,8 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o $(B)/daemon/disk.o \
 	     $(B)/daemon/alert.o \
-	     $(B)/daemon/fsutil.o \
+	     $(B)/daemon/fsutil.o $(B)/daemon/events.o $(B)/daemon/stats.o \
+	     $(B)/daemon/metrics.o $(B)/daemon/textfile.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
@@ -60,7 +62,8 @@ CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(B)/client/check.o \
 
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
-	     test_scan test_remove test_json test_decode test_disk
+	     test_scan test_remove test_json test_decode test_disk \
+	     test_events test_stats
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -128,6 +131,12 @@ $(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
 $(B)/tests/test_disk: $(B)/tests/test_disk.o $(B)/daemon/disk.o \
 	$(B)/daemon/alert.o $(B)/daemon/fsutil.o $(CONFIG_OBJ)
+# events.c against a stand-in server: the test defines the conn_* calls.
+$(B)/tests/test_events: $(B)/tests/test_events.o $(B)/daemon/events.o \
+	$(B)/daemon/layout.o $(B)/daemon/log.o $(PROTO_OBJ)
+$(B)/tests/test_stats: $(B)/tests/test_stats.o $(B)/daemon/stats.o \
+	$(B)/daemon/events.o $(B)/daemon/server.o $(B)/daemon/layout.o \
+	$(B)/daemon/log.o $(PROTO_OBJ)
 $(B)/tests/test_json: $(B)/tests/test_json.o $(B)/client/json.o \
 	$(B)/client/value.o
 # The decoder with a stand-in hyco_call that hands it the test's replies.
@@ -138,7 +147,7 @@ $(B)/tests/test_decode: LDFLAGS += -Wl,--wrap=hyco_call
 # library keeps its copy of it to itself.
 $(B)/tests/test_integration: $(B)/tests/integration.o \
 	$(B)/tests/test_integration.o $(B)/tests/test_integration_conn.o \
-	$(LIB)/libhyco.a $(PROTO_OBJ)
+	$(B)/tests/test_integration_obs.o $(LIB)/libhyco.a $(PROTO_OBJ)
 $(B)/tests/test_integration: LDLIBS += -lpthread
 
 $(UNIT_BINS) $(B)/tests/test_integration: %: %.o
@@ -166,6 +175,9 @@ else
 	@echo "== hycoctl: every reply field checked, JSON always valid"; \
 	    $(TEST_ENV) /usr/bin/python3 tests/hycoctl_replies.py
 	@echo "== wire format (python3-msgpack)"; $(TEST_ENV) /usr/bin/python3 tests/wire.py
+	@echo "== live events"; $(TEST_ENV) /usr/bin/python3 tests/events.py
+	@echo "== metrics: summary and stats, promtool, node_exporter, rules"; \
+	    $(TEST_ENV) /usr/bin/python3 tests/metrics.py
 	@echo "== churn"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 1 --ops 2000
 	@echo "== churn, queue overflow"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 2 --ops 1000 --overflow
 	@echo "== churn, watch limit"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 3 --ops 1000 --max-watches 40

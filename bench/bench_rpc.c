@@ -66,11 +66,18 @@ main(int argc, char **argv)
 		if (write(fd, sb.data, sb.size) != (ssize_t)sb.size)
 			return 1;
 		for (long seen = 0; seen < depth;) {
+			size_t start = off;
 			msgpack_unpack_return r = msgpack_unpack_next(&up, in, got, &off);
 			if (r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES) {
 				seen++;
 				continue;
 			}
+			if (r < 0) {
+				fprintf(stderr, "bench_rpc: reply is not msgpack\n");
+				return 1;
+			}
+			/* msgpack-c moves off even when the message is incomplete. */
+			off = start;
 			memmove(in, in + off, got - off);
 			got -= off;
 			off = 0;

@@ -7,6 +7,8 @@
 #      memory per file (100k and 1M files).
 #   4. bench/removal.py: a cycle of N files, reply and last byte freed vs
 #      rm -rf, summary p99 during the removal vs idle.
+#   5. bench/obs.py: metrics on 100 datasets and 1000 cycles vs summary
+#      and ping; throughput with 100 subscribers attached vs none.
 # Needs $HYCOD, $TOP; BENCH_FILES (default 100000) sets the tree size.
 set -eu
 N=${BENCH_FILES:-100000}
@@ -59,3 +61,6 @@ echo "== 3. the index (bench/index.py)"
 
 echo "== 4. removal of a cycle (bench/removal.py)"
 BENCH_FILES=$N /usr/bin/python3 "$TOP/bench/removal.py"
+
+echo "== 5. observability (bench/obs.py)"
+BENCH_RPC="$BR/bench_rpc" /usr/bin/python3 "$TOP/bench/obs.py"

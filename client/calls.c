@@ -225,6 +225,118 @@ static const struct hyco__field prune_fields[] = {
 static const struct hyco__shape prune_shape = SHAPE(prune_fields, items);
 #undef T
 
+#define T struct hyco_method_stats
+static const struct hyco__field method_errors_fields[] = {
+	FIELD(HYCO__U64, "invalid_argument", errors_invalid_argument),
+	FIELD(HYCO__U64, "unknown_method", errors_unknown_method),
+	FIELD(HYCO__U64, "too_large", errors_too_large),
+	FIELD(HYCO__U64, "io_error", errors_io_error),
+	FIELD(HYCO__U64, "no_space", errors_no_space),
+	FIELD(HYCO__U64, "internal", errors_internal),
+};
+static const struct hyco__shape method_errors_shape = { sizeof(T), sizeof(T),
+    method_errors_fields, HYCO__NFIELDS(method_errors_fields) };
+static const struct hyco__field latency_fields[] = {
+	FIELD(HYCO__U64, "count", latency_count),
+	FIELD(HYCO__DOUBLE, "sum_s", latency_sum_s),
+	{ "counts", HYCO__U64S, offsetof(T, latency_counts),
+	  offsetof(T, nlatency), NULL },
+};
+static const struct hyco__shape latency_shape = { sizeof(T), sizeof(T),
+    latency_fields, HYCO__NFIELDS(latency_fields) };
+static const struct hyco__field method_fields[] = {
+	FIELD(HYCO__KEY, NULL, name),
+	NAMED(HYCO__U64, requests),
+	{ "errors", HYCO__SUB, 0, 0, &method_errors_shape },
+	{ "latency", HYCO__SUB, 0, 0, &latency_shape },
+};
+static const struct hyco__shape method_shape = SHAPE(method_fields,
+    latency_counts);
+#undef T
+
+#define T struct hyco_dataset_stats
+static const struct hyco__field ds_hits_fields[] = {
+	FIELD(HYCO__U64, "synthetic", hits_synthetic),
+	FIELD(HYCO__U64, "physical", hits_physical),
+};
+static const struct hyco__shape ds_hits_shape = { sizeof(T), sizeof(T),
+    ds_hits_fields, HYCO__NFIELDS(ds_hits_fields) };
+static const struct hyco__field ds_misses_fields[] = {
+	FIELD(HYCO__U64, "synthetic", misses_synthetic),
+	FIELD(HYCO__U64, "physical", misses_physical),
+};
+static const struct hyco__shape ds_misses_shape = { sizeof(T), sizeof(T),
+    ds_misses_fields, HYCO__NFIELDS(ds_misses_fields) };
+static const struct hyco__field ds_stats_fields[] = {
+	FIELD(HYCO__KEY, NULL, name),
+	{ "hits", HYCO__SUB, 0, 0, &ds_hits_shape },
+	{ "misses", HYCO__SUB, 0, 0, &ds_misses_shape },
+	NAMED(HYCO__DOUBLE, last_asked),
+};
+static const struct hyco__shape ds_stats_shape = SHAPE(ds_stats_fields,
+    last_asked);
+#undef T
+
+#define T struct hyco_stats
+/* A map inside the reply: its fields are members of struct hyco_stats. */
+#define INNER(fields)	{ sizeof(T), sizeof(T), fields, HYCO__NFIELDS(fields) }
+static const struct hyco__field other_hits_fields[] = {
+	FIELD(HYCO__U64, "synthetic", other_hits_synthetic),
+	FIELD(HYCO__U64, "physical", other_hits_physical),
+};
+static const struct hyco__shape other_hits_shape = INNER(other_hits_fields);
+static const struct hyco__field other_misses_fields[] = {
+	FIELD(HYCO__U64, "synthetic", other_misses_synthetic),
+	FIELD(HYCO__U64, "physical", other_misses_physical),
+};
+static const struct hyco__shape other_misses_shape =
+    INNER(other_misses_fields);
+static const struct hyco__field other_fields[] = {
+	{ "hits", HYCO__SUB, 0, 0, &other_hits_shape },
+	{ "misses", HYCO__SUB, 0, 0, &other_misses_shape },
+	FIELD(HYCO__DOUBLE, "last_asked", other_last_asked),
+};
+static const struct hyco__shape other_shape = INNER(other_fields);
+static const struct hyco__field cycle_dirs_fields[] = {
+	NAMED(HYCO__U64, max_datasets),
+	MANY(HYCO__DICT, datasets, ndatasets, &ds_stats_shape),
+	{ "other", HYCO__SUB, 0, 0, &other_shape },
+};
+static const struct hyco__shape cycle_dirs_shape = INNER(cycle_dirs_fields);
+static const struct hyco__field emitted_fields[] = {
+	FIELD(HYCO__U64, "alert", emitted_alert),
+	FIELD(HYCO__U64, "cycle_created", emitted_cycle_created),
+	FIELD(HYCO__U64, "cycle_removed", emitted_cycle_removed),
+	FIELD(HYCO__U64, "prune", emitted_prune),
+	FIELD(HYCO__U64, "exact_lost", emitted_exact_lost),
+	FIELD(HYCO__U64, "exact_regained", emitted_exact_regained),
+	FIELD(HYCO__U64, "reload", emitted_reload),
+	FIELD(HYCO__U64, "shutdown", emitted_shutdown),
+	FIELD(HYCO__U64, "dropped", emitted_dropped),
+};
+static const struct hyco__shape emitted_shape = INNER(emitted_fields);
+static const struct hyco__field events_fields[] = {
+	NAMED(HYCO__U64, subscribers),
+	NAMED(HYCO__U64, subscribes),
+	NAMED(HYCO__U64, notifications),
+	NAMED(HYCO__U64, dropped),
+	{ "emitted", HYCO__SUB, 0, 0, &emitted_shape },
+};
+static const struct hyco__shape events_shape = INNER(events_fields);
+static const struct hyco__field stats_fields[] = {
+	NAMED(HYCO__DOUBLE, since),
+	{ "latency_buckets_us", HYCO__U64S, offsetof(T, latency_buckets_us),
+	  offsetof(T, nbuckets), NULL },
+	MANY(HYCO__DICT, methods, nmethods, &method_shape),
+	{ "cycle_dirs", HYCO__SUB, 0, 0, &cycle_dirs_shape },
+	MANY(HYCO__LIST, cycles, ncycles, &cycle_shape),
+	{ "events", HYCO__SUB, 0, 0, &events_shape },
+};
+static const struct hyco__shape stats_shape = SHAPE(stats_fields,
+    emitted_dropped);
+#undef INNER
+#undef T
+
 /* Argument list builders: each appends one named argument. */
 static void
 arg_str(struct hyco_arg *a, size_t *n, const char *name, const char *s)
@@ -391,4 +503,47 @@ void
 hyco_prune_free_sized(struct hyco_prune *p, size_t size)
 {
 	hyco__free_sized(&prune_shape, p, size);
+}
+
+int
+hyco_stats_sized(hyco_client *c, struct hyco_stats *out, size_t size)
+{
+	return hyco__call_sized(c, "stats", 0, 0, NULL, 0, &stats_shape, out,
+	    size);
+}
+
+void
+hyco_stats_free_sized(struct hyco_stats *s, size_t size)
+{
+	hyco__free_sized(&stats_shape, s, size);
+}
+
+int
+hyco_metrics(hyco_client *c, const char **text, size_t *len)
+{
+	const hyco_value *r;
+	const char *s;
+	size_t n;
+	int rc;
+
+	if (text == NULL || len == NULL)
+		return hyco__fail(c, HYCO_EINVAL, "argument", "metrics: no "
+		    "place for the text");
+	*text = NULL;
+	*len = 0;
+	if ((rc = hyco_call(c, "metrics", NULL, 0, &r)) != HYCO_OK)
+		return rc;
+	if (hyco_value_type(r) != HYCO_TYPE_MAP)
+		return hyco__fail(c, HYCO_EPROTO, "protocol", "metrics: the "
+		    "result is not a map");
+	if ((s = hyco_value_str(hyco_map_get(r, "text"), &n)) == NULL)
+		return hyco__fail(c, HYCO_EPROTO, "protocol", "metrics: reply "
+		    "field text is missing or not a string");
+	if (hyco_value_str(hyco_map_get(r, "content_type"), &(size_t){ 0 })
+	    == NULL)
+		return hyco__fail(c, HYCO_EPROTO, "protocol", "metrics: reply "
+		    "field content_type is missing or not a string");
+	*text = s;
+	*len = n;
+	return HYCO_OK;
 }

@@ -30,6 +30,7 @@ static const char *const wants[] = {
 	[HYCO__STRBUF] = "a short string without NUL bytes",
 	[HYCO__KEY] = "a string key without NUL bytes",
 	[HYCO__STRS] = "an array of strings",
+	[HYCO__U64S] = "an array of unsigned integers",
 	[HYCO__LIST] = "an array of maps",
 	[HYCO__DICT] = "a map of maps",
 	[HYCO__SUB] = "a map",
@@ -135,6 +136,32 @@ decode_element(struct decoder *d, const struct hyco__field *f,
 	return decode_map(d, sub, v, e);
 }
 
+/* An array of unsigned integers into a malloc'd uint64_t[]. */
+static int
+decode_u64s(struct decoder *d, const struct hyco__field *f,
+    const hyco_value *v, char *dst)
+{
+	size_t n = hyco_array_len(v);
+	uint64_t *a;
+
+	if (hyco_value_type(v) != HYCO_TYPE_ARRAY)
+		return bad(d, f->type);
+	if ((a = calloc(n + 1, sizeof(*a))) == NULL)
+		return nomem(d);
+	*(uint64_t **)(dst + f->off) = a;
+	for (size_t k = 0; k < n; k++) {
+		char idx[24];
+		size_t old;
+		snprintf(idx, sizeof(idx), "[%zu]", k);
+		old = push(d, "", idx, strlen(idx));
+		if (hyco_value_uint(hyco_array_at(v, k), &a[k]) == -1)
+			return bad(d, HYCO__U64);
+		pop(d, old);
+	}
+	*(size_t *)(dst + f->aux) = n;
+	return 0;
+}
+
 static int
 decode_field(struct decoder *d, const struct hyco__field *f,
     const hyco_value *v, char *dst)
@@ -177,6 +204,8 @@ decode_field(struct decoder *d, const struct hyco__field *f,
 		if (hyco_value_type(v) != HYCO_TYPE_MAP)
 			return bad(d, f->type);
 		return decode_map(d, f->sub, v, dst);
+	case HYCO__U64S:
+		return decode_u64s(d, f, v, dst);
 	case HYCO__STRS:
 	case HYCO__LIST:
 	case HYCO__DICT:
@@ -248,11 +277,13 @@ free_fields(const struct hyco__shape *sh, char *p, size_t lo, size_t hi)
 		}
 		if (f->type != HYCO__STR && f->type != HYCO__KEY &&
 		    f->type != HYCO__STRS && f->type != HYCO__LIST &&
-		    f->type != HYCO__DICT)
+		    f->type != HYCO__DICT && f->type != HYCO__U64S)
 			continue;
 		if (end <= lo || end > hi || *slot == NULL)
 			continue;
-		if (f->type != HYCO__STR && f->type != HYCO__KEY)
+		/* Arrays of pointers: each element first (not U64S). */
+		if (f->type != HYCO__STR && f->type != HYCO__KEY &&
+		    f->type != HYCO__U64S)
 			for (void **e = *slot; *e != NULL; e++) {
 				if (f->type != HYCO__STRS)
 					free_fields(f->sub, *e, 0, f->sub->size);

@@ -22,6 +22,8 @@
 #define HYCO_CONNECT_MS		5000
 #define HYCO_REPLY_MAX		(64u << 20)	/* largest reply accepted */
 #define HYCO_READ_CHUNK		(64 * 1024)
+/* Events that arrive while a subscribed client waits for a reply. */
+#define HYCO_EVENTS_KEPT_MAX	(4u << 20)
 
 struct hyco_client {
 	char			path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -42,6 +44,14 @@ struct hyco_client {
 	const msgpack_object	*result;	/* in reply, if the last call succeeded */
 	char			err_code[32];
 	char			err_msg[512];
+	/*
+	 * Subscribed: readable bytes between calls are events, not a sign
+	 * of a closed connection; events read during a call are kept (raw,
+	 * kept_off of them handed out) for hyco_next_event.
+	 */
+	int			subscribed;
+	char			*kept;
+	size_t			kept_off, kept_len, kept_cap;
 };
 
 int
@@ -86,6 +96,9 @@ disconnect(hyco_client *c)
 		close(c->fd);
 	c->fd = -1;
 	c->in_off = c->in_len = 0;
+	/* A subscription lives and dies with its connection. */
+	c->subscribed = 0;
+	c->kept_off = c->kept_len = 0;
 }
 
 void
@@ -97,6 +110,7 @@ hyco_free(hyco_client *c)
 	msgpack_sbuffer_destroy(&c->out);
 	msgpack_unpacked_destroy(&c->reply);
 	free(c->in);
+	free(c->kept);
 	free(c);
 }
 
@@ -206,39 +220,68 @@ send_all(hyco_client *c, const char *buf, size_t len, size_t *sent)
 	return 0;
 }
 
-/*
- * Read the reply to msgid; its error and result borrow from c->reply
- * and c->in, until the next call.
- */
-static int
-read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
-    const msgpack_object **err, const msgpack_object **res)
+/* Drop the bytes of messages already handed out: none is in use now. */
+static void
+compact(hyco_client *c)
 {
-	/* The last call's reply is no longer in use: drop its bytes. */
 	if (c->in_off > 0) {
 		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
 		c->in_len -= c->in_off;
 		c->in_off = 0;
 	}
+	if (c->kept_off > 0) {
+		memmove(c->kept, c->kept + c->kept_off, c->kept_len - c->kept_off);
+		c->kept_len -= c->kept_off;
+		c->kept_off = 0;
+	}
+}
+
+static int
+is_notification(const msgpack_object *o)
+{
+	return o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 3 &&
+	    o->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    o->via.array.ptr[0].via.u64 == RPC_NOTIFY;
+}
+
+/*
+ * A subscribed client keeps an event that came during a call. Beyond
+ * HYCO_EVENTS_KEPT_MAX (or memory) it is lost: hyco.h says so.
+ */
+static void
+keep(hyco_client *c, const char *bytes, size_t len)
+{
+	if (c->kept_len + len > HYCO_EVENTS_KEPT_MAX)
+		return;
+	if (c->kept_cap - c->kept_len < len) {
+		size_t cap = c->kept_cap ? c->kept_cap : 4096;
+		char *p;
+		while (cap - c->kept_len < len)
+			cap *= 2;
+		if ((p = realloc(c->kept, cap)) == NULL)
+			return;
+		c->kept = p;
+		c->kept_cap = cap;
+	}
+	memcpy(c->kept + c->kept_len, bytes, len);
+	c->kept_len += len;
+}
+
+/*
+ * The next message into c->reply, reading until deadline. On a timeout
+ * the connection is closed if drop_on_timeout (a late reply would
+ * desynchronize a call) and kept otherwise (waiting for events).
+ */
+static int
+next_message(hyco_client *c, int64_t deadline, int drop_on_timeout)
+{
 	for (;;) {
 		size_t off = c->in_off;
 		msgpack_unpack_return r = c->in_len == c->in_off ?
 		    MSGPACK_UNPACK_CONTINUE : msgpack_unpack_next(&c->reply,
 		    c->in, c->in_len, &off);
 		if (r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES) {
-			const msgpack_object *o = &c->reply.data;
-			uint32_t id;
 			c->in_off = off;
-			if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 3 &&
-			    o->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-			    o->via.array.ptr[0].via.u64 == RPC_NOTIFY)
-				continue;	/* notifications are not ours */
-			if (rpc_decode_response(o, &id, err, res) == -1 ||
-			    id != msgid) {
-				disconnect(c);
-				return hyco__fail(c, HYCO_EPROTO, "protocol",
-				    "unexpected message from hycod");
-			}
 			return HYCO_OK;
 		}
 		if (r < 0) {
@@ -266,9 +309,11 @@ read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
 		if (pr == -1 && errno == EINTR)
 			continue;
 		if (pr == 0) {
-			disconnect(c);	/* a late reply would desynchronize us */
-			return hyco__fail(c, HYCO_ETIMEOUT, "timeout", "no reply from "
-			    "hycod within %d ms", c->call_ms);
+			if (drop_on_timeout)
+				disconnect(c);
+			return hyco__fail(c, HYCO_ETIMEOUT, "timeout", "nothing from "
+			    "hycod within %d ms", drop_on_timeout ? c->call_ms :
+			    (int)(deadline < 0 ? -1 : deadline - now_ms()));
 		}
 		ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
 		if (n == -1 && errno == EINTR)
@@ -277,10 +322,45 @@ read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
 			int err = n == 0 ? 0 : errno;
 			disconnect(c);
 			return hyco__fail(c, HYCO_ECONNECT, "connect", "hycod closed the "
-			    "connection before replying%s%s", err ? ": " : "",
-			    err ? strerror(err) : "");
+			    "connection%s%s", err ? ": " : "", err ? strerror(err) : "");
 		}
 		c->in_len += (size_t)n;
+	}
+}
+
+/*
+ * Read the reply to msgid; its error and result borrow from c->reply
+ * and c->in, until the next call. Notifications before it are skipped,
+ * or kept for hyco_next_event by a subscribed client.
+ */
+static int
+read_reply(hyco_client *c, uint32_t msgid, int64_t deadline,
+    const msgpack_object **err, const msgpack_object **res)
+{
+	/* The last call's reply is no longer in use: drop its bytes. */
+	compact(c);
+	for (;;) {
+		size_t start = c->in_off;
+		uint32_t id;
+		int rc;
+		if ((rc = next_message(c, deadline, 1)) != HYCO_OK) {
+			if (rc == HYCO_ECONNECT)
+				hyco__fail(c, rc, "connect", "hycod closed the "
+				    "connection before replying");
+			return rc;
+		}
+		const msgpack_object *o = &c->reply.data;
+		if (is_notification(o)) {
+			if (c->subscribed)
+				keep(c, c->in + start, c->in_off - start);
+			continue;	/* notifications are not replies */
+		}
+		if (rpc_decode_response(o, &id, err, res) == -1 || id != msgid) {
+			disconnect(c);
+			return hyco__fail(c, HYCO_EPROTO, "protocol",
+			    "unexpected message from hycod");
+		}
+		return HYCO_OK;
 	}
 }
 
@@ -321,26 +401,29 @@ args_check(hyco_client *c, const char *method, const struct hyco_arg *args,
 	return HYCO_OK;
 }
 
-int
-hyco_call(hyco_client *c, const char *method, const struct hyco_arg *args,
-    size_t nargs, const hyco_value **result)
+/* Packs the params of a request (its one map), if it has any. */
+typedef void (*params_fn)(msgpack_packer *pk, const void *ctx);
+
+/* Send method with params packed by pack (NULL: none), read its reply. */
+static int
+call_packed(hyco_client *c, const char *method, params_fn pack,
+    const void *ctx, const hyco_value **result)
 {
 	uint32_t msgid = c->next_msgid++;
 	size_t sent;
 	int rc;
 
 	c->result = NULL;
-	if ((rc = args_check(c, method, args, nargs)) != HYCO_OK)
-		return rc;
 	msgpack_sbuffer_clear(&c->out);
-	rpc_pack_request(&c->pk, msgid, method, nargs > 0);
-	if (nargs > 0) {
-		msgpack_pack_map(&c->pk, nargs);
-		for (size_t i = 0; i < nargs; i++)
-			pack_arg(&c->pk, &args[i]);
-	}
-	if (c->fd != -1 && peer_gone(c))
-		disconnect(c);	/* the daemon restarted since the last call */
+	rpc_pack_request(&c->pk, msgid, method, pack != NULL);
+	if (pack != NULL)
+		pack(&c->pk, ctx);
+	/*
+	 * The daemon restarted since the last call? (A subscriber's
+	 * connection is readable with events: its breaks show at send.)
+	 */
+	if (c->fd != -1 && !c->subscribed && peer_gone(c))
+		disconnect(c);
 	for (int attempt = 0; ; attempt++) {
 		if (c->fd == -1 && (rc = hyco_connect(c)) != HYCO_OK)
 			return rc;
@@ -377,6 +460,136 @@ hyco_call(hyco_client *c, const char *method, const struct hyco_arg *args,
 		*result = hyco__value(res);
 	c->err_code[0] = c->err_msg[0] = '\0';
 	return HYCO_OK;
+}
+
+struct named_args {
+	const struct hyco_arg	*args;
+	size_t			 n;
+};
+
+static void
+pack_args(msgpack_packer *pk, const void *ctx)
+{
+	const struct named_args *a = ctx;
+
+	msgpack_pack_map(pk, a->n);
+	for (size_t i = 0; i < a->n; i++)
+		pack_arg(pk, &a->args[i]);
+}
+
+int
+hyco_call(hyco_client *c, const char *method, const struct hyco_arg *args,
+    size_t nargs, const hyco_value **result)
+{
+	struct named_args a = { args, nargs };
+	int rc;
+
+	c->result = NULL;
+	if ((rc = args_check(c, method, args, nargs)) != HYCO_OK)
+		return rc;
+	return call_packed(c, method, nargs > 0 ? pack_args : NULL, &a, result);
+}
+
+/* -- events ----------------------------------------------------------------- */
+
+struct type_list {
+	const char *const	*types;
+	size_t			 n;
+};
+
+static void
+pack_types(msgpack_packer *pk, const void *ctx)
+{
+	const struct type_list *t = ctx;
+
+	msgpack_pack_map(pk, 1);
+	rpc_pack_cstr(pk, "events");
+	msgpack_pack_array(pk, t->n);
+	for (size_t i = 0; i < t->n; i++)
+		rpc_pack_cstr(pk, t->types[i]);
+}
+
+int
+hyco_subscribe(hyco_client *c, const char *const *types, size_t ntypes)
+{
+	struct type_list t = { types, ntypes };
+	const hyco_value *r;
+	uint64_t max;
+	int rc;
+
+	for (size_t i = 0; i < ntypes; i++)
+		if (types == NULL || types[i] == NULL)
+			return hyco__fail(c, HYCO_EINVAL, "argument", "subscribe: "
+			    "event type %zu is NULL", i);
+	if ((rc = call_packed(c, "subscribe", ntypes > 0 ? pack_types : NULL,
+	    &t, &r)) != HYCO_OK)
+		return rc;
+	if (hyco_value_type(hyco_map_get(r, "events")) != HYCO_TYPE_ARRAY ||
+	    hyco_value_uint(hyco_map_get(r, "max_queued_bytes"), &max) == -1)
+		return hyco__fail(c, HYCO_EPROTO, "protocol", "subscribe: reply "
+		    "field events or max_queued_bytes is missing or mistyped");
+	c->subscribed = 1;
+	return HYCO_OK;
+}
+
+int
+hyco_unsubscribe(hyco_client *c)
+{
+	int rc = call_packed(c, "unsubscribe", NULL, NULL, NULL);
+
+	if (rc == HYCO_OK) {
+		c->subscribed = 0;
+		c->kept_off = c->kept_len = 0;
+	}
+	return rc;
+}
+
+int
+hyco_next_event(hyco_client *c, int timeout_ms, const hyco_value **event)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	const msgpack_object *o, *params;
+	size_t off;
+	int rc;
+
+	c->result = NULL;
+	if (event == NULL)
+		return hyco__fail(c, HYCO_EINVAL, "argument", "next_event: no "
+		    "place for the event");
+	*event = NULL;
+	if (!c->subscribed || c->fd == -1)
+		return hyco__fail(c, HYCO_ECONNECT, "connect", "not subscribed: "
+		    "call hyco_subscribe first (a subscription ends with its "
+		    "connection)");
+	compact(c);
+	for (;;) {
+		if (c->kept_off < c->kept_len) {
+			/* Kept during a call: whole messages, in order. */
+			off = c->kept_off;
+			if (msgpack_unpack_next(&c->reply, c->kept, c->kept_len,
+			    &off) < MSGPACK_UNPACK_SUCCESS) {
+				c->kept_off = c->kept_len = 0;
+				continue;
+			}
+			c->kept_off = off;
+		} else if ((rc = next_message(c, deadline, 0)) != HYCO_OK)
+			return rc;
+		o = &c->reply.data;
+		if (!is_notification(o)) {
+			disconnect(c);
+			return hyco__fail(c, HYCO_EPROTO, "protocol", "a reply "
+			    "with no call waiting for it");
+		}
+		params = &o->via.array.ptr[2];
+		if (!rpc_obj_is_str(&o->via.array.ptr[1], "event") ||
+		    params->type != MSGPACK_OBJECT_ARRAY ||
+		    params->via.array.size != 1 ||
+		    params->via.array.ptr[0].type != MSGPACK_OBJECT_MAP)
+			continue;	/* not an event: not ours to read */
+		*event = hyco__value(&params->via.array.ptr[0]);
+		c->err_code[0] = c->err_msg[0] = '\0';
+		return HYCO_OK;
+	}
 }
 
 const hyco_value *

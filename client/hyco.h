@@ -336,6 +336,96 @@ int	hyco_prune_sized(hyco_client *c, unsigned flags, struct hyco_prune *out,
 void	hyco_prune_free_sized(struct hyco_prune *p, size_t size);
 #define hyco_prune_free(p)	hyco_prune_free_sized((p), sizeof *(p))
 
+/* -- statistics and metrics ---------------------------------------------- */
+
+/*
+ * One method's requests since start. latency_counts holds one count per
+ * bucket of struct hyco_stats' latency_buckets_us (not cumulative: the
+ * requests answered within that bound and above the one before), then
+ * one for those above every bound.
+ */
+struct hyco_method_stats {
+	char		*name;		/* "unknown": no method named */
+	uint64_t	 requests;
+	uint64_t	 errors_invalid_argument, errors_unknown_method;
+	uint64_t	 errors_too_large, errors_io_error;
+	uint64_t	 errors_no_space, errors_internal;
+	uint64_t	 latency_count;
+	double		 latency_sum_s;
+	size_t		 nlatency;
+	uint64_t	*latency_counts;
+};
+
+/* get-cycle-dir for one dataset: hits existed, misses were created. */
+struct hyco_dataset_stats {
+	char		*name;
+	uint64_t	 hits_synthetic, hits_physical;
+	uint64_t	 misses_synthetic, misses_physical;
+	double		 last_asked;	/* Unix time, 0: never */
+};
+
+/* Every field is described in protocol/PROTOCOL.md under `stats`. */
+struct hyco_stats {
+	double				  since;	/* Unix time */
+	size_t				  nbuckets;
+	uint64_t			 *latency_buckets_us;
+	size_t				  nmethods;
+	struct hyco_method_stats	**methods;	/* NULL-terminated */
+	uint64_t			  max_datasets;
+	size_t				  ndatasets;
+	struct hyco_dataset_stats	**datasets;	/* NULL-terminated */
+	/* Datasets beyond max_datasets, together. */
+	uint64_t			  other_hits_synthetic, other_hits_physical;
+	uint64_t			  other_misses_synthetic;
+	uint64_t			  other_misses_physical;
+	double				  other_last_asked;
+	size_t				  ncycles;
+	struct hyco_cycle_usage		**cycles;	/* bytes per cycle */
+	/* Live events. */
+	uint64_t			  subscribers, subscribes;
+	uint64_t			  notifications, dropped;
+	uint64_t			  emitted_alert, emitted_cycle_created;
+	uint64_t			  emitted_cycle_removed, emitted_prune;
+	uint64_t			  emitted_exact_lost, emitted_exact_regained;
+	uint64_t			  emitted_reload, emitted_shutdown;
+	uint64_t			  emitted_dropped;
+};
+
+int	hyco_stats_sized(hyco_client *c, struct hyco_stats *out, size_t size);
+#define hyco_stats(c, out)	hyco_stats_sized((c), (out), sizeof *(out))
+void	hyco_stats_free_sized(struct hyco_stats *s, size_t size);
+#define hyco_stats_free(s)	hyco_stats_free_sized((s), sizeof *(s))
+
+/*
+ * The metrics in Prometheus's text exposition format: *text (len
+ * bytes, not NUL-terminated) borrows from the reply, valid until the
+ * next call on c.
+ */
+int	hyco_metrics(hyco_client *c, const char **text, size_t *len);
+
+/* -- live events ------------------------------------------------------------ */
+
+/*
+ * Make c's connection a subscriber of the event types named (ntypes 0:
+ * every type; an unknown one is refused, invalid_argument). Events then
+ * arrive on it until hyco_unsubscribe(), or until the connection ends:
+ * a subscription is not carried over a reconnect (hyco_next_event
+ * says HYCO_ECONNECT; subscribe again). c may still make calls; events
+ * that arrive while a call waits (up to 4 MiB of them) are kept for
+ * hyco_next_event, in order.
+ */
+int	hyco_subscribe(hyco_client *c, const char *const *types, size_t ntypes);
+int	hyco_unsubscribe(hyco_client *c);
+/*
+ * Wait up to timeout_ms (< 0: forever; 0: only what has arrived) for the
+ * next event: *event is its map ({"type": str, "time": float, ...}, the
+ * fields protocol/PROTOCOL.md lists per type), valid until the next
+ * call on c. HYCO_ETIMEOUT when none came (the subscription stays),
+ * HYCO_ECONNECT when the daemon closed the connection (after a
+ * "shutdown" or "dropped" event, or on a crash).
+ */
+int	hyco_next_event(hyco_client *c, int timeout_ms, const hyco_value **event);
+
 #ifdef __cplusplus
 }
 #endif

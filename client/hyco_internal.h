@@ -42,6 +42,7 @@ enum hyco__ftype {
 	HYCO__STRBUF,	/* char[aux]: a string shorter than aux */
 	HYCO__KEY,	/* char *: the key under which a DICT holds this element */
 	HYCO__STRS,	/* char **, NULL-terminated; count at aux: array of strings */
+	HYCO__U64S,	/* uint64_t *, malloc'd; count at aux: array of HYCO__U64 */
 	HYCO__LIST,	/* struct sub **, count at aux: array of maps */
 	HYCO__DICT,	/* struct sub **, count at aux: map of name to map */
 	HYCO__SUB,	/* the fields of sub, in this same struct: a nested map */
@@ -54,7 +55,7 @@ struct hyco__field {
 	const char			*key;	/* NULL for HYCO__KEY */
 	enum hyco__ftype		 type;
 	size_t				 off;	/* of the member */
-	size_t				 aux;	/* STRBUF: size; STRS, LIST, DICT: count's offset */
+	size_t				 aux;	/* STRBUF: size; STRS, U64S, LIST, DICT: count's offset */
 	const struct hyco__shape	*sub;	/* LIST, DICT, SUB */
 };
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -47,6 +48,7 @@ struct opts {
 	struct check_opts check;		/* check: from those, --inodes */
 	int		 watch;			/* summary --watch */
 	double		 interval;		/* its seconds, 0: default */
+	const char	*events;	/* watch: the types, comma-separated */
 };
 
 /* What a command's call returns, for its output. */
@@ -64,6 +66,11 @@ union result {
 		int		 status;	/* EXIT_* of the plugin */
 		char		*line;		/* what it prints */
 	}			check;
+	struct hyco_stats	stats;
+	struct {
+		const char	*text;
+		size_t		 len;
+	}			metrics;
 };
 
 struct command {
@@ -550,6 +557,268 @@ done_check(union result *r)
 	free(r->check.line);
 }
 
+/* -- stats, metrics --------------------------------------------------------- */
+
+static int
+call_stats(hyco_client *c, const struct opts *o, union result *r)
+{
+	(void)o;
+	return hyco_stats(c, &r->stats);
+}
+
+/* The bound below which a share q of the answers came: "<= 64 us". */
+static void
+quantile(char *buf, size_t size, const struct hyco_stats *s,
+    const struct hyco_method_stats *m, double q)
+{
+	uint64_t want = (uint64_t)ceil(q * (double)m->latency_count), cum = 0;
+
+	if (m->latency_count == 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	for (size_t i = 0; i < m->nlatency; i++) {
+		cum += m->latency_counts[i];
+		if (cum < want)
+			continue;
+		if (i >= s->nbuckets)
+			snprintf(buf, size, "> %llu us", (unsigned long long)
+			    (s->nbuckets ? s->latency_buckets_us[s->nbuckets - 1] : 0));
+		else
+			snprintf(buf, size, "<= %llu us",
+			    (unsigned long long)s->latency_buckets_us[i]);
+		return;
+	}
+	snprintf(buf, size, "?");
+}
+
+static void
+print_ago(double t)
+{
+	if (t <= 0)
+		printf("%12s", "never");
+	else
+		printf("%10.0f s", difftime(time(NULL), (time_t)t));
+}
+
+static void
+print_stats(const struct opts *o, const union result *r)
+{
+	const struct hyco_stats *s = &r->stats;
+	char p50[32], p99[32];
+
+	(void)o;
+	printf("%-18s %10s %8s %12s %14s %14s\n", "Method", "Requests",
+	    "Errors", "Mean us", "p50", "p99");
+	for (size_t i = 0; i < s->nmethods; i++) {
+		const struct hyco_method_stats *m = s->methods[i];
+		uint64_t errors = m->errors_invalid_argument +
+		    m->errors_unknown_method + m->errors_too_large +
+		    m->errors_io_error + m->errors_no_space + m->errors_internal;
+		quantile(p50, sizeof(p50), s, m, 0.5);
+		quantile(p99, sizeof(p99), s, m, 0.99);
+		printf("%-18s %10llu %8llu %12.1f %14s %14s\n", m->name,
+		    (unsigned long long)m->requests, (unsigned long long)errors,
+		    m->latency_count ? m->latency_sum_s * 1e6 /
+		    (double)m->latency_count : 0.0, p50, p99);
+	}
+	printf("\nget-cycle-dir by dataset (hits: existed, misses: created)\n");
+	printf("%-32s %10s %10s %10s %10s %12s\n", "Dataset", "syn hits",
+	    "syn misses", "phys hits", "phys misses", "asked ago");
+	for (size_t i = 0; i <= s->ndatasets; i++) {
+		const struct hyco_dataset_stats *d = i < s->ndatasets ?
+		    s->datasets[i] : NULL;
+		if (d == NULL && s->other_last_asked <= 0)
+			continue;
+		printf("%-32s %10llu %10llu %10llu %10llu ", d ? d->name :
+		    "(other datasets)",
+		    (unsigned long long)(d ? d->hits_synthetic :
+		    s->other_hits_synthetic),
+		    (unsigned long long)(d ? d->misses_synthetic :
+		    s->other_misses_synthetic),
+		    (unsigned long long)(d ? d->hits_physical :
+		    s->other_hits_physical),
+		    (unsigned long long)(d ? d->misses_physical :
+		    s->other_misses_physical));
+		print_ago(d ? d->last_asked : s->other_last_asked);
+		printf("\n");
+	}
+	printf("\n%-10s %8s %14s %10s\n", "Kind", "Cycle", "Bytes", "Files");
+	for (size_t i = 0; i < s->ncycles; i++)
+		printf("%-10s %8ld %14llu %10llu\n", s->cycles[i]->kind,
+		    s->cycles[i]->cycle, (unsigned long long)s->cycles[i]->bytes,
+		    (unsigned long long)s->cycles[i]->files);
+	printf("\nEvents: %llu subscribers, %llu notifications sent, %llu "
+	    "subscribers dropped\n", (unsigned long long)s->subscribers,
+	    (unsigned long long)s->notifications,
+	    (unsigned long long)s->dropped);
+}
+
+static void
+done_stats(union result *r)
+{
+	hyco_stats_free(&r->stats);
+}
+
+static int
+call_metrics(hyco_client *c, const struct opts *o, union result *r)
+{
+	(void)o;
+	return hyco_metrics(c, &r->metrics.text, &r->metrics.len);
+}
+
+/* The exposition exactly as the daemon wrote it: pipe it anywhere. */
+static void
+print_metrics(const struct opts *o, const union result *r)
+{
+	(void)o;
+	fwrite(r->metrics.text, 1, r->metrics.len, stdout);
+}
+
+/* -- watch ------------------------------------------------------------------ */
+
+#define WATCH_TYPES_MAX	32	/* names in --events */
+
+static int
+check_watch(struct opts *o)
+{
+	if (o->events != NULL && (o->events[0] == '\0' ||
+	    strlen(o->events) > 1024))
+		return die_usage("--events takes event types separated by "
+		    "commas, not '%s'", o->events);
+	return 0;
+}
+
+/* A string value that reads back as one word, or NULL to quote it. */
+static int
+plain(const char *s, size_t len)
+{
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == '"' || s[i] == '\\' ||
+		    s[i] == '=' || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* One event as a line: time, type, then key=value in the daemon's order. */
+static void
+print_event(const hyco_value *ev)
+{
+	const char *type = "?";
+	size_t len = 1;
+	double t = 0;
+	char when[64] = "?";
+
+	type = hyco_value_str(hyco_map_get(ev, "type"), &len);
+	if (type == NULL) {
+		type = "?";
+		len = 1;
+	}
+	if (hyco_value_float(hyco_map_get(ev, "time"), &t) == 0) {
+		time_t secs = (time_t)t;
+		struct tm tm;
+		if (gmtime_r(&secs, &tm) != NULL) {
+			size_t n = strftime(when, sizeof(when),
+			    "%Y-%m-%dT%H:%M:%S", &tm);
+			snprintf(when + n, sizeof(when) - n, ".%03dZ",
+			    (int)((t - (double)secs) * 1000));
+		}
+	}
+	printf("%s %.*s", when, (int)len, type);
+	for (size_t i = 0; i < hyco_map_len(ev); i++) {
+		const hyco_value *k = hyco_map_key(ev, i), *v = hyco_map_val(ev, i);
+		const char *ks = hyco_value_str(k, &len), *vs;
+		size_t vlen;
+		int64_t iv;
+		uint64_t uv;
+		double dv;
+		int b;
+		if (ks == NULL || (len == 4 && (memcmp(ks, "type", 4) == 0 ||
+		    memcmp(ks, "time", 4) == 0)))
+			continue;
+		printf(" %.*s=", (int)len, ks);
+		if (hyco_value_uint(v, &uv) == 0)
+			printf("%llu", (unsigned long long)uv);
+		else if (hyco_value_int(v, &iv) == 0)
+			printf("%lld", (long long)iv);
+		else if (hyco_value_type(v) == HYCO_TYPE_FLOAT &&
+		    hyco_value_float(v, &dv) == 0)
+			printf("%.3f", dv);
+		else if (hyco_value_bool(v, &b) == 0)
+			printf("%s", b ? "true" : "false");
+		else if ((vs = hyco_value_str(v, &vlen)) != NULL &&
+		    plain(vs, vlen))
+			printf("%.*s", (int)vlen, vs);
+		else
+			json_print(stdout, v);	/* quoted, escaped: one line */
+	}
+	putchar('\n');
+}
+
+/*
+ * Subscribe, then print each event as it comes, flushed at once, until
+ * the daemon stops (exit 0 after its shutdown event), drops us (1) or
+ * goes away (3).
+ */
+static int
+stream_watch(hyco_client *c, const struct opts *o)
+{
+	const char *types[WATCH_TYPES_MAX + 1];
+	char buf[1025], *save, *tok;
+	const hyco_value *ev;
+	size_t n = 0;
+	int rc, show_shutdown = 1;
+
+	if (o->events != NULL) {
+		snprintf(buf, sizeof(buf), "%s", o->events);
+		for (tok = strtok_r(buf, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			if (n == WATCH_TYPES_MAX) {
+				fprintf(stderr, "hycoctl: --events: at most %d "
+				    "types\n", WATCH_TYPES_MAX);
+				return EXIT_REFUSED;
+			}
+			types[n++] = tok;
+		}
+		/* Asked for or not, shutdown says the end is no failure. */
+		show_shutdown = 0;
+		for (size_t i = 0; i < n; i++)
+			show_shutdown |= strcmp(types[i], "shutdown") == 0;
+		if (!show_shutdown)
+			types[n++] = "shutdown";
+	}
+	if ((rc = hyco_subscribe(c, types, n)) != HYCO_OK)
+		return status_exit(c, rc);
+	for (;;) {
+		const char *type;
+		size_t len;
+		int shutdown;
+		if ((rc = hyco_next_event(c, -1, &ev)) != HYCO_OK)
+			return status_exit(c, rc);
+		type = hyco_value_str(hyco_map_get(ev, "type"), &len);
+		shutdown = type != NULL && len == 8 &&
+		    memcmp(type, "shutdown", 8) == 0;
+		if (shutdown && !show_shutdown)
+			return 0;
+		if (o->json) {
+			json_print(stdout, ev);
+			putchar('\n');
+		} else
+			print_event(ev);
+		if (fflush(stdout) == EOF)
+			return EXIT_REFUSED;	/* main says why */
+		if (shutdown)
+			return 0;
+		if (type != NULL && len == 7 && memcmp(type, "dropped", 7) == 0) {
+			fprintf(stderr, "hycoctl: hycod dropped this watch: it "
+			    "read too slowly\n");
+			return EXIT_REFUSED;
+		}
+	}
+}
+
 /* -- ping ------------------------------------------------------------------- */
 
 static int
@@ -594,6 +863,15 @@ static const struct command commands[] = {
 	    "Nagios plugin: free space of each filesystem; exit 0 OK,\n"
 	    "1 WARNING, 2 CRITICAL, 3 UNKNOWN (default: hycod's levels)",
 	    0, check_check, call_check, print_check, status_check, done_check },
+	{ "stats", "", "requests per method (latency), get-cycle-dir per "
+	    "dataset, bytes per cycle",
+	    0, NULL, call_stats, print_stats, NULL, done_stats },
+	{ "metrics", "", "the metrics in Prometheus's text format",
+	    0, NULL, call_metrics, print_metrics, NULL, NULL },
+	{ "watch", "[--events TYPE,...]", "print events as they happen, one "
+	    "a line\n(alert, cycle_created, cycle_removed, prune, exact_lost,\n"
+	    "exact_regained, reload, shutdown; default all)",
+	    0, check_watch, NULL, NULL, NULL, NULL },
 };
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 
@@ -634,13 +912,16 @@ usage(FILE *out)
 	    "  --warn X, --critical X  check: levels below X free, 15%% or 20G\n"
 	    "  --inodes            check: free inodes too\n"
 	    "  --watch, --interval S   summary: refresh every S seconds\n"
+	    "  --events TYPE,...   watch: only these event types\n"
 	    "  -h, --help          this text\n"
 	    "Exit: 0 ok, 1 refused, 2 not enough space, 3 daemon unreachable;\n"
-	    "check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n");
+	    "check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;\n"
+	    "watch: 0 after the daemon's shutdown, 3 if it went away.\n");
 }
 
 enum { OPT_SOCKET = 256, OPT_JSON, OPT_KIND, OPT_DATASET, OPT_REQUIRED,
-    OPT_CYCLE, OPT_WARN, OPT_CRITICAL, OPT_INODES, OPT_WATCH, OPT_INTERVAL };
+    OPT_CYCLE, OPT_WARN, OPT_CRITICAL, OPT_INODES, OPT_WATCH, OPT_INTERVAL,
+    OPT_EVENTS };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -659,6 +940,7 @@ static const struct option long_options[] = {
 	{ "inodes", no_argument, NULL, OPT_INODES },
 	{ "watch", no_argument, NULL, OPT_WATCH },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "events", required_argument, NULL, OPT_EVENTS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -709,6 +991,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_REQUIRED:
 			o->required = optarg;
+			break;
+		case OPT_EVENTS:
+			o->events = optarg;
 			break;
 		case OPT_CYCLE:
 			if (parse_long_arg(optarg, &o->cycle) == -1) {
@@ -793,9 +1078,12 @@ static int
 run(const struct command *cmd, hyco_client *c, const struct opts *o)
 {
 	union result r;
-	int rc = cmd->call(c, o, &r);
+	int rc;
 
-	if (rc != HYCO_OK)
+	/* No call: watch, which runs on and prints as events come. */
+	if (cmd->call == NULL)
+		return stream_watch(c, o);
+	if ((rc = cmd->call(c, o, &r)) != HYCO_OK)
 		return status_exit(c, rc);
 	if (o->json) {
 		/* The whole result: fields the typed call does not hold too. */

@@ -140,6 +140,20 @@ static const struct config_key keys[] = {
 	{ "alerts.command_timeout_s", CONFIG_FLOAT, "30", 0, 3600,
 	  FIELD(alerts.command_timeout_s), "seconds before the command is "
 	  "killed" },
+	{ "events", MAP, "live events sent to subscribers" },
+	{ "events.max_queued_bytes", CONFIG_INT, "1048576", 4096, 1 << 30,
+	  FIELD(events_max_queued), "bytes queued for a subscriber that does "
+	  "not read before it is dropped" },
+	{ "metrics", MAP, "statistics and Prometheus metrics" },
+	{ "metrics.textfile", CONFIG_OPTPATH, "", 0, 0, FIELD(metrics_textfile),
+	  "file rewritten with the metrics for node_exporter's textfile "
+	  "collector; empty: none" },
+	{ "metrics.interval_s", CONFIG_FLOAT, "15", 0, 86400,
+	  FIELD(metrics_interval_s), "seconds between rewrites of "
+	  "metrics.textfile" },
+	{ "metrics.max_datasets", CONFIG_INT, "256", 1, 100000,
+	  FIELD(metrics_max_datasets), "datasets named in stats and metrics; "
+	  "the rest are counted together" },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -153,6 +167,7 @@ config_keys(size_t *count)
 
 static const char *const type_names[] = {
 	[CONFIG_MAP] = "map", [CONFIG_STR] = "string", [CONFIG_PATH] = "path",
+	[CONFIG_OPTPATH] = "path or empty",
 	[CONFIG_DATASET] = "dataset", [CONFIG_INT] = "int",
 	[CONFIG_FLOAT] = "float", [CONFIG_MODE] = "mode",
 	[CONFIG_LEVEL] = "level", [CONFIG_MARK] = "mark",
@@ -202,6 +217,7 @@ config_key_allowed(const struct config_key *k, char *buf, size_t size)
 	case CONFIG_MAP:
 	case CONFIG_STR:
 	case CONFIG_PATH:
+	case CONFIG_OPTPATH:
 		snprintf(buf, size, "-");
 		break;
 	}
@@ -314,7 +330,8 @@ shape_name(const struct cfg_node *n)
 static const char *
 wanted(const struct config_key *k)
 {
-	return k->type == CONFIG_STR || k->type == CONFIG_PATH ? "string" :
+	return k->type == CONFIG_STR || k->type == CONFIG_PATH ||
+	    k->type == CONFIG_OPTPATH ? "string" :
 	    k->type == CONFIG_ARGV ? "list of strings" : "value";
 }
 
@@ -473,6 +490,9 @@ parse_value(const struct config_key *k, const struct cfg_node *n,
 	void *field = k->off == CONFIG_NO_FIELD ? NULL : (char *)c + k->off;
 	const char *v = n->value, *why;
 
+	/* An optional path left empty or null is none: the field stays "". */
+	if (k->type == CONFIG_OPTPATH && (v == NULL || v[0] == '\0'))
+		return;
 	if (v == NULL) {
 		cfg_errorf(e, n->file, n->line, "%s: expected a %s, got null",
 		    k->key, wanted(k));
@@ -481,12 +501,13 @@ parse_value(const struct config_key *k, const struct cfg_node *n,
 	switch (k->type) {
 	case CONFIG_STR:
 	case CONFIG_PATH:
+	case CONFIG_OPTPATH:
 		if (v[0] == '\0')
 			cfg_errorf(e, n->file, n->line, "%s: must not be empty",
 			    k->key);
 		else if (field == NULL)
 			break;
-		else if (k->type == CONFIG_PATH ? layout_absolute(cwd, v,
+		else if (k->type != CONFIG_STR ? layout_absolute(cwd, v,
 		    field, k->size) == -1 : (size_t)snprintf(field, k->size,
 		    "%s", v) >= k->size)
 			cfg_errorf(e, n->file, n->line, "%s: path too long",

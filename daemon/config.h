@@ -68,6 +68,10 @@ struct hyco_config {
 	char		 trash_dir[PATH_MAX];	/* retention.trash_dir */
 	struct retention retention;		/* retention.* */
 	struct alerts	 alerts;		/* alerts.* */
+	size_t		 events_max_queued;	/* events.max_queued_bytes */
+	char		 metrics_textfile[PATH_MAX]; /* "": none */
+	double		 metrics_interval_s;	/* metrics.interval_s */
+	size_t		 metrics_max_datasets;	/* metrics.max_datasets */
 	struct cfg_node	*tree;			/* resolved tree (print-config) */
 };
 
@@ -75,6 +79,7 @@ enum config_type {
 	CONFIG_MAP,	/* a section: must be a mapping */
 	CONFIG_STR,	/* a non-empty string */
 	CONFIG_PATH,	/* a string, made absolute against the cwd */
+	CONFIG_OPTPATH,	/* a path as CONFIG_PATH, or "" (or null): none */
 	CONFIG_DATASET,	/* a dataset name (layout_valid_dataset) */
 	CONFIG_INT,	/* decimal, min..max; into an int or a long */
 	CONFIG_FLOAT,	/* a number in (min, max], unless both are 0 */

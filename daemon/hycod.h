@@ -8,15 +8,18 @@
 
 #include "config.h"
 #include "disk.h"
+#include "events.h"
 #include "proto.h"
 #include "policy.h"
 #include "server.h"
+#include "stats.h"
+#include "textfile.h"
 #include "trash.h"
 #include "watch.h"
 
 #define HYCO_VERSION	"0.1.0"
 
-/* Counted by rpc.c, reported by ping and summary. */
+/* Counted by rpc.c, reported by ping and summary (per method: stats). */
 struct rpc_stats {
 	uint64_t	requests;	/* requests and notifications handled */
 	uint64_t	errors[RPC_ERROR_COUNT]; /* error replies, by code */
@@ -34,6 +37,9 @@ struct hycod {
 	struct disk		 disk;		/* free space, levels, alerts */
 	struct rpc_stats	 rpc;
 	msgpack_sbuffer		 notify_out;	/* results of notifications */
+	struct events		 events;	/* subscribers */
+	struct stats		 stats;		/* per method, per dataset */
+	struct textfile		 textfile;	/* metrics.textfile */
 };
 
 #endif

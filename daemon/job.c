@@ -284,6 +284,7 @@ job_new(const struct reply *r, enum job_type type, job_answer_fn answer)
 void
 job_free(struct job *j)
 {
+	free(j->cycles);
 	for (size_t i = 0; i < j->ntaken; i++)
 		free(j->taken[i]);
 	free(j->taken);
@@ -379,6 +380,34 @@ log_done(const struct job *j)
 	}
 }
 
+/*
+ * Subscribers hear of every cycle directory the request took: the ones
+ * it named (cleanup-cycle), or those listed when it started (emptying a
+ * root), announced once the index no longer has them.
+ */
+static void
+refresh_and_announce(struct job *j)
+{
+	struct hycod *d = j->r.d;
+	char path[PATH_MAX];
+
+	refresh_index(j);
+	if (j->type == JOB_CLEANUP_CYCLE)
+		for (int k = 0; k < KIND_COUNT; k++)
+			if (j->took[k] && layout_cycle_dir(&d->cfg.layout, k,
+			    j->cycle, NULL, path, sizeof(path)) == 0)
+				events_cycle_removed(&d->events, k, j->cycle, path,
+				    j->held[k], "request");
+	for (size_t i = 0; i < j->ncycles; i++)
+		if (j->took[j->cycles[i].kind] &&
+		    layout_cycle_dir(&d->cfg.layout, j->cycles[i].kind,
+		    j->cycles[i].cycle, NULL, path, sizeof(path)) == 0 &&
+		    watch_find(&d->watch, path) == IX_NIL)
+			events_cycle_removed(&d->events, j->cycles[i].kind,
+			    j->cycles[i].cycle, path, j->cycles[i].bytes,
+			    "request");
+}
+
 /* uv_after_work_cb: back on the loop thread with j's results. */
 static void
 after_work(uv_work_t *w, int status)
@@ -389,7 +418,7 @@ after_work(uv_work_t *w, int status)
 	if (status < 0)
 		set_error(j, ECANCELED, "job", "cancelled");
 	/* The paths are gone: out of the index, watches and all, first. */
-	refresh_index(j);
+	refresh_and_announce(j);
 	log_done(j);
 	/*
 	 * A removal on a root's filesystem: no fill rate spans it, and one
@@ -403,6 +432,10 @@ after_work(uv_work_t *w, int status)
 			disk_removed(dk, disk_get(dk, (size_t)f)->dev);
 	}
 	if (j->type == JOB_CYCLE_DIR && j->err == 0) {
+		stats_cycle_dir(&j->r.d->stats, j->kind, j->dataset, j->created);
+		if (j->created)
+			events_cycle_created(&j->r.d->events, j->kind, j->cycle,
+			    j->dataset, j->path);
 		/* Where its trainer writes now: leased until it asks again. */
 		if (conn_is_open(j->r.conn))
 			policy_lease(&j->r.d->policy, j->r.conn, j->kind,
@@ -420,11 +453,41 @@ after_work(uv_work_t *w, int status)
 	on_freed(j, NULL);
 }
 
+/*
+ * The cycle directories under kind's prediction root, as the index
+ * holds them now: inotify may take them out before the job's loop half
+ * runs. Without memory the list is short, and so are the events.
+ */
+static void
+list_cycles(struct job *j, int kind)
+{
+	const struct watch *w = &j->r.d->watch;
+	const struct index *ix = &w->ix;
+	uint32_t root = watch_find(w, j->r.d->cfg.layout.pred_root[kind]);
+	long c;
+
+	if (root == IX_NIL || !(index_node(ix, root)->flags & IX_DIR))
+		return;
+	IX_FOREACH(ix, index_dir(ix, root)->dirs, id) {
+		if (layout_parse_cycle(index_name(ix, id), &c) == -1 ||
+		    array_grow((void **)&j->cycles, &j->capcycles,
+		    j->ncycles + 1, sizeof(*j->cycles)) == -1)
+			continue;
+		j->cycles[j->ncycles++] = (struct job_cycle){ kind, c,
+		    index_dir(ix, id)->bytes };
+	}
+}
+
 int
 job_start(struct job *j)
 {
 	int r;
 
+	/* Emptying a prediction root takes every cycle in it. */
+	if (j->type == JOB_CLEANUP_GENERATED || (j->type == JOB_CLEAN &&
+	    j->dataset[0] == '\0' && (j->targets & (1u << CAT_GENERATED))))
+		for (int k = 0; k < KIND_COUNT; k++)
+			list_cycles(j, k);
 	j->work.data = j;
 	if ((r = uv_queue_work(j->r.d->loop, &j->work, on_work,
 	    after_work)) < 0) {

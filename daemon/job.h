@@ -35,6 +35,13 @@ enum job_type {
 
 struct job;
 
+/* A cycle directory a removal may take, as the index held it then. */
+struct job_cycle {
+	int		kind;
+	long		cycle;
+	uint64_t	bytes;
+};
+
 /*
  * Loop thread: pack the reply to j (err, errmsg and the results are
  * set). Called only while j's connection is open.
@@ -61,6 +68,8 @@ struct job {
 	bool			 leased;	/* a connection leases it */
 	uint64_t		 seq;		/* names in the trash */
 	uint64_t		 held[JOB_PARTS]; /* index bytes, at request */
+	struct job_cycle	*cycles;	/* emptying a root: its cycles */
+	size_t			 ncycles, capcycles;
 	/* results */
 	int			 err;		/* errno, 0 on success */
 	char			 errmsg[JOB_ERRMSG_MAX];

@@ -1,5 +1,6 @@
 /* main.c: hycod start-up, signals and shut-down. */
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,11 @@ on_signal(uv_signal_t *h, int signum)
 	struct hycod *d = h->data;
 
 	log_info("received %s, shutting down", strsignal(signum));
+	/* Subscribers hear it before their connections close. */
+	events_shutdown(&d->events, signum == SIGTERM ? "SIGTERM" :
+	    signum == SIGINT ? "SIGINT" : "signal");
+	events_close(&d->events);
+	textfile_close(&d->textfile);
 	server_close(&d->server);
 	watch_close(&d->watch);
 	trash_close(&d->trash);
@@ -63,6 +69,28 @@ on_ready(void *arg)
 		fatalx("cannot listen on %s", d->cfg.socket);
 	log_info("hycod %s ready on %s (pid %d), cache %s", HYCO_VERSION,
 	    d->cfg.socket, (int)getpid(), d->cfg.layout.cache_root);
+	textfile_start(&d->textfile, d->loop, d, d->cfg.metrics_textfile,
+	    d->cfg.metrics_interval_s);
+}
+
+/* The index's figures stopped or started being exact: tell subscribers. */
+static void
+on_exact(void *arg, bool exact, const char *why, double lost_s)
+{
+	struct hycod *d = arg;
+
+	events_exact(&d->events, exact, why, lost_s);
+}
+
+/* A filesystem's alert level changed: subscribers hear of it. */
+static void
+on_disk_transition(void *arg, const struct disk_fs *fs, enum disk_level from,
+    enum disk_level to)
+{
+	struct hycod *d = arg;
+
+	events_alert(&d->events, fs->path, fs->device, (int)from, (int)to,
+	    &fs->du, fs->time_to_full_s >= 0 ? fs->time_to_full_s : NAN);
 }
 
 int
@@ -150,6 +178,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.loop = uv_default_loop();
 	d.start_ns = uv_hrtime();
+	stats_init(&d.stats, d.cfg.metrics_max_datasets);
+	rpc_start(&d);
+	events_start(&d.events, d.loop, d.cfg.events_max_queued);
 	if (fsutil_create_roots(&d.cfg.layout) == -1)
 		fatalx("cannot create the cache tree under %s",
 		    d.cfg.layout.cache_root);
@@ -167,10 +198,14 @@ main(int argc, char **argv)
 	    == -1)
 		fatalx("cannot find the filesystems of the cache tree");
 	/* Space freed in a trash: sample its filesystem. */
+	disk_on_transition(&d.disk, on_disk_transition, &d);
 	d.trash.deleted = on_trash_deleted;
 	d.trash.deleted_arg = &d.disk;
 	policy_start(&d.policy, d.loop, &d.cfg.layout, &d.cfg.retention,
 	    &d.watch, &d.trash, &d.disk);
+	d.watch.on_exact = on_exact;
+	d.watch.exact_arg = &d;
+	d.policy.events = &d.events;
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;
@@ -184,6 +219,7 @@ main(int argc, char **argv)
 	log_info("stopped after %llu requests",
 	    (unsigned long long)d.rpc.requests);
 	rpc_free(&d);
+	stats_free(&d.stats);
 	config_free(&d.cfg);
 	return 0;
 }

@@ -347,6 +347,8 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 			item_path(p, &v[i], path, sizeof(path));
 			it = plan_add(plan, ix, v[i].node, path, CAT_GENERATED, k,
 			    v[i].cycle);
+			if (it != NULL)
+				it->keep_last = true;
 			if (it != NULL && !protect(p, it, NULL))
 				snprintf(it->why, sizeof(it->why), "retention."
 				    "keep_last_cycles=%ld: %ld newer %s cycles",
@@ -471,7 +473,7 @@ prune_done(uv_work_t *w, int status)
 {
 	struct prune_job *j = w->data;
 	struct policy *p = j->p;
-	uint64_t freed = 0;
+	uint64_t freed = 0, items = 0, cycles = 0;
 	int f;
 
 	p->running = false;
@@ -496,14 +498,22 @@ prune_done(uv_work_t *w, int status)
 		if ((f = item_fs(p, it->cat, it->kind)) >= 0)
 			disk_removed(p->disk, disk_get(p->disk, (size_t)f)->dev);
 		p->stats.pruned_bytes += it->bytes;
-		if (it->kind >= 0)
+		items++;
+		if (it->kind >= 0) {
 			p->stats.pruned_cycles++;
-		else
+			cycles++;
+			if (p->events != NULL)
+				events_cycle_removed(p->events, it->kind,
+				    it->cycle, it->path, it->bytes, it->keep_last ?
+				    "keep_last_cycles" : "policy");
+		} else
 			p->stats.pruned_datasets++;
 	}
 	if (freed > 0)
 		log_info("prune: pass done, %llu bytes now in the trash",
 		    (unsigned long long)freed);
+	if (items > 0 && p->events != NULL)
+		events_prune(p->events, items, freed, cycles, items - cycles);
 	policy_plan_free(&j->plan);
 	free(j->done);
 	free(j);

@@ -28,6 +28,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "disk.h"
+#include "events.h"
 #include "fsutil.h"
 #include "trash.h"
 #include "watch.h"
@@ -40,6 +41,7 @@ struct policy_item {
 	uint64_t	bytes, files;	/* as the index holds them */
 	bool		skipped;	/* protected: why says by what */
 	char		why[512];
+	bool		keep_last;	/* beyond keep_last_cycles (or space) */
 };
 
 struct policy_plan {
@@ -76,6 +78,7 @@ struct policy {
 	bool			 again;		/* run once more after it */
 	struct backoff		 backoff;	/* after idle passes */
 	struct policy_stats	 stats;
+	struct events		*events;	/* set after policy_start */
 };
 
 void	policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,

@@ -230,6 +230,7 @@ rescan_done(uv_work_t *req, int status)
 		w->on_ready(w->arg);
 	}
 	watch__start_job(w);
+	watch__check_exact(w);
 }
 
 /*
@@ -360,6 +361,7 @@ static void
 on_delay(uv_timer_t *h)
 {
 	watch__start_job(h->data);
+	watch__check_exact(h->data);
 }
 
 /* -- overflow ----------------------------------------------------------- */
@@ -437,4 +439,5 @@ watch__on_tick(uv_timer_t *h)
 	if (ix->unwatched > 0)
 		w->unwatched_due = true;
 	watch__start_job(w);
+	watch__check_exact(w);
 }

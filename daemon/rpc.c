@@ -15,6 +15,7 @@
 
 #include "job.h"
 #include "log.h"
+#include "metrics.h"
 #include "tally.h"
 
 /* -- replies ------------------------------------------------------------ */
@@ -26,6 +27,7 @@ reply_result(struct reply *r)
 	static msgpack_packer notify_pk;	/* loop thread only */
 	msgpack_packer *pk;
 
+	r->packed = true;
 	if (r->notify) {
 		msgpack_sbuffer_clear(&r->d->notify_out);
 		msgpack_packer_init(&notify_pk, &r->d->notify_out,
@@ -48,12 +50,15 @@ reply_error(struct reply *r, enum rpc_error code, const char *fmt, ...)
 	va_list ap;
 
 	r->d->rpc.errors[code]++;
-	if (r->notify)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	rpc_pack_error(conn_packer(r->conn), r->msgid, code, msg);
+	stats_error(&r->d->stats, r->method, code);
+	if (!r->notify) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		rpc_pack_error(conn_packer(r->conn), r->msgid, code, msg);
+	}
+	if (r->t0 != 0)
+		stats_latency(&r->d->stats, r->method, uv_hrtime() - r->t0);
 }
 
 static enum rpc_error
@@ -425,6 +430,7 @@ answer_job(const struct job *j)
 		break;
 	}
 	rpc_map_end(&m);
+	stats_latency(&r.d->stats, r.method, uv_hrtime() - r.t0);
 }
 
 /* -- methods ------------------------------------------------------------ */
@@ -714,6 +720,101 @@ m_disk_check(struct reply *r, const msgpack_object_map *args)
 	start_job(j);
 }
 
+/* This connection receives events from now on (events.h). */
+static void
+m_subscribe(struct reply *r, const msgpack_object_map *args)
+{
+	struct events *ev = &r->d->events;
+	struct rpc_container m, a;
+	unsigned mask;
+	char why[256];
+
+	if (events_parse_types(rpc_args_get(args, "events"), &mask, why,
+	    sizeof(why)) == -1) {
+		reply_error(r, RPC_EINVAL, "%s", why);
+		return;
+	}
+	if (events_subscribe(ev, r->conn, mask) == -1) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		return;
+	}
+	/* The reply is queued before any event: events come after it. */
+	rpc_map_begin(&m, reply_result(r));
+	rpc_map_key(&m, "events");
+	rpc_array_begin(&a, m.pk);
+	for (int t = 0; t < EV_COUNT; t++)
+		if (mask & (1u << t)) {
+			rpc_array_next(&a);
+			rpc_pack_cstr(m.pk, events_type_names[t]);
+		}
+	rpc_array_end(&a);
+	kv_u64(&m, "max_queued_bytes", ev->max_queued);
+	rpc_map_end(&m);
+}
+
+static void
+m_unsubscribe(struct reply *r, const msgpack_object_map *args)
+{
+	struct rpc_container m;
+	bool was = events_unsubscribe(&r->d->events, r->conn);
+
+	(void)args;
+	rpc_map_begin(&m, reply_result(r));
+	kv_bool(&m, "was_subscribed", was);
+	rpc_map_end(&m);
+}
+
+/* Per method and per dataset, since start (stats.h). */
+static void
+m_stats(struct reply *r, const msgpack_object_map *args)
+{
+	struct hycod *d = r->d;
+	struct tally t = { 0 };
+	struct rpc_container m;
+
+	(void)args;
+	watch_sync(&d->watch);
+	if (watch_tally(&d->watch, &t) == -1) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		tally_free(&t);
+		return;
+	}
+	rpc_map_begin(&m, reply_result(r));
+	stats_pack(&m, &d->stats, &t, &d->events.stats,
+	    events_subscribers(&d->events));
+	rpc_map_end(&m);
+	tally_free(&t);
+}
+
+/* Prometheus's text exposition format (metrics.h). */
+static void
+m_metrics(struct reply *r, const msgpack_object_map *args)
+{
+	struct metrics_text text = { 0 };
+	struct rpc_container m;
+	int rc;
+
+	(void)args;
+	watch_sync(&r->d->watch);
+	/* The same figures as summary's: as fresh (disk.h). */
+	disk_refresh(&r->d->disk, DISK_SUMMARY_MAX_AGE_MS);
+	if ((rc = metrics_render(&text, r->d)) < 0) {
+		if (rc == -ENOMEM)
+			reply_error(r, RPC_EINTERNAL, "out of memory");
+		else
+			reply_error(r, errno_code(-rc), "statvfs %s: %s",
+			    r->d->cfg.layout.cache_root, strerror(-rc));
+		metrics_text_free(&text);
+		return;
+	}
+	rpc_map_begin(&m, reply_result(r));
+	rpc_map_key(&m, "text");
+	rpc_pack_strn(m.pk, text.s, text.len);
+	kv_str(&m, "content_type", METRICS_CONTENT_TYPE);
+	rpc_map_end(&m);
+	metrics_text_free(&text);
+}
+
 static const char *const no_args[] = { NULL };
 static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset", NULL };
 static const char *const cleanup_cycle_args[] = { "cycle", "kind", "wait",
@@ -724,6 +825,7 @@ static const char *const clean_args[] = { "target", "dataset", "confirm",
 	"wait", NULL };
 static const char *const disk_check_args[] = { "required_bytes",
 	"required_gb", NULL };
+static const char *const subscribe_args[] = { "events", NULL };
 
 static const struct method {
 	const char		*name;
@@ -738,7 +840,15 @@ static const struct method {
 	{ "disk-check", m_disk_check, disk_check_args },
 	{ "prune", m_prune, prune_args },
 	{ "clean", m_clean, clean_args },
+	{ "subscribe", m_subscribe, subscribe_args },
+	{ "unsubscribe", m_unsubscribe, no_args },
+	{ "stats", m_stats, no_args },
+	{ "metrics", m_metrics, no_args },
 };
+
+#define NMETHODS	(sizeof(methods) / sizeof(methods[0]))
+/* Stats slots: methods[i] is 1 + i, so a zeroed reply counts as none. */
+#define SLOT(i)		((int)(i) + 1)
 
 /* -- server callbacks --------------------------------------------------- */
 
@@ -747,7 +857,8 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 {
 	struct hycod *d = ctx;
 	struct rpc_request req;
-	struct reply r = { .d = d, .conn = c };
+	struct reply r = { .d = d, .conn = c, .t0 = uv_hrtime() };
+	const struct method *m = NULL;
 	const char *why;
 	char buf[160];
 	int rc;
@@ -758,24 +869,31 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 	}
 	r.msgid = req.msgid;
 	r.notify = req.type == RPC_NOTIFY;
+	for (size_t i = 0; i < NMETHODS && m == NULL; i++)
+		if (strlen(methods[i].name) == req.method_len &&
+		    memcmp(methods[i].name, req.method, req.method_len) == 0) {
+			m = &methods[i];
+			r.method = SLOT(i);
+		}
 	d->rpc.requests++;
+	stats_request(&d->stats, r.method);
 	if (rc == RPC_DECODE_BADPARAMS) {
 		reply_error(&r, RPC_EINVAL, "%s", why);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		const struct method *m = &methods[i];
-		if (strlen(m->name) != req.method_len ||
-		    memcmp(m->name, req.method, req.method_len) != 0)
-			continue;
-		if (rpc_args_check(req.args, m->args, buf, sizeof(buf)) == -1)
-			reply_error(&r, RPC_EINVAL, "%s: %s", m->name, buf);
-		else
-			m->fn(&r, req.args);
+	if (m == NULL) {
+		reply_error(&r, RPC_EMETHOD, "unknown method '%.*s'",
+		    (int)(req.method_len > 64 ? 64 : req.method_len),
+		    req.method);
 		return 0;
 	}
-	reply_error(&r, RPC_EMETHOD, "unknown method '%.*s'",
-	    (int)(req.method_len > 64 ? 64 : req.method_len), req.method);
+	if (rpc_args_check(req.args, m->args, buf, sizeof(buf)) == -1)
+		reply_error(&r, RPC_EINVAL, "%s: %s", m->name, buf);
+	else
+		m->fn(&r, req.args);
+	/* Answered now (errors time themselves); a job times its answer. */
+	if (r.packed)
+		stats_latency(&d->stats, r.method, uv_hrtime() - r.t0);
 	return 0;
 }
 
@@ -790,6 +908,7 @@ handle_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 	    d->cfg.max_request_bytes);
 	if (rpc_peek_msgid(start, len, &msgid) == -1) {
 		d->rpc.errors[RPC_ETOOLARGE]++;
+		stats_error(&d->stats, STATS_UNKNOWN, RPC_ETOOLARGE);
 		return;
 	}
 	r.msgid = msgid;
@@ -797,13 +916,14 @@ handle_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 	    "daemon.max_request_bytes (%zu)", d->cfg.max_request_bytes);
 }
 
-/* Its leases end with the connection. */
+/* Its leases end with the connection, and its subscription. */
 static void
 handle_closed(void *ctx, struct conn *c)
 {
 	struct hycod *d = ctx;
 
 	policy_release(&d->policy, c);
+	events_closed(&d->events, c);
 }
 
 const struct server_ops rpc_server_ops = {
@@ -811,6 +931,14 @@ const struct server_ops rpc_server_ops = {
 	.too_large = handle_too_large,
 	.closed = handle_closed,
 };
+
+void
+rpc_start(struct hycod *d)
+{
+	for (size_t i = 0; i < NMETHODS; i++)
+		if (stats_method_add(&d->stats, methods[i].name) != SLOT(i))
+			fatalx("rpc_start: more methods than STATS_METHODS_MAX");
+}
 
 void
 rpc_free(struct hycod *d)

@@ -18,10 +18,15 @@ struct reply {
 	struct conn	*conn;
 	uint32_t	 msgid;
 	bool		 notify;
+	int		 method;	/* its stats slot; 0: no method */
+	uint64_t	 t0;		/* uv_hrtime() when framed; 0: untimed */
+	bool		 packed;	/* a result was packed (stats) */
 };
 
 extern const struct server_ops rpc_server_ops;	/* ctx is struct hycod */
 
+/* Give each method its statistics slot (before listening). */
+void	rpc_start(struct hycod *d);
 /* Free what replies kept between requests (at exit). */
 void	rpc_free(struct hycod *d);
 

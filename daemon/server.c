@@ -174,7 +174,7 @@ conn_flush(struct conn *c)
 }
 
 /* Mark for closing after pending output is written. */
-static void
+void
 conn_close(struct conn *c)
 {
 	if (c->closing || c->close_after_write)
@@ -185,6 +185,27 @@ conn_close(struct conn *c)
 		conn_flush(c);
 	else
 		conn_close_now(c);
+}
+
+size_t
+conn_queued(const struct conn *c)
+{
+	return pending_out(c);
+}
+
+int
+conn_write(struct conn *c, const char *buf, size_t len)
+{
+	if (msgpack_sbuffer_write(&c->out, buf, len) != 0)
+		return -1;
+	conn_flush(c);
+	return 0;
+}
+
+void
+conn_abort(struct conn *c)
+{
+	conn_close_now(c);
 }
 
 static void

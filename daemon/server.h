@@ -72,4 +72,16 @@ bool		 conn_is_open(const struct conn *c);
 void		 conn_ref(struct conn *c);
 void		 conn_unref(struct conn *c);
 
+/*
+ * For messages the daemon sends unasked (events.c): the bytes queued
+ * for the peer and not yet taken by it (replies packed, plus the write
+ * in flight); len bytes appended to the output and flushed (-1: out of
+ * memory, nothing appended); closing once what is queued is written
+ * (no more requests are read); closing now, dropping what is queued.
+ */
+size_t		 conn_queued(const struct conn *c);
+int		 conn_write(struct conn *c, const char *buf, size_t len);
+void		 conn_close(struct conn *c);
+void		 conn_abort(struct conn *c);
+
 #endif

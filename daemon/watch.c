@@ -480,6 +480,7 @@ on_retry(uv_timer_t *h)
 
 	watch__process_dirty(w);
 	watch__start_job(w);
+	watch__check_exact(w);
 }
 
 /* Read and apply what the queue holds, bounded: a storm waits a turn. */
@@ -505,6 +506,7 @@ drain(struct watch *w)
 	w->moves->n = 0;
 	watch__process_dirty(w);
 	watch__start_job(w);
+	watch__check_exact(w);
 }
 
 static void
@@ -691,6 +693,7 @@ watch_refresh(struct watch *w, const char *path, bool contents)
 		watch__process_dirty(w);
 	}
 	watch__start_job(w);
+	watch__check_exact(w);
 }
 
 uint32_t
@@ -720,6 +723,65 @@ watch_sync(struct watch *w)
 {
 	if (!w->closing)
 		drain(w);
+}
+
+/* What keeps the index from being exact, or NULL (kernel queue aside). */
+static const char *
+unsettled(const struct watch *w)
+{
+	const struct scan_job *j = w->job;
+
+	if (w->ix.nomem)
+		return "out_of_memory";
+	if (w->full_pending || (j != NULL && j->full))
+		return w->stats.overflows > w->overflows_seen ? "overflow" :
+		    "full_rescan";
+	if (w->ix.unwatched > 0)
+		return "unwatched";
+	if (j != NULL && !j->rescan)
+		return "arrival";
+	if (j != NULL || w->ntargets > 0)
+		return "rescan";
+	if (w->deferred->n > 0)
+		return "pending";
+	return NULL;
+}
+
+/* Called wherever the state above changes: tell on_exact of a change. */
+void
+watch__check_exact(struct watch *w)
+{
+	const char *why;
+	uint64_t now;
+
+	if (!w->ready || w->closing)
+		return;
+	why = unsettled(w);
+	now = uv_now(w->loop);
+	if (!w->exact_known || (why == NULL) != w->settled) {
+		bool first = !w->exact_known;
+		w->exact_known = true;
+		w->settled = why == NULL;
+		if (why != NULL) {
+			w->lost_at = now;
+			w->lost_why = why;
+			if (first)
+				return;
+			w->stats.exact_lost++;
+			log_debug("watch: not exact: %s", why);
+			if (w->on_exact != NULL)
+				w->on_exact(w->exact_arg, false, why, 0);
+		} else {
+			w->overflows_seen = w->stats.overflows;
+			if (first)
+				return;
+			log_debug("watch: exact again after %.3f s (%s)",
+			    (double)(now - w->lost_at) / 1e3, w->lost_why);
+			if (w->on_exact != NULL)
+				w->on_exact(w->exact_arg, true, w->lost_why,
+				    (double)(now - w->lost_at) / 1e3);
+		}
+	}
 }
 
 bool

@@ -41,7 +41,18 @@ struct watch_stats {
 	uint64_t	scan_errors;	/* entries a scan could not read */
 	double		last_rescan;	/* wall time the last scan ended */
 	double		last_scan_s;	/* how long it took */
+	uint64_t	exact_lost;	/* times the index stopped being exact */
 };
+
+/*
+ * The index stopped (exact false) or started again being exact once
+ * the first scan is in. why names what made it inexact: "overflow",
+ * "full_rescan", "unwatched", "arrival", "rescan", "pending" or
+ * "out_of_memory"; lost_s how long that lasted. Events still queued in
+ * the kernel are not looked at: they are applied within milliseconds.
+ */
+typedef void (*watch_exact_fn)(void *arg, bool exact, const char *why,
+	    double lost_s);
 
 struct watch_target;
 struct watch_log;
@@ -80,6 +91,13 @@ struct watch {
 	void			(*on_ready)(void *);
 	void			*arg;
 	struct watch_stats	 stats;
+	watch_exact_fn		 on_exact;	/* set after watch_start */
+	void			*exact_arg;
+	bool			 exact_known;	/* settled is set */
+	bool			 settled;	/* exact, when last looked */
+	uint64_t		 lost_at;	/* uv_now when it stopped */
+	const char		*lost_why;
+	uint64_t		 overflows_seen; /* stats.overflows then */
 };
 
 /*

@@ -75,6 +75,7 @@ void	watch__free_all(struct watch *w);
 double	watch__now(void);
 void	watch__parent_watch(struct watch *w, int i);
 void	watch__look_again(struct watch *w, uint32_t node);
+void	watch__check_exact(struct watch *w);
 
 /* rescan.c */
 void	watch__target(struct watch *w, uint32_t node, bool rescan);

@@ -24,14 +24,17 @@ Needs $HYCOD, $HYCOCTL and $TOP.
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+import msgpack
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from removal import Hycod  # noqa: E402
-from hytest import Checks  # noqa: E402
+from hytest import Checks, next_msg  # noqa: E402
 
 check = Checks("alerts")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -58,6 +61,33 @@ trap '' TERM
 sleep 1000 &
 while :; do sleep 0.05; done
 """
+
+
+class Subscriber:
+    """A connection subscribed to some event types."""
+
+    def __init__(self, path, types):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(15)
+        self.s.connect(path)
+        self.u = msgpack.Unpacker(raw=False)
+        self.s.sendall(msgpack.packb([0, 1, "subscribe", [{"events": types}]]))
+        r = next_msg(self.s, self.u)
+        check(r is not None and r[2] is None, "subscribed: %r" % (r,))
+
+    def events(self, n):
+        """The next n events (fewer if none comes for 15 s)."""
+        out = []
+        try:
+            while len(out) < n:
+                m = next_msg(self.s, self.u)
+                if m is None:
+                    break
+                if m[0] == 2 and m[1] == "event":
+                    out.append(m[2][0])
+        except socket.timeout:
+            pass
+        return out
 
 
 def wait_for(pred, what, timeout=15):
@@ -197,6 +227,7 @@ def test_bytes(root, mnt, log):
         "alerts.hysteresis=5%", "alerts.check_interval_s=0.1",
         "alerts.command=[%s/record.sh,%s]" % (root, env)])
     fill = Filler(mnt)
+    sub = Subscriber(h.sock, ["alert"])
     try:
         fill.set_free(0.7)
         check(level(h, mnt) == "ok", "bytes: ok at 70% free")
@@ -261,6 +292,18 @@ def test_bytes(root, mnt, log):
         s = summary(h)
         check(s["alerts"]["transitions"] == 5,
               "five changes in all: %d" % s["alerts"]["transitions"])
+        # Subscribers hear of each change, as it happens, with figures.
+        evs = sub.events(5)
+        check([(e.get("from"), e.get("to")) for e in evs] ==
+              [("ok", "warning"), ("warning", "ok"), ("ok", "critical"),
+               ("critical", "warning"), ("warning", "ok")],
+              "alert events, in order: %r" % evs)
+        check(all(e.get("path") == os.path.join(mnt, "cache") and
+                  e.get("device") == "%d:%d" % (os.major(dev),
+                                                os.minor(dev)) and
+                  isinstance(e.get("free_bytes"), int) and
+                  e.get("total_bytes") == st.f_blocks * st.f_frsize
+                  for e in evs), "alert events' fields: %r" % evs[:1])
 
         def all_told():
             a = summary(h)["alerts"]

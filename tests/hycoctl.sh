@@ -142,6 +142,19 @@ expect 1 ctl clean tensors extra --yes
 expect 1 sh -c '"$0" --socket "$1" summary >/dev/full' "$HYCOCTL" "$sock"
 grep -q "stdout" "$dir/err" && ok || bad "summary >/dev/full: $(cat "$dir/err")"
 
+# stats and metrics.
+expect 0 ctl stats
+grep -q "^get-cycle-dir  *[0-9][0-9]*  *[0-9][0-9]* " "$dir/out" && ok || bad "stats: $(cat "$dir/out")"
+grep -q "^ds_a  *0  *1  *0  *1 " "$dir/out" && ok || bad "stats per dataset: $(cat "$dir/out")"
+expect 0 ctl --json stats
+json 'd["methods"]["get-cycle-dir"]["requests"] >= 6 and d["cycle_dirs"]["datasets"]["ds_a"]["misses"] == {"synthetic": 1, "physical": 1}'
+expect 0 ctl metrics
+grep -q '^hyco_build_info{version="0.1.0"} 1$' "$dir/out" && ok || bad "metrics: $(head -5 "$dir/out")"
+promtool check metrics <"$dir/out" >"$dir/why" 2>&1 && ok || bad "promtool check metrics: $(cat "$dir/why")"
+expect 0 ctl --json metrics
+json 'd["text"].startswith("# HELP hyco_build_info ") and d["content_type"].startswith("text/plain; version=0.0.4")'
+
+
 # Unreachable daemon: 3.
 expect 3 "$HYCOCTL" --socket "$dir/nope.sock" ping
 expect 3 "$HYCOCTL" --socket "$dir/nope.sock" disk-check --required 1G
@@ -203,6 +216,39 @@ rc = p.wait(10)
 sys.exit(0 if rc == 0 and out.startswith(b"\x1b[H\x1b[2J") and
          out.count(b"\x1b[H\x1b[2J") >= 2 else 1)
 PY
+
+# watch: one line an event, as it comes; --json one object a line;
+# --events filters (shutdown ends it all the same, exit 0).
+ctl watch >"$dir/watch" 2>&1 & w1=$!
+ctl --json watch >"$dir/watchj" 2>&1 & w2=$!
+ctl watch --events cycle_removed >"$dir/watchf" 2>&1 & w3=$!
+# Each has subscribed once stats counts three subscribers.
+for i in $(seq 100); do
+	ctl --json stats >"$dir/out" 2>/dev/null
+	grep -q '"subscribers": 3' "$dir/out" && break; sleep 0.05
+done
+d9=$(ctl cycle-dir --kind synthetic --cycle 9)
+expect 0 ctl cleanup --cycle 9 --kind synthetic
+for i in $(seq 100); do grep -q cycle_removed "$dir/watchf" && break; sleep 0.05; done
+expect 1 ctl watch --events nope
+grep -q "invalid_argument" "$dir/err" && ok || bad "watch --events nope: $(cat "$dir/err")"
+expect 3 "$HYCOCTL" --socket "$dir/nope.sock" watch
+kill $pid; wait $pid; st=$?
+[ $st = 0 ] && ok || bad "hycod exit $st"
+for w in $w1 $w2 $w3; do wait $w; st=$?; [ $st = 0 ] && ok || bad "watch exit $st: $(cat "$dir/watch" "$dir/watchj" "$dir/watchf")"; done
+t='[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]\{8\}\.[0-9]\{3\}Z'
+grep -q "^$t cycle_created kind=synthetic cycle=9 dataset=burgers_128 path=$d9\$" "$dir/watch" && ok || bad "watch: $(cat "$dir/watch")"
+grep -q "^$t cycle_removed kind=synthetic cycle=9 path=${d9%/*} bytes=0 why=request\$" "$dir/watch" && ok || bad "watch: $(cat "$dir/watch")"
+tail -1 "$dir/watch" | grep -q "^$t shutdown signal=SIGTERM\$" && ok || bad "watch: last line $(tail -1 "$dir/watch")"
+[ "$(wc -l <"$dir/watchf")" = 1 ] && grep -q "^$t cycle_removed " "$dir/watchf" && ok || bad "watch --events: $(cat "$dir/watchf")"
+[ "$(wc -l <"$dir/watchj")" = 3 ] && ok || bad "watch --json: $(cat "$dir/watchj")"
+/usr/bin/python3 -c '
+import json, sys
+evs = [json.loads(line) for line in open(sys.argv[1])]
+assert [e["type"] for e in evs] == ["cycle_created", "cycle_removed", "shutdown"], evs
+assert evs[0]["path"] == sys.argv[2] and evs[0]["cycle"] == 9, evs
+assert all(isinstance(e["time"], float) for e in evs), evs
+' "$dir/watchj" "$d9" && ok || bad "watch --json lines"
 
 echo "hycoctl: $passed passed, $fail failed"
 [ $fail = 0 ]

@@ -248,6 +248,7 @@ main(int argc, char **argv)
 	} files[] = {
 		{ integration_method_cases, integration_method_ncases },
 		{ integration_conn_cases, integration_conn_ncases },
+		{ integration_obs_cases, integration_obs_ncases },
 	};
 	struct CMUnitTest *run;
 	size_t n = 0, total = 0;

@@ -57,5 +57,7 @@ extern const struct CMUnitTest integration_method_cases[];
 extern const size_t integration_method_ncases;
 extern const struct CMUnitTest integration_conn_cases[];
 extern const size_t integration_conn_ncases;
+extern const struct CMUnitTest integration_obs_cases[];
+extern const size_t integration_obs_ncases;
 
 #endif

@@ -77,6 +77,27 @@ SUMMARY = {
                "hook_coalesced": int},
 }
 
+KINDS = {"synthetic": int, "physical": int}
+STATS_DATASET = {"hits": KINDS, "misses": KINDS, "last_asked": float}
+EVENT_TYPES = ("alert", "cycle_created", "cycle_removed", "prune",
+               "exact_lost", "exact_regained", "reload", "shutdown",
+               "dropped")
+STATS = {
+    "since": float, "latency_buckets_us": [int],
+    "methods": ("map", {"requests": int, "errors": {c: int for c in CODES},
+                        "latency": {"count": int, "sum_s": float,
+                                    "counts": [int]}}),
+    "cycle_dirs": {"max_datasets": int,
+                   "datasets": ("map", STATS_DATASET),
+                   "other": STATS_DATASET},
+    "cycles": [{"kind": str, "cycle": int, "bytes": int, "files": int}],
+    "events": {"subscribers": int, "subscribes": int, "notifications": int,
+               "dropped": int, "emitted": {t: int for t in EVENT_TYPES}},
+}
+METRICS = {"text": str, "content_type": str}
+SUBSCRIBE = {"events": [str], "max_queued_bytes": int}
+UNSUBSCRIBE = {"was_subscribed": bool}
+
 
 def mismatch(v, spec, where="result"):
     """Where v differs from spec, or None."""
@@ -223,6 +244,20 @@ def test_methods(c, h, proc):
            CLEANUP_CYCLE)
     c.call(16, "cleanup-generated", {}, CLEANUP_GENERATED)
     c.call(17, "clean", {"target": "eval", "confirm": True}, CLEAN)
+    r = c.call(18, "stats", spec=STATS)
+    check(r[3]["methods"]["get-cycle-dir"]["requests"] == 2 and
+          r[3]["methods"]["unknown"]["errors"]["unknown_method"] == 1 and
+          len(r[3]["methods"]["ping"]["latency"]["counts"]) ==
+          len(r[3]["latency_buckets_us"]) + 1,
+          "stats: per method, unknown methods apart: %r" % r[3]["methods"])
+    r = c.call(19, "metrics", spec=METRICS)
+    check("\nhyco_build_info{version=\"0.1.0\"} 1\n" in r[3]["text"],
+          "metrics: the exposition")
+    # Subscribed to a type nothing here makes: no event between replies.
+    r = c.call(20, "subscribe", {"events": ["prune"]}, SUBSCRIBE)
+    check(r[3]["events"] == ["prune"], "subscribe %r" % (r,))
+    r = c.call(21, "unsubscribe", spec=UNSUBSCRIBE)
+    check(r[3]["was_subscribed"] is True, "unsubscribe %r" % (r,))
     # Pipelined: many requests in one write, every reply comes back.
     c.send(*[[0, 100 + i, "ping", []] for i in range(500)])
     ids = [c.next()[1] for _ in range(500)]
