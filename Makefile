@@ -49,7 +49,7 @@ INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o \
-	     $(B)/daemon/fsutil.o \
+	     $(B)/daemon/fsutil.o $(B)/daemon/perm.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
@@ -122,7 +122,8 @@ $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
 	$(B)/daemon/log.o
 $(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
-$(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
+$(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o \
+	$(B)/daemon/perm.o
 $(B)/tests/test_json: $(B)/tests/test_json.o $(B)/client/json.o \
 	$(B)/client/value.o
 # The decoder with a stand-in hyco_call that hands it the test's replies.
