@@ -143,7 +143,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.loop = uv_default_loop();
 	d.start_ns = uv_hrtime();
-	if (fsutil_create_roots(&d.cfg.layout) == -1)
+	if (fsutil_create_roots(&d.cfg.layout, d.cfg.dir_mode) == -1)
 		fatalx("cannot create the cache tree under %s",
 		    d.cfg.layout.cache_root);
 	if (trash_open(&d.trash, d.loop, d.cfg.trash_dir, &d.cfg.layout) == -1)
