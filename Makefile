@@ -33,6 +33,17 @@ endif
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
 	   python3-msgpack python3-yaml python3-omegaconf valgrind patch
 
+# libhyco's ABI version, MAJOR.MINOR.PATCH; the soname is libhyco.so.MAJOR.
+# It changes with the ABI, not with the package (README, "Versions"):
+# MINOR when exported functions or struct members are added (old
+# programs still run), PATCH when the library changes and its ABI does
+# not, MAJOR (a new soname) when anything exported is removed or changes
+# meaning. client/libhyco.abi records what this version exports.
+HYCO_ABI_VERSION = 0.1.0
+SOMAJOR	 = $(firstword $(subst ., ,$(HYCO_ABI_VERSION)))
+SONAME	 = libhyco.so.$(SOMAJOR)
+SOFILE	 = libhyco.so.$(HYCO_ABI_VERSION)
+
 # Flags come from pkg-config once deps are in; until then keep make quiet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -60,7 +71,8 @@ UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_scan test_remove test_json test_decode
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
-all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
+all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/$(SOFILE) \
+     $(LIB)/libhyco.so
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -99,12 +111,17 @@ $(LIB)/libhyco.a: $(B)/client/libhyco.o
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIB)/libhyco.so: $(B)/client/libhyco.o client/libhyco.map
+$(LIB)/$(SOFILE): $(B)/client/libhyco.o client/libhyco.map
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhyco.so.0 \
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
 	    -Wl,--version-script=client/libhyco.map -Wl,--no-undefined \
 	    -o $@ $< $(shell pkg-config --libs msgpack 2>/dev/null)
-	ln -sf libhyco.so $(LIB)/libhyco.so.0
+
+# The soname link the loader looks for, and the development link -lhyco
+# finds; both relative, so lib/ can be copied or installed as it is.
+$(LIB)/libhyco.so: $(LIB)/$(SOFILE)
+	ln -sf $(SOFILE) $(LIB)/$(SONAME)
+	ln -sf $(SONAME) $@
 
 # Unit tests: each links its module and what that module needs.
 $(B)/tests/test_layout: $(B)/tests/test_layout.o $(B)/daemon/layout.o
@@ -157,7 +174,10 @@ else
 	@echo "== integration"; $(INTEGRATION)
 	@echo "== libhyco: exports, old API, shared library"; $(TEST_ENV) \
 	    LIB=$(LIB) CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' \
-	    sh tests/libhyco.sh
+	    HYCO_ABI_VERSION=$(HYCO_ABI_VERSION) sh tests/libhyco.sh
+	@echo "== libhyco: the ABI as client/libhyco.abi records it"; \
+	    $(TEST_ENV) LIB=$(LIB) CC='$(CC)' \
+	    HYCO_ABI_VERSION=$(HYCO_ABI_VERSION) sh tests/abi.sh
 	@echo "== hycoctl"; $(TEST_ENV) sh tests/hycoctl.sh
 	@echo "== hycoctl: every reply field checked, JSON always valid"; \
 	    $(TEST_ENV) /usr/bin/python3 tests/hycoctl_replies.py
@@ -183,10 +203,15 @@ run: all
 bench: all
 	$(TEST_ENV) sh bench/run.sh
 
+# Record libhyco's ABI for HYCO_ABI_VERSION (refused unless it was raised).
+abi: $(LIB)/libhyco.so
+	TOP=$(CURDIR) LIB=$(LIB) CC='$(CC)' \
+	    HYCO_ABI_VERSION=$(HYCO_ABI_VERSION) sh tests/abi.sh --update
+
 clean:
 	rm -rf build bin lib
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: all deps check check-long run bench clean
+.PHONY: all deps check check-long run bench clean abi
 .SECONDARY:
