@@ -185,6 +185,8 @@ else
 	    $(TEST_ENV) MAKE='$(MAKE)' CC='$(CC)' CFLAGS='$(CFLAGS)' \
 	    LDFLAGS='$(LDFLAGS)' HYCO_ABI_VERSION=$(HYCO_ABI_VERSION) \
 	    sh tests/install.sh
+	@echo "== two users: a trainer's files removed under the unit's credentials"; \
+	    $(TEST_ENV) sh tests/two_users.sh
 	@echo "== hycoctl"; $(TEST_ENV) sh tests/hycoctl.sh
 	@echo "== hycoctl: every reply field checked, JSON always valid"; \
 	    $(TEST_ENV) /usr/bin/python3 tests/hycoctl_replies.py
