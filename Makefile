@@ -7,6 +7,8 @@
 #                   (fnmatch patterns); SHUFFLE=SEED: in a shuffled order
 #   make check-long a million churn operations (minutes)
 #   make run        start hycod on conf/config.yaml, cache under ./cache
+#   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same)
+#   make abi        record libhyco's ABI, once HYCO_ABI_VERSION is raised
 #   make bench      benchmarks (bench/)
 #
 # SANITIZE=1 builds into build/san/ so normal and sanitized objects never mix.
