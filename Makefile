@@ -8,6 +8,8 @@
 #   make check-long a million churn operations (minutes)
 #   make check-omegaconf  hycod --print-config against OmegaConf (issue 8)
 #   make run        start hycod on conf/config.yaml, cache under ./cache
+#   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same)
+#   make abi        record libhyco's ABI, once HYCO_ABI_VERSION is raised
 #   make bench      benchmarks (bench/)
 #
 # SANITIZE=1 builds into build/san/ so normal and sanitized objects never mix.
@@ -33,7 +35,21 @@ endif
 
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
 	   python3-msgpack python3-yaml python3-omegaconf valgrind patch \
-	   prometheus prometheus-node-exporter
+	   prometheus prometheus-node-exporter \
+	   systemd mandoc man-db
+
+# libhyco's ABI version, MAJOR.MINOR.PATCH; the soname is libhyco.so.MAJOR.
+# It changes with the ABI, not with the package (README, "Versions"):
+# MINOR when exported functions or struct members are added (old
+# programs still run), PATCH when the library changes and its ABI does
+# not, MAJOR (a new soname) when anything exported is removed or changes
+# meaning. client/libhyco.abi records what this version exports.
+HYCO_ABI_VERSION = 0.2.0
+SOMAJOR	 = $(firstword $(subst ., ,$(HYCO_ABI_VERSION)))
+SONAME	 = libhyco.so.$(SOMAJOR)
+SOFILE	 = libhyco.so.$(HYCO_ABI_VERSION)
+# The package's version, hycod's HYCO_VERSION: pkg-config reports it.
+VERSION	 = $(shell sed -n 's/^\#define HYCO_VERSION[^"]*"\(.*\)"/\1/p' daemon/hycod.h)
 
 # Flags come from pkg-config once deps are in; until then keep make quiet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -52,7 +68,7 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o $(B)/daemon/disk.o \
 	     $(B)/daemon/alert.o \
-	     $(B)/daemon/fsutil.o $(B)/daemon/events.o $(B)/daemon/stats.o \
+	     $(B)/daemon/fsutil.o $(B)/daemon/perm.o $(B)/daemon/events.o $(B)/daemon/stats.o \
 	     $(B)/daemon/metrics.o $(B)/daemon/textfile.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
@@ -66,7 +82,8 @@ UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_events test_stats
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
-all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
+all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/$(SOFILE) \
+     $(LIB)/libhyco.so
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -105,12 +122,17 @@ $(LIB)/libhyco.a: $(B)/client/libhyco.o
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIB)/libhyco.so: $(B)/client/libhyco.o client/libhyco.map
+$(LIB)/$(SOFILE): $(B)/client/libhyco.o client/libhyco.map
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhyco.so.0 \
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
 	    -Wl,--version-script=client/libhyco.map -Wl,--no-undefined \
 	    -o $@ $< $(shell pkg-config --libs msgpack 2>/dev/null)
-	ln -sf libhyco.so $(LIB)/libhyco.so.0
+
+# The soname link the loader looks for, and the development link -lhyco
+# finds; both relative, so lib/ can be copied or installed as it is.
+$(LIB)/libhyco.so: $(LIB)/$(SOFILE) Makefile
+	ln -sf $(SOFILE) $(LIB)/$(SONAME)
+	ln -sf $(SONAME) $@
 
 # Unit tests: each links its module and what that module needs.
 $(B)/tests/test_layout: $(B)/tests/test_layout.o $(B)/daemon/layout.o
@@ -128,9 +150,11 @@ $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
 	$(B)/daemon/log.o
 $(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
-$(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o
+$(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o \
+	$(B)/daemon/perm.o
 $(B)/tests/test_disk: $(B)/tests/test_disk.o $(B)/daemon/disk.o \
-	$(B)/daemon/alert.o $(B)/daemon/fsutil.o $(CONFIG_OBJ)
+	$(B)/daemon/alert.o $(B)/daemon/fsutil.o $(B)/daemon/perm.o \
+	$(CONFIG_OBJ)
 # events.c against a stand-in server: the test defines the conn_* calls.
 $(B)/tests/test_events: $(B)/tests/test_events.o $(B)/daemon/events.o \
 	$(B)/daemon/layout.o $(B)/daemon/log.o $(PROTO_OBJ)
@@ -161,7 +185,7 @@ TEST_ENV = HYCOD=$(abspath $(BIN)/hycod) HYCOCTL=$(abspath $(BIN)/hycoctl) \
 INTEGRATION = set -f; $(TEST_ENV) $(B)/tests/test_integration \
 	      $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
 
-check: all $(UNIT_BINS) $(B)/tests/test_integration
+check: all dist $(UNIT_BINS) $(B)/tests/test_integration
 ifneq ($(T),)
 	@echo "== integration: $(T) only"; $(INTEGRATION)
 else
@@ -170,7 +194,16 @@ else
 	@echo "== integration"; $(INTEGRATION)
 	@echo "== libhyco: exports, old API, shared library"; $(TEST_ENV) \
 	    LIB=$(LIB) CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' \
-	    sh tests/libhyco.sh
+	    HYCO_ABI_VERSION=$(HYCO_ABI_VERSION) sh tests/libhyco.sh
+	@echo "== libhyco: the ABI as client/libhyco.abi records it"; \
+	    $(TEST_ENV) LIB=$(LIB) CC='$(CC)' \
+	    HYCO_ABI_VERSION=$(HYCO_ABI_VERSION) sh tests/abi.sh
+	@echo "== install: files, pkg-config, man pages, units, uninstall"; \
+	    $(TEST_ENV) MAKE='$(MAKE)' CC='$(CC)' CFLAGS='$(CFLAGS)' \
+	    LDFLAGS='$(LDFLAGS)' HYCO_ABI_VERSION=$(HYCO_ABI_VERSION) \
+	    sh tests/install.sh
+	@echo "== two users: a trainer's files removed under the unit's credentials"; \
+	    $(TEST_ENV) sh tests/two_users.sh
 	@echo "== hycoctl"; $(TEST_ENV) sh tests/hycoctl.sh
 	@echo "== hycoctl: every reply field checked, JSON always valid"; \
 	    $(TEST_ENV) /usr/bin/python3 tests/hycoctl_replies.py
@@ -207,10 +240,157 @@ run: all
 bench: all
 	$(TEST_ENV) sh bench/run.sh
 
+# -- install -------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=], make uninstall (the same
+# variables). Units, sysusers.d and tmpfiles.d snippets go under
+# PREFIX/lib, where systemd looks for /usr/local and /usr alike (set
+# UNITDIR and the others for another PREFIX); /etc, /var and /run stay
+# the system's. The Python package goes where /usr/bin/python3 finds it
+# for PREFIX: Debian's dist-packages.
+PREFIX	?= /usr/local
+BINDIR	 = $(PREFIX)/bin
+SBINDIR	 = $(PREFIX)/sbin
+LIBDIR	 = $(PREFIX)/lib
+INCLUDEDIR = $(PREFIX)/include
+PKGCONFIGDIR = $(LIBDIR)/pkgconfig
+MANDIR	 = $(PREFIX)/share/man
+UNITDIR	 = $(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
+TMPFILESDIR = $(PREFIX)/lib/tmpfiles.d
+SYSCONFDIR = /etc
+CACHEDIR = /var/cache/hyco
+RUNDIR	 = /run/hycod
+PYTHON	 = /usr/bin/python3
+PYVERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PYTHONDIR = $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVERSION)/dist-packages)
+INSTALL	 = install
+
+# What make install copies that make builds from a template: units,
+# snippets, hyco.pc, the man pages and /etc/hyco/config.yaml.
+DIST	 = build/dist
+DIST_FILES = $(DIST)/hycod.service $(DIST)/hycod.socket \
+	     $(DIST)/hyco.sysusers $(DIST)/hyco.tmpfiles $(DIST)/hyco.pc \
+	     $(DIST)/config.yaml $(DIST)/hycod.8 $(DIST)/hycoctl.1 \
+	     $(DIST)/hyco.yaml.5
+# Every @NAME@ of the templates.
+SUBST	 = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	   -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	   -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	   -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@CACHEDIR@|$(CACHEDIR)|g' \
+	   -e 's|@RUNDIR@|$(RUNDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	   -e 's|@HYCO_ABI_VERSION@|$(HYCO_ABI_VERSION)|g'
+
+dist: $(DIST_FILES)
+
+# Rewritten only when a path or version changes, so that the templates
+# are filled in again exactly then.
+$(DIST)/paths: FORCE
+	@mkdir -p $(@D)
+	@echo "$(SUBST)" >$@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(DIST)/%: systemd/%.in $(DIST)/paths
+	$(SUBST) $< >$@.tmp && mv $@.tmp $@
+$(DIST)/%: man/%.in $(DIST)/paths
+	$(SUBST) $< >$@.tmp && mv $@.tmp $@
+$(DIST)/hyco.pc: client/hyco.pc.in $(DIST)/paths daemon/hycod.h
+	$(SUBST) $< >$@.tmp && mv $@.tmp $@
+# hyco.yaml(5)'s key list is hycod's own table (hycod --print-keys).
+$(DIST)/hyco.yaml.5: man/hyco.yaml.5.in man/keys.awk $(BIN)/hycod $(DIST)/paths
+	$(BIN)/hycod --print-keys | awk -f man/keys.awk >$@.keys
+	$(SUBST) $< | sed -e '/^\.\\" @KEYS@$$/{r $@.keys' -e 'd}' >$@.tmp
+	rm -f $@.keys && mv $@.tmp $@
+# The seed's config with the service's cache root and socket; make fails
+# if conf/config.yaml no longer has the lines it changes.
+$(DIST)/config.yaml: conf/config.yaml $(DIST)/paths
+	sed -e '1s|^# conf/config.yaml.*|# $(SYSCONFDIR)/hyco/config.yaml: conf/config.yaml for the service|' \
+	    -e 's|^  cache_root: .*|  cache_root: "$(CACHEDIR)"|' \
+	    -e 's|^  socket: .*|  socket: "$(RUNDIR)/hycod.sock"|' $< >$@.tmp
+	grep -q '^  cache_root: "$(CACHEDIR)"$$' $@.tmp
+	grep -q '^  socket: "$(RUNDIR)/hycod.sock"$$' $@.tmp
+	mv $@.tmp $@
+
+install: all $(DIST_FILES)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/hyco
+	$(INSTALL) -m 0755 $(BIN)/hycod $(DESTDIR)$(SBINDIR)/hycod
+	$(INSTALL) -m 0755 $(BIN)/hycoctl $(DESTDIR)$(BINDIR)/hycoctl
+	$(INSTALL) -m 0644 $(LIB)/$(SOFILE) $(DESTDIR)$(LIBDIR)/$(SOFILE)
+	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libhyco.so
+	$(INSTALL) -m 0644 $(LIB)/libhyco.a $(DESTDIR)$(LIBDIR)/libhyco.a
+	$(INSTALL) -m 0644 client/hyco.h $(DESTDIR)$(INCLUDEDIR)/hyco.h
+	$(INSTALL) -m 0644 $(DIST)/hyco.pc $(DESTDIR)$(PKGCONFIGDIR)/hyco.pc
+	$(INSTALL) -m 0644 $(DIST)/hycoctl.1 $(DESTDIR)$(MANDIR)/man1/hycoctl.1
+	$(INSTALL) -m 0644 $(DIST)/hyco.yaml.5 $(DESTDIR)$(MANDIR)/man5/hyco.yaml.5
+	$(INSTALL) -m 0644 $(DIST)/hycod.8 $(DESTDIR)$(MANDIR)/man8/hycod.8
+	$(INSTALL) -m 0644 $(DIST)/hycod.service $(DIST)/hycod.socket \
+	    $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 0644 $(DIST)/hyco.sysusers $(DESTDIR)$(SYSUSERSDIR)/hyco.conf
+	$(INSTALL) -m 0644 $(DIST)/hyco.tmpfiles $(DESTDIR)$(TMPFILESDIR)/hyco.conf
+	@# An operator's config is theirs: never overwritten.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/hyco/config.yaml ]; then \
+	  echo "install: kept $(DESTDIR)$(SYSCONFDIR)/hyco/config.yaml;" \
+	       "the new default is $(DIST)/config.yaml"; \
+	else \
+	  echo "$(INSTALL) -m 0644 $(DIST)/config.yaml $(DESTDIR)$(SYSCONFDIR)/hyco/config.yaml"; \
+	  $(INSTALL) -m 0644 $(DIST)/config.yaml $(DESTDIR)$(SYSCONFDIR)/hyco/config.yaml; \
+	fi
+	@# The Python package, once client/python/hyco exists.
+	@if [ -d client/python/hyco ]; then \
+	  for f in $$(cd client/python && find hyco -name __pycache__ -prune -o \
+	      -type f \( -name '*.py' -o -name py.typed \) -print | sort); do \
+	    echo "$(INSTALL) -D -m 0644 client/python/$$f $(DESTDIR)$(PYTHONDIR)/$$f"; \
+	    $(INSTALL) -D -m 0644 client/python/$$f $(DESTDIR)$(PYTHONDIR)/$$f || exit 1; \
+	  done; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  echo ldconfig; ldconfig; \
+	  echo "install: next, as root: systemd-sysusers; systemd-tmpfiles --create;" \
+	       "systemctl daemon-reload; systemctl enable --now hycod.socket hycod.service"; \
+	fi
+
+# Removes what make install copied. /etc/hyco/config.yaml goes only when
+# it is the default this build installs, unchanged: an operator's edits
+# stay.
+uninstall: $(DIST)/config.yaml
+	rm -f $(DESTDIR)$(SBINDIR)/hycod $(DESTDIR)$(BINDIR)/hycoctl \
+	    $(DESTDIR)$(LIBDIR)/$(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libhyco.so $(DESTDIR)$(LIBDIR)/libhyco.a \
+	    $(DESTDIR)$(INCLUDEDIR)/hyco.h $(DESTDIR)$(PKGCONFIGDIR)/hyco.pc \
+	    $(DESTDIR)$(MANDIR)/man1/hycoctl.1 \
+	    $(DESTDIR)$(MANDIR)/man5/hyco.yaml.5 \
+	    $(DESTDIR)$(MANDIR)/man8/hycod.8 \
+	    $(DESTDIR)$(UNITDIR)/hycod.service $(DESTDIR)$(UNITDIR)/hycod.socket \
+	    $(DESTDIR)$(SYSUSERSDIR)/hyco.conf $(DESTDIR)$(TMPFILESDIR)/hyco.conf
+	rm -rf $(DESTDIR)$(PYTHONDIR)/hyco
+	@conf=$(DESTDIR)$(SYSCONFDIR)/hyco/config.yaml; \
+	if cmp -s $(DIST)/config.yaml $$conf; then \
+	  echo "rm -f $$conf"; rm -f $$conf; \
+	  rmdir $(DESTDIR)$(SYSCONFDIR)/hyco 2>/dev/null || true; \
+	elif [ -e $$conf ]; then \
+	  echo "uninstall: kept $$conf: it is not the default this build installs"; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  echo ldconfig; ldconfig; \
+	fi
+
+# Record libhyco's ABI for HYCO_ABI_VERSION (refused unless it was raised).
+abi: $(LIB)/libhyco.so
+	TOP=$(CURDIR) LIB=$(LIB) CC='$(CC)' \
+	    HYCO_ABI_VERSION=$(HYCO_ABI_VERSION) sh tests/abi.sh --update
+
 clean:
 	rm -rf build bin lib
 
--include $(shell find build -name '*.d' 2>/dev/null)
+FORCE:
 
-.PHONY: all deps check check-long check-omegaconf run bench clean
+-include $(shell find build -name '*.d' -type f 2>/dev/null)
+
+.PHONY: all deps check check-long check-omegaconf run bench clean dist install uninstall abi \
+	FORCE
 .SECONDARY:

@@ -71,6 +71,9 @@ static const struct config_key keys[] = {
 	  "the Unix socket hycod listens on" },
 	{ "daemon.socket_mode", CONFIG_MODE, "0660", 0, 0777,
 	  FIELD(socket_mode), "the socket's file mode" },
+	{ "daemon.dir_mode", CONFIG_MODE, "2775", 0, 07777, FIELD(dir_mode),
+	  "mode of the directories hycod creates below the cache root "
+	  "(setgid: what trainers make there stays in the group)" },
 	{ "daemon.max_request_bytes", CONFIG_INT, "65536", 1024, 16 << 20,
 	  FIELD(max_request_bytes), "largest request; a larger one is "
 	  "answered too_large and its connection closed" },

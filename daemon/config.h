@@ -59,6 +59,7 @@ struct hyco_config {
 	struct layout	 layout;		/* absolute, normalized paths */
 	char		 socket[PATH_MAX];	/* absolute */
 	unsigned	 socket_mode;		/* daemon.socket_mode */
+	unsigned	 dir_mode;		/* daemon.dir_mode */
 	size_t		 max_request_bytes;	/* daemon.max_request_bytes */
 	unsigned	 max_clients;		/* daemon.max_clients */
 	int		 log_level;		/* enum log_level */

@@ -13,8 +13,6 @@
 
 #include "layout.h"
 
-#define FSUTIL_DIR_MODE	0775	/* the cache tree's directories */
-
 struct disk_usage {
 	uint64_t	avail_bytes;	/* f_bavail * f_frsize: what users may write */
 	uint64_t	total_bytes;	/* f_blocks * f_frsize */
@@ -22,18 +20,27 @@ struct disk_usage {
 	uint64_t	total_inodes;	/* f_files */
 };
 
-/* Create every root, as CacheManager._create_directories() does. */
-int	fsutil_create_roots(const struct layout *l);
-/* mkdir -p of a configured path; -errno on failure. */
+/*
+ * Create every root, as CacheManager._create_directories() does, with
+ * mode (daemon.dir_mode); the cache root itself without group or other
+ * write.
+ */
+int	fsutil_create_roots(const struct layout *l, mode_t mode);
+/*
+ * mkdir -p of a configured path; each directory it makes gets exactly
+ * mode (setgid included, umask aside). -errno on failure.
+ */
 int	fsutil_mkdir_p(const char *path, mode_t mode);
 /*
  * Open root (creating it first if missing), then create comps[0..n-1]
  * one below the other through directory descriptors, never following a
- * symlink. *created says whether the last one was made by this call.
+ * symlink, each new one with exactly mode. A directory on the way that
+ * this user may not write in (a trainer's) is granted access once
+ * (perm.h). *created says whether the last one was made by this call.
  * Returns 0 or -errno (-ENOTDIR when a component is not a directory).
  */
 int	fsutil_mkdir_under(const char *root, const char *const *comps, int n,
-	    bool *created);
+	    mode_t mode, bool *created);
 /*
  * Open path as a directory, following a link at path itself (a root may
  * be a link to another disk). -1 with errno (ENOENT: absent).

@@ -41,7 +41,7 @@ work_cycle_dir(struct job *j, const struct layout *l)
 	/* j->path was built (and its length checked) by rpc.c. */
 	layout_cycle_name(cname, sizeof(cname), j->cycle);
 	if ((r = fsutil_mkdir_under(l->pred_root[j->kind], comps, 2,
-	    &j->created)) < 0)
+	    j->r.d->cfg.dir_mode, &j->created)) < 0)
 		set_error(j, -r, "mkdir", j->path);
 }
 
@@ -245,7 +245,7 @@ on_work(uv_work_t *w)
 			j->took[k] = take(j, l->pred_root[k], NULL, j->held[k]);
 			/* A root removed by hand comes back, as the seed's. */
 			if ((r = fsutil_mkdir_p(l->pred_root[k],
-			    FSUTIL_DIR_MODE)) < 0)
+			    j->r.d->cfg.dir_mode)) < 0)
 				set_error(j, -r, "mkdir", l->pred_root[k]);
 		}
 		break;

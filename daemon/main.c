@@ -21,10 +21,13 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: hycod [-c FILE]... [--socket PATH] [--print-config] "
-	    "[KEY=VALUE]...\n"
+	    "[--print-keys] [KEY=VALUE]...\n"
 	    "  -c, --config FILE   config file; repeat to layer (later wins)\n"
 	    "      --socket PATH   listen here instead of daemon.socket\n"
 	    "      --print-config  print the resolved config and exit\n"
+	    "      --print-keys    list every config key hycod reads "
+	    "(key, type, default,\n"
+	    "                      allowed, doc; tab-separated) and exit\n"
 	    "  KEY=VALUE           Hydra-style override (+KEY=VALUE adds, "
 	    "~KEY deletes)\n"
 	    "Default config: $HYCO_CONFIG, else ./conf/config.yaml, else %s\n",
@@ -100,6 +103,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "print-config", no_argument, NULL, 'p' },
+		{ "print-keys", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -124,6 +128,10 @@ main(int argc, char **argv)
 		case 'p':
 			print = 1;
 			break;
+		case 'k':
+			/* The source of hyco.yaml(5), made at build time. */
+			config_keys_print(stdout);
+			return fflush(stdout) == 0 ? 0 : 1;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -181,7 +189,7 @@ main(int argc, char **argv)
 	stats_init(&d.stats, d.cfg.metrics_max_datasets);
 	rpc_start(&d);
 	events_start(&d.events, d.loop, d.cfg.events_max_queued);
-	if (fsutil_create_roots(&d.cfg.layout) == -1)
+	if (fsutil_create_roots(&d.cfg.layout, d.cfg.dir_mode) == -1)
 		fatalx("cannot create the cache tree under %s",
 		    d.cfg.layout.cache_root);
 	if (trash_open(&d.trash, d.loop, d.cfg.trash_dir, &d.cfg.layout) == -1)

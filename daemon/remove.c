@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "perm.h"
 
 #define REMOVE_MAX_DEPTH	512	/* directory levels below the target */
 #define REMOVE_RETRIES		4	/* entry changed under us: try again */
@@ -51,8 +52,13 @@ rm_entry(int dirfd, const char *name, dev_t dev, int depth,
     struct remove_stats *st)
 {
 	struct stat sb, fsb;
+	bool granted = false, granted_name = false;
 	int fd, rc;
 
+	/*
+	 * EACCES: a trainer's directory (dirfd, or name) that this user
+	 * may not write in or open; each granted once, then tried again.
+	 */
 	for (int tries = 0; tries < REMOVE_RETRIES; tries++) {
 		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
 			return errno == ENOENT ? 0 : rm_fail(st, errno);
@@ -67,6 +73,11 @@ rm_entry(int dirfd, const char *name, dev_t dev, int depth,
 				return 0;
 			if (errno == EISDIR)	/* swapped for a directory */
 				continue;
+			if (errno == EACCES && !granted &&
+			    perm_grant(dirfd) == 0) {
+				granted = true;
+				continue;
+			}
 			return rm_fail(st, errno);
 		}
 		/*
@@ -86,6 +97,11 @@ rm_entry(int dirfd, const char *name, dev_t dev, int depth,
 				return 0;
 			if (errno == ELOOP || errno == ENOTDIR)
 				continue;	/* swapped for a link or file */
+			if (errno == EACCES && !granted_name &&
+			    perm_grant_at(dirfd, name) == 0) {
+				granted_name = true;
+				continue;
+			}
 			return rm_fail(st, errno);
 		}
 		/* What we opened must be what we looked at. */
@@ -103,6 +119,10 @@ rm_entry(int dirfd, const char *name, dev_t dev, int depth,
 			return rc;
 		if (errno == ENOTEMPTY && rc == 0)
 			continue;	/* a writer added entries meanwhile */
+		if (errno == EACCES && !granted && perm_grant(dirfd) == 0) {
+			granted = true;
+			continue;
+		}
 		return rm_fail(st, errno);
 	}
 	return rm_fail(st, EBUSY);

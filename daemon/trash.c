@@ -12,6 +12,7 @@
 
 #include "fsutil.h"
 #include "log.h"
+#include "perm.h"
 
 struct trash_item {
 	uv_work_t		 work;
@@ -146,6 +147,7 @@ move_into(const struct trash *t, int dirfd, const char *name, uint64_t seq,
     char *out, int *which)
 {
 	struct stat sb;
+	bool granted = false;
 
 	if (fstat(dirfd, &sb) == -1)
 		return -1;
@@ -163,6 +165,16 @@ move_into(const struct trash *t, int dirfd, const char *name, uint64_t seq,
 		if (renameat2(dirfd, name, t->fd[*which], out,
 		    RENAME_NOREPLACE) == 0)
 			return 0;
+		/*
+		 * A directory changing parent needs write access to itself
+		 * (its ".."): a trainer's own cycle or dataset directory
+		 * is granted it once (perm.h).
+		 */
+		if (errno == EACCES && !granted &&
+		    perm_grant_at(dirfd, name) == 0) {
+			granted = true;
+			continue;
+		}
 		if (errno != EEXIST)
 			return -1;
 	}

@@ -7,7 +7,8 @@
 #    client/hyco.h once tests/api/old-to-new.patch is applied (exactly
 #    the changes of README.md's API notes), links with -Llib -lhyco
 #    alone, and runs with LD_LIBRARY_PATH=lib against a real hycod.
-# Needs $HYCOD, $TOP, $LIB and $CC, $CFLAGS, $LDFLAGS (set by make check).
+# Needs $HYCOD, $TOP, $LIB, $HYCO_ABI_VERSION and $CC, $CFLAGS, $LDFLAGS
+# (set by make check).
 set -u
 fail=0 passed=0
 ok() { passed=$((passed + 1)); }
@@ -24,7 +25,13 @@ nm -D --defined-only "$lib/libhyco.so" | grep -q ' T hyco_summary_sized$' && ok 
 others=$(nm -g --defined-only "$lib/libhyco.a" | awk 'NF == 3 {print $3}' | grep -v '^hyco_[^_]')
 [ -z "$others" ] && ok || bad "libhyco.a defines more than hyco_*: $others"
 readelf -d "$lib/libhyco.so" | grep -q 'SONAME.*\[libhyco\.so\.0\]' && ok || bad "soname is not libhyco.so.0"
-[ "$(readlink "$lib/libhyco.so.0")" = libhyco.so ] && ok || bad "no $LIB/libhyco.so.0 link"
+# The real file carries the ABI version; the soname and development
+# names are links to it (what make install copies too).
+[ -f "$lib/libhyco.so.$HYCO_ABI_VERSION" ] && [ ! -L "$lib/libhyco.so.$HYCO_ABI_VERSION" ] &&
+    ok || bad "no $LIB/libhyco.so.$HYCO_ABI_VERSION"
+[ "$(readlink "$lib/libhyco.so.0")" = "libhyco.so.$HYCO_ABI_VERSION" ] && ok ||
+    bad "$LIB/libhyco.so.0 does not link to libhyco.so.$HYCO_ABI_VERSION"
+[ "$(readlink "$lib/libhyco.so")" = libhyco.so.0 ] && ok || bad "$LIB/libhyco.so does not link to libhyco.so.0"
 
 # The old program compiles against the old header as it is ...
 # shellcheck disable=SC2086

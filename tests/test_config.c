@@ -70,6 +70,7 @@ test_config_seed_defaults(void **state)
 	assert_string_equal(cfg.socket, want);
 	assert_string_equal(cfg.layout.default_dataset, "burgers_128");
 	assert_int_equal(cfg.socket_mode, 0660);
+	assert_int_equal(cfg.dir_mode, 02775);
 	assert_int_equal(cfg.max_request_bytes, 65536);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	config_free(&cfg);
@@ -313,7 +314,7 @@ test_config_key_table(void **state)
 				    k[i].off + k[i].size <= k[j].off);
 		kept++;
 	}
-	assert_int_equal(kept, 41);	/* every field but tree */
+	assert_int_equal(kept, 42);	/* every field but tree */
 }
 
 /* alerts.*: marks, numbers, and the command as an argv list. */
