@@ -1,10 +1,12 @@
 /* main.c: hycod start-up, signals and shut-down. */
 #include <getopt.h>
 #include <math.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -182,6 +184,15 @@ main(int argc, char **argv)
 	}
 	log_setlevel(d.cfg.log_level);
 
+	/*
+	 * The unit hands CAP_FOWNER over as an ambient capability, which
+	 * every program hycod starts (alerts.command) would inherit. Keep
+	 * it in this process only: clearing the ambient set leaves the
+	 * effective and permitted sets as they are.
+	 */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		log_warn("prctl: PR_CAP_AMBIENT_CLEAR_ALL");
 	/* A client that goes away mid-write must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 	d.loop = uv_default_loop();

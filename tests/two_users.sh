@@ -70,7 +70,7 @@ start() {	# ambient-and-bounding-caps: hycod as the unit runs it
 	setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs \
 	    --inh-caps="$1" --ambient-caps="$1" --bounding-set="$1" -- \
 	    sh -c "umask $umask; exec $tmp/bin/hycod -c $tmp/config.yaml \
-	    paths.cache_root=$cache daemon.socket=$sock" 2>"$tmp/hycod.log" &
+	    paths.cache_root=$cache daemon.socket=$sock ${EXTRA:-}" 2>"$tmp/hycod.log" &
 	pid=$!
 	# Listening, not only bound: ping answers.
 	for _ in $(seq 200); do ctl ping >/dev/null 2>&1 && break; sleep 0.05; done
@@ -108,10 +108,13 @@ start "$(caps "$ambient")"
 [ -S "$sock" ] && ok || bad "hycod did not start: $(cat "$tmp/hycod.log")"
 [ "$(stat -c '%a %U %G' "$sock")" = "660 hyco hyco" ] && ok || bad "socket: $(stat -c '%a %U %G' "$sock")"
 # setpriv and sh exec hycod: $pid is hycod, holding CAP_FOWNER alone.
-for set in CapEff CapBnd CapAmb; do
+for set in CapEff CapPrm CapBnd; do
 	grep -q "^$set:	0000000000000008$" "/proc/$pid/status" && ok ||
 	    bad "hycod's $set: $(grep "^$set" "/proc/$pid/status")"
 done
+# Ambient no more: what hycod starts (alerts.command) gets no capability.
+grep -q "^CapAmb:	0000000000000000$" "/proc/$pid/status" && ok ||
+    bad "hycod's CapAmb: $(grep "^CapAmb" "/proc/$pid/status")"
 dir=$(leave 5) && ok || bad "the trainer could not write in its cycle 5"
 [ "$dir" = "$cache/generated/synthetic_preds/cycle_005/burgers_128" ] && ok || bad "cycle-dir: $dir"
 # hycod's directories: dir_mode, group hyco; the trainer's stay in it.
@@ -162,6 +165,23 @@ grep -q 'Permission denied' "$tmp/hycod.log" && ok || bad "no capability: hycod 
     bad "no capability: the trainer's own cycle directory was moved"
 stop
 grep 'Permission denied' "$tmp/hycod.log" | sed 's/^/  without CAP_FOWNER: /'
+
+# -- alerts.command runs without hycod's capability ---------------------------
+# Every filesystem is below a 100% warning level: the first sample is a
+# change, and the hook records its own capability sets.
+hook=$tmp/run/hook-caps
+printf '#!/bin/sh\ngrep ^Cap /proc/self/status >%s.tmp && mv %s.tmp %s\n' \
+    "$hook" "$hook" "$hook" >"$tmp/bin/hook.sh"
+chmod 0755 "$tmp/bin/hook.sh"
+EXTRA="alerts.warn_below=100% alerts.check_interval_s=0.1 alerts.command=[$tmp/bin/hook.sh]"
+start "$(caps "$ambient")"
+EXTRA=
+for _ in $(seq 200); do [ -s "$hook" ] && break; sleep 0.05; done
+for set in CapEff CapPrm CapAmb; do
+	grep -q "^$set:	0000000000000000$" "$hook" && ok ||
+	    bad "the alert hook's $set: $(grep "^$set" "$hook" 2>/dev/null || echo 'no hook ran')"
+done
+stop
 
 echo "two users: $passed passed, $fail failed"
 [ $fail = 0 ]
