@@ -43,7 +43,7 @@ PROTO_OBJ  = $(B)/protocol/proto.o
 CFG_OBJ    = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
 	     $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_interp.o
 CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
-	     $(B)/daemon/log.o
+	     $(B)/daemon/log.o $(B)/daemon/access.o
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 	     $(B)/daemon/watch.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
@@ -57,7 +57,7 @@ CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
-	     test_scan test_remove test_json test_decode
+	     test_scan test_remove test_json test_decode test_access
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -117,6 +117,7 @@ $(B)/tests/test_cfg_compose: LDFLAGS += -Wl,--wrap=fopen
 $(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
 	$(B)/daemon/cfg_interp.o $(CFG_TREE_OBJ)
 $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
+$(B)/tests/test_access: $(B)/tests/test_access.o $(CONFIG_OBJ)
 $(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
@@ -164,6 +165,7 @@ else
 	@echo "== churn"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 1 --ops 2000
 	@echo "== churn, queue overflow"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 2 --ops 1000 --overflow
 	@echo "== churn, watch limit"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 3 --ops 1000 --max-watches 40
+	@echo "== access control, real users (root)"; $(TEST_ENV) /usr/bin/python3 tests/access.py
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
 	@echo "check: all passed"

@@ -102,6 +102,7 @@ static const struct hyco__field errors_fields[] = {
 	FIELD(HYCO__U64, "io_error", errors_io_error),
 	FIELD(HYCO__U64, "no_space", errors_no_space),
 	FIELD(HYCO__U64, "internal", errors_internal),
+	FIELD(HYCO__U64, "permission_denied", errors_permission_denied),
 };
 static const struct hyco__shape errors_shape = { sizeof(T), sizeof(T),
     errors_fields, HYCO__NFIELDS(errors_fields) };

@@ -263,6 +263,8 @@ struct hyco_summary {
 	uint64_t			  errors_unknown_method;
 	uint64_t			  errors_too_large, errors_io_error;
 	uint64_t			  errors_no_space, errors_internal;
+	/* Calls refused by daemon.access. */
+	uint64_t			  errors_permission_denied;
 };
 
 int	hyco_summary_sized(hyco_client *c, struct hyco_summary *out, size_t size);

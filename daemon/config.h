@@ -19,6 +19,7 @@
 
 #include <stdio.h>
 
+#include "access.h"
 #include "cfg_tree.h"
 #include "layout.h"
 
@@ -52,6 +53,7 @@ struct hyco_config {
 	int		 scan_threads;		/* daemon.scan_threads */
 	char		 trash_dir[PATH_MAX];	/* retention.trash_dir */
 	struct retention retention;		/* retention.* */
+	struct access_rules access;		/* daemon.access.* */
 	struct cfg_node	*tree;			/* resolved tree (print-config) */
 };
 
@@ -66,6 +68,7 @@ enum config_type {
 	CONFIG_LEVEL,	/* debug, info, warn or error */
 	CONFIG_MARK,	/* 5% of the filesystem, or an amount like 20G */
 	CONFIG_CATS,	/* categories, comma-separated */
+	CONFIG_ACCESS,	/* users and groups, a list or a string (access.h) */
 };
 
 #define CONFIG_NO_FIELD	((size_t)-1)	/* checked, not kept */

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "access.h"
 #include "config.h"
 #include "proto.h"
 #include "policy.h"
@@ -31,6 +32,7 @@ struct hycod {
 	struct trash		 trash;		/* removals finish here */
 	struct policy		 policy;	/* retention and watermarks */
 	struct rpc_stats	 rpc;
+	struct access		 access;	/* daemon.access, live */
 	msgpack_sbuffer		 notify_out;	/* results of notifications */
 };
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -44,16 +45,33 @@ on_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 }
 
+/* Every method needs an access class: decided, never defaulted. */
+static void
+check_method_classes(void)
+{
+	const char *name;
+
+	for (size_t i = 0; (name = rpc_method_name(i)) != NULL; i++)
+		if (access_method_class(name, strlen(name)) < 0)
+			fatalx("method '%s' has no access class: add it to "
+			    "daemon/access.c", name);
+}
+
 /* The first scan is in: only now are summaries exact, so listen. */
 static void
 on_ready(void *arg)
 {
 	struct hycod *d = arg;
+	struct stat st;
 
 	if (server_listen(&d->server, d->loop, d->cfg.socket,
 	    d->cfg.socket_mode, d->cfg.max_clients, d->cfg.max_request_bytes,
 	    &rpc_server_ops, d) == -1)
 		fatalx("cannot listen on %s", d->cfg.socket);
+	/* socket-group in daemon.access: whoever owns the file now. */
+	if (stat(d->cfg.socket, &st) == -1)
+		fatal("stat %s", d->cfg.socket);
+	access_set_socket_gid(&d->access, st.st_gid);
 	log_info("hycod %s ready on %s (pid %d), cache %s", HYCO_VERSION,
 	    d->cfg.socket, (int)getpid(), d->cfg.layout.cache_root);
 }
@@ -138,6 +156,8 @@ main(int argc, char **argv)
 		return rc == 0 ? 0 : 1;
 	}
 	log_setlevel(d.cfg.log_level);
+	check_method_classes();
+	access_init(&d.access, &d.cfg.access);
 
 	/* A client that goes away mid-write must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);

@@ -41,7 +41,7 @@ PRUNE = {"dry_run": bool, "exact": bool,
          "items": [{"path": str, "bytes": int, "files": int, "remove": bool,
                     "why": str}]}
 CODES = ("invalid_argument", "unknown_method", "too_large", "io_error",
-         "no_space", "internal")
+         "no_space", "internal", "permission_denied")
 SUMMARY = {
     "tensors": int, "generated": int, "eval": int, "total": int,
     "files": int,
@@ -304,7 +304,7 @@ def test_counters(c, h):
     s3 = c.summary()
     for code, n in (("invalid_argument", 1), ("unknown_method", 1),
                     ("io_error", 1), ("too_large", 0), ("no_space", 0),
-                    ("internal", 0)):
+                    ("internal", 0), ("permission_denied", 0)):
         moved(code, n, s2["errors"], s3["errors"])
     moved("too_large", 1, s1["errors"], s2["errors"])
     check(s3["errors"]["internal"] == 0, "no internal error")
