@@ -49,15 +49,17 @@ INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o \
-	     $(B)/daemon/fsutil.o \
+	     $(B)/daemon/fsutil.o $(B)/daemon/lock.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
-CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
+CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o \
+	     $(B)/client/owner.o $(B)/daemon/lock.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
-	     test_scan test_remove test_json test_decode test_access
+	     test_scan test_remove test_json test_decode test_access \
+	     test_lock
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -118,6 +120,8 @@ $(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
 	$(B)/daemon/cfg_interp.o $(CFG_TREE_OBJ)
 $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
 $(B)/tests/test_access: $(B)/tests/test_access.o $(CONFIG_OBJ)
+$(B)/tests/test_lock: $(B)/tests/test_lock.o $(B)/daemon/lock.o \
+	$(B)/daemon/layout.o $(B)/daemon/log.o
 $(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
@@ -165,6 +169,7 @@ else
 	@echo "== churn"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 1 --ops 2000
 	@echo "== churn, queue overflow"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 2 --ops 1000 --overflow
 	@echo "== churn, watch limit"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 3 --ops 1000 --max-watches 40
+	@echo "== one daemon per tree"; $(TEST_ENV) /usr/bin/python3 tests/lock.py
 	@echo "== access control, real users (root)"; $(TEST_ENV) /usr/bin/python3 tests/access.py
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py

@@ -26,6 +26,7 @@ static const struct hyco__field ping_fields[] = {
 	NAMED(HYCO__DOUBLE, uptime_s),
 	NAMED(HYCO__U64, connections),
 	NAMED(HYCO__U64, requests),
+	STRBUF(cache_root),
 };
 static const struct hyco__shape ping_shape = SHAPE(ping_fields, requests);
 #undef T

@@ -169,6 +169,7 @@ struct hyco_ping {
 	double		uptime_s;
 	uint64_t	connections;	/* open now */
 	uint64_t	requests;	/* handled since start */
+	char		cache_root[4096]; /* the tree this daemon owns */
 };
 
 int	hyco_ping_sized(hyco_client *c, struct hyco_ping *out, size_t size);

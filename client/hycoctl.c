@@ -20,6 +20,7 @@
 #include "hyco.h"
 #include "json.h"
 #include "log.h"
+#include "owner.h"
 
 #define EXIT_REFUSED	1	/* the daemon said no, or bad usage */
 #define EXIT_NOSPACE	2	/* disk-check: not enough free space */
@@ -128,9 +129,14 @@ parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Find the socket: --socket, $HYCO_SOCKET, -c files, default config. */
+/*
+ * Find the socket: --socket, $HYCO_SOCKET, -c files, default config.
+ * root gets the config's cache root when a config was read ("" when
+ * the socket was given and no -c), for owner_check.
+ */
 static int
-find_socket(const struct opts *o, char *out, size_t size)
+find_socket(const struct opts *o, char *out, size_t size, char *root,
+    size_t rootsz)
 {
 	struct hyco_config cfg;
 	struct cfg_errors errs = { 0 };
@@ -139,7 +145,9 @@ find_socket(const struct opts *o, char *out, size_t size)
 	const char *const *files = o->files;
 	int n = o->nfiles;
 
-	if (o->socket != NULL || (env != NULL && env[0] != '\0')) {
+	root[0] = '\0';
+	if ((o->socket != NULL || (env != NULL && env[0] != '\0')) &&
+	    o->nfiles == 0) {
 		snprintf(out, size, "%s", o->socket ? o->socket : env);
 		return 0;
 	}
@@ -154,7 +162,11 @@ find_socket(const struct opts *o, char *out, size_t size)
 		fprintf(stderr, "hycoctl: cannot find the socket: config errors\n");
 		return -1;
 	}
-	snprintf(out, size, "%s", cfg.socket);
+	if (o->socket != NULL || (env != NULL && env[0] != '\0'))
+		snprintf(out, size, "%s", o->socket ? o->socket : env);
+	else
+		snprintf(out, size, "%s", cfg.socket);
+	snprintf(root, rootsz, "%s", cfg.layout.cache_root);
 	config_free(&cfg);
 	return 0;
 }
@@ -631,7 +643,7 @@ main(int argc, char **argv)
 {
 	const struct command *cmd;
 	struct opts o = { 0 };
-	char sock[4096];
+	char sock[4096], root[4096];
 	hyco_client *c;
 	int rc;
 
@@ -641,11 +653,16 @@ main(int argc, char **argv)
 	/* Check the command's arguments before connecting. */
 	if (cmd->check != NULL && cmd->check(&o) == -1)
 		return EXIT_REFUSED;
-	if (find_socket(&o, sock, sizeof(sock)) == -1)
+	if (find_socket(&o, sock, sizeof(sock), root, sizeof(root)) == -1)
 		return EXIT_REFUSED;
 	if ((c = hyco_new(sock)) == NULL) {
 		fprintf(stderr, "hycoctl: socket path too long: %s\n", sock);
 		return EXIT_REFUSED;
+	}
+	/* A daemon on another tree would answer for the wrong one. */
+	if (root[0] != '\0' && (rc = owner_check(c, sock, root)) != 0) {
+		hyco_free(c);
+		return rc;
 	}
 	rc = run(cmd, c, &o);
 	hyco_free(c);

@@ -8,6 +8,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "lock.h"
 #include "proto.h"
 #include "policy.h"
 #include "server.h"
@@ -33,6 +34,7 @@ struct hycod {
 	struct policy		 policy;	/* retention and watermarks */
 	struct rpc_stats	 rpc;
 	struct access		 access;	/* daemon.access, live */
+	struct locks		 locks;		/* the tree is ours alone */
 	msgpack_sbuffer		 notify_out;	/* results of notifications */
 };
 

@@ -45,6 +45,32 @@ on_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 }
 
+/*
+ * Lock files the first scan found inside the roots: a daemon started
+ * earlier on a tree inside ours holds one (lock.h). Before serving,
+ * so that neither removes what the other tallies.
+ * TODO: the trash directory is not scanned, so a tree inside it goes
+ * unseen; and a daemon that serves during its first scan must hold
+ * removals until this has run.
+ */
+static void
+check_inner_locks(struct hycod *d)
+{
+	const struct index *ix = &d->watch.ix;
+	char path[PATH_MAX];
+
+	for (uint32_t id = 0; id < ix->nnodes; id++) {
+		const struct ix_node *n = index_node(ix, id);
+		if ((n->flags & (IX_FREE | IX_DIR)) != 0 ||
+		    !lock_is_name(index_name(ix, id), n->nlen))
+			continue;
+		if (index_path(ix, id, path, sizeof(path)) == 0 &&
+		    lock_check_file(&d->locks, path) == -1)
+			fatalx("another hycod owns a tree inside this one; "
+			    "not starting");
+	}
+}
+
 /* Every method needs an access class: decided, never defaulted. */
 static void
 check_method_classes(void)
@@ -64,6 +90,7 @@ on_ready(void *arg)
 	struct hycod *d = arg;
 	struct stat st;
 
+	check_inner_locks(d);
 	if (server_listen(&d->server, d->loop, d->cfg.socket,
 	    d->cfg.socket_mode, d->cfg.max_clients, d->cfg.max_request_bytes,
 	    &rpc_server_ops, d) == -1)
@@ -166,6 +193,11 @@ main(int argc, char **argv)
 	if (fsutil_create_roots(&d.cfg.layout) == -1)
 		fatalx("cannot create the cache tree under %s",
 		    d.cfg.layout.cache_root);
+	/* Before anything that touches the tree: the trash, the scan. */
+	if (lock_acquire(&d.locks, &d.cfg.layout, d.cfg.trash_dir,
+	    d.cfg.socket) == -1)
+		fatalx("not starting: another hycod owns this cache tree or a "
+		    "part of it (see above)");
 	if (trash_open(&d.trash, d.loop, d.cfg.trash_dir, &d.cfg.layout) == -1)
 		fatalx("cannot use the trash %s", d.cfg.trash_dir);
 	struct watch_opts wo = {
@@ -191,6 +223,7 @@ main(int argc, char **argv)
 	log_info("stopped after %llu requests",
 	    (unsigned long long)d.rpc.requests);
 	rpc_free(&d);
+	lock_release(&d.locks);
 	config_free(&d.cfg);
 	return 0;
 }

@@ -384,6 +384,7 @@ m_ping(struct reply *r, const msgpack_object_map *args)
 	kv_double(&m, "uptime_s", (double)(uv_hrtime() - d->start_ns) / 1e9);
 	kv_u64(&m, "connections", d->server.stats.active);
 	kv_u64(&m, "requests", d->rpc.requests);
+	kv_str(&m, "cache_root", d->cfg.layout.cache_root);
 	rpc_map_end(&m);
 }
 

@@ -30,7 +30,7 @@ check = Checks("wire")
 # ("map", spec) a map whose values all have spec).
 ERROR = {"code": str, "message": str}
 PING = {"version": str, "pid": int, "uptime_s": float, "connections": int,
-        "requests": int}
+        "requests": int, "cache_root": str}
 CYCLE_DIR = {"path": str, "created": bool}
 CLEANUP_CYCLE = {"freed_bytes": int, "leased": bool, "removed": [str]}
 CLEANUP_GENERATED = {"freed_bytes": int}
@@ -172,6 +172,7 @@ def test_methods(c, h, proc):
     """Every method once: shapes, and what the old test asserted."""
     r = c.call(7, "ping", spec=PING)
     check(r[2] is None and r[3]["pid"] == proc.pid, "ping pid %r" % (r,))
+    check(r[3]["cache_root"] == h.cache, "ping cache_root %r" % (r,))
     r = c.call(8, "get-cycle-dir", {"kind": "physical", "cycle": 42,
                                     "dataset": "heat_64"}, CYCLE_DIR)
     check(r[3]["path"].endswith("/physical_preds/cycle_042/heat_64"),
