@@ -5,7 +5,8 @@
 #   make check      unit + integration tests   (SANITIZE=1: ASan+UBSan)
 #   make check T='ping cycle_dir*'   only the integration cases named
 #                   (fnmatch patterns); SHUFFLE=SEED: in a shuffled order
-#   make check-long a million churn operations (minutes)
+#   make check-long a million churn operations, valgrind (minutes)
+#   make valgrind   hycod (a gcc build in build/vg) under valgrind
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make bench      benchmarks (bench/)
 #
@@ -182,6 +183,16 @@ check-long: all
 	$(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 8 --writers 4 --ops 50000 --overflow
 	if [ -w /proc/sys/fs/inotify/max_queued_events ]; then \
 	  $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 9 --ops 50000 --queue 256; fi
+	$(MAKE) valgrind
+
+# valgrind 3.19 cannot read clang 14's DWARF 5, and ASan cannot run
+# under it: a plain gcc build of its own, whatever CC and SANITIZE say.
+VG_B = build/vg
+valgrind: deps
+	$(MAKE) CC=gcc SANITIZE= B=$(VG_B) BIN=$(VG_B)/bin LIB=$(VG_B)/lib \
+	    $(VG_B)/bin/hycod
+	HYCOD=$(abspath $(VG_B)/bin/hycod) TOP=$(CURDIR) \
+	    /usr/bin/python3 tests/valgrind.py
 
 run: all
 	$(BIN)/hycod -c conf/config.yaml
@@ -194,5 +205,5 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: all deps check check-long run bench clean
+.PHONY: all deps check check-long valgrind run bench clean
 .SECONDARY:
