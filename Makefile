@@ -5,8 +5,9 @@
 #   make check      unit + integration tests   (SANITIZE=1: ASan+UBSan)
 #   make check T='ping cycle_dir*'   only the integration cases named
 #                   (fnmatch patterns); SHUFFLE=SEED: in a shuffled order
-#   make check-long a million churn operations (minutes)
+#   make check-long a million churn operations, valgrind (minutes)
 #   make check-omegaconf  hycod --print-config against OmegaConf (issue 8)
+#   make valgrind   hycod (a gcc build in build/vg) under valgrind
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same)
 #   make abi        record libhyco's ABI, once HYCO_ABI_VERSION is raised
@@ -61,25 +62,26 @@ PROTO_OBJ  = $(B)/protocol/proto.o
 CFG_OBJ    = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
 	     $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_interp.o
 CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
-	     $(B)/daemon/log.o
+	     $(B)/daemon/log.o $(B)/daemon/access.o
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 	     $(B)/daemon/watch.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o $(B)/daemon/disk.o \
 	     $(B)/daemon/alert.o \
-	     $(B)/daemon/fsutil.o $(B)/daemon/perm.o $(B)/daemon/events.o $(B)/daemon/stats.o \
+	     $(B)/daemon/fsutil.o $(B)/daemon/perm.o $(B)/daemon/lock.o $(B)/daemon/events.o $(B)/daemon/stats.o \
 	     $(B)/daemon/metrics.o $(B)/daemon/textfile.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
 CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(B)/client/check.o \
-	     $(B)/client/format.o $(B)/client/refresh.o $(CONFIG_OBJ)
+	     $(B)/client/format.o $(B)/client/refresh.o \
+	     $(B)/client/owner.o $(B)/daemon/lock.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
 	     test_scan test_remove test_json test_decode test_disk \
-	     test_events test_stats
+	     test_events test_stats test_access test_lock
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/$(SOFILE) \
@@ -145,6 +147,9 @@ $(B)/tests/test_cfg_compose: LDFLAGS += -Wl,--wrap=fopen
 $(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
 	$(B)/daemon/cfg_interp.o $(CFG_TREE_OBJ)
 $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
+$(B)/tests/test_access: $(B)/tests/test_access.o $(CONFIG_OBJ)
+$(B)/tests/test_lock: $(B)/tests/test_lock.o $(B)/daemon/lock.o \
+	$(B)/daemon/layout.o $(B)/daemon/log.o
 $(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
@@ -214,6 +219,8 @@ else
 	@echo "== churn"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 1 --ops 2000
 	@echo "== churn, queue overflow"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 2 --ops 1000 --overflow
 	@echo "== churn, watch limit"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 3 --ops 1000 --max-watches 40
+	@echo "== one daemon per tree"; $(TEST_ENV) /usr/bin/python3 tests/lock.py
+	@echo "== access control, real users (root)"; $(TEST_ENV) /usr/bin/python3 tests/access.py
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
 	@echo "== disk alerts, hook, check (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/alerts.py
@@ -226,6 +233,16 @@ check-long: all
 	$(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 8 --writers 4 --ops 50000 --overflow
 	if [ -w /proc/sys/fs/inotify/max_queued_events ]; then \
 	  $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 9 --ops 50000 --queue 256; fi
+	$(MAKE) valgrind
+
+# valgrind 3.19 cannot read clang 14's DWARF 5, and ASan cannot run
+# under it: a plain gcc build of its own, whatever CC and SANITIZE say.
+VG_B = build/vg
+valgrind: deps
+	$(MAKE) CC=gcc SANITIZE= B=$(VG_B) BIN=$(VG_B)/bin LIB=$(VG_B)/lib \
+	    $(VG_B)/bin/hycod
+	HYCOD=$(abspath $(VG_B)/bin/hycod) TOP=$(CURDIR) \
+	    /usr/bin/python3 tests/valgrind.py
 
 # hycod --print-config against OmegaConf on 1000 random configs (issue
 # 8); one repro per class of disagreement. Not part of check until the
@@ -391,6 +408,6 @@ FORCE:
 
 -include $(shell find build -name '*.d' -type f 2>/dev/null)
 
-.PHONY: all deps check check-long check-omegaconf run bench clean dist install uninstall abi \
+.PHONY: all deps check check-long check-omegaconf valgrind run bench clean dist install uninstall abi \
 	FORCE
 .SECONDARY:

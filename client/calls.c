@@ -26,6 +26,7 @@ static const struct hyco__field ping_fields[] = {
 	NAMED(HYCO__DOUBLE, uptime_s),
 	NAMED(HYCO__U64, connections),
 	NAMED(HYCO__U64, requests),
+	STRBUF(cache_root),
 };
 static const struct hyco__shape ping_shape = SHAPE(ping_fields, requests);
 #undef T
@@ -129,6 +130,7 @@ static const struct hyco__field errors_fields[] = {
 	FIELD(HYCO__U64, "io_error", errors_io_error),
 	FIELD(HYCO__U64, "no_space", errors_no_space),
 	FIELD(HYCO__U64, "internal", errors_internal),
+	FIELD(HYCO__U64, "permission_denied", errors_permission_denied),
 };
 static const struct hyco__shape errors_shape = { sizeof(T), sizeof(T),
     errors_fields, HYCO__NFIELDS(errors_fields) };
@@ -233,6 +235,7 @@ static const struct hyco__field method_errors_fields[] = {
 	FIELD(HYCO__U64, "io_error", errors_io_error),
 	FIELD(HYCO__U64, "no_space", errors_no_space),
 	FIELD(HYCO__U64, "internal", errors_internal),
+	FIELD(HYCO__U64, "permission_denied", errors_permission_denied),
 };
 static const struct hyco__shape method_errors_shape = { sizeof(T), sizeof(T),
     method_errors_fields, HYCO__NFIELDS(method_errors_fields) };

@@ -169,6 +169,7 @@ struct hyco_ping {
 	double		uptime_s;
 	uint64_t	connections;	/* open now */
 	uint64_t	requests;	/* handled since start */
+	char		cache_root[4096]; /* the tree this daemon owns */
 };
 
 int	hyco_ping_sized(hyco_client *c, struct hyco_ping *out, size_t size);
@@ -295,6 +296,8 @@ struct hyco_summary {
 	uint64_t			  alerts_hook_failures;
 	uint64_t			  alerts_hook_timeouts;
 	uint64_t			  alerts_hook_coalesced;
+	/* Calls refused by daemon.access. */
+	uint64_t			  errors_permission_denied;
 };
 
 int	hyco_summary_sized(hyco_client *c, struct hyco_summary *out, size_t size);
@@ -354,6 +357,7 @@ struct hyco_method_stats {
 	double		 latency_sum_s;
 	size_t		 nlatency;
 	uint64_t	*latency_counts;
+	uint64_t	 errors_permission_denied;
 };
 
 /* get-cycle-dir for one dataset: hits existed, misses were created. */

@@ -23,6 +23,7 @@
 #include "hyco.h"
 #include "json.h"
 #include "log.h"
+#include "owner.h"
 #include "refresh.h"
 
 #define EXIT_REFUSED	1	/* the daemon said no, or bad usage */
@@ -148,9 +149,14 @@ parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Find the socket: --socket, $HYCO_SOCKET, -c files, default config. */
+/*
+ * Find the socket: --socket, $HYCO_SOCKET, -c files, default config.
+ * root gets the config's cache root when a config was read ("" when
+ * the socket was given and no -c), for owner_check.
+ */
 static int
-find_socket(const struct opts *o, char *out, size_t size)
+find_socket(const struct opts *o, char *out, size_t size, char *root,
+    size_t rootsz)
 {
 	struct hyco_config cfg;
 	struct cfg_errors errs = { 0 };
@@ -159,7 +165,9 @@ find_socket(const struct opts *o, char *out, size_t size)
 	const char *const *files = o->files;
 	int n = o->nfiles;
 
-	if (o->socket != NULL || (env != NULL && env[0] != '\0')) {
+	root[0] = '\0';
+	if ((o->socket != NULL || (env != NULL && env[0] != '\0')) &&
+	    o->nfiles == 0) {
 		snprintf(out, size, "%s", o->socket ? o->socket : env);
 		return 0;
 	}
@@ -174,7 +182,11 @@ find_socket(const struct opts *o, char *out, size_t size)
 		fprintf(stderr, "hycoctl: cannot find the socket: config errors\n");
 		return -1;
 	}
-	snprintf(out, size, "%s", cfg.socket);
+	if (o->socket != NULL || (env != NULL && env[0] != '\0'))
+		snprintf(out, size, "%s", o->socket ? o->socket : env);
+	else
+		snprintf(out, size, "%s", cfg.socket);
+	snprintf(root, rootsz, "%s", cfg.layout.cache_root);
 	config_free(&cfg);
 	return 0;
 }
@@ -614,7 +626,8 @@ print_stats(const struct opts *o, const union result *r)
 		const struct hyco_method_stats *m = s->methods[i];
 		uint64_t errors = m->errors_invalid_argument +
 		    m->errors_unknown_method + m->errors_too_large +
-		    m->errors_io_error + m->errors_no_space + m->errors_internal;
+		    m->errors_io_error + m->errors_no_space + m->errors_internal +
+		    m->errors_permission_denied;
 		quantile(p50, sizeof(p50), s, m, 0.5);
 		quantile(p99, sizeof(p99), s, m, 0.99);
 		printf("%-18s %10llu %8llu %12.1f %14s %14s\n", m->name,
@@ -1141,7 +1154,7 @@ main(int argc, char **argv)
 {
 	const struct command *cmd;
 	struct opts o = { 0 };
-	char sock[4096];
+	char sock[4096], root[4096];
 	hyco_client *c;
 	int rc, plugin;
 
@@ -1153,13 +1166,21 @@ main(int argc, char **argv)
 	/* Check the command's arguments before connecting. */
 	if (cmd->check != NULL && cmd->check(&o) == -1)
 		return EXIT_REFUSED;
-	if (find_socket(&o, sock, sizeof(sock)) == -1)
+	if (find_socket(&o, sock, sizeof(sock), root, sizeof(root)) == -1)
 		return cmd->call == call_check ? check_unknown("%s", "cannot "
 		    "find the socket: config errors") : EXIT_REFUSED;
 	if ((c = hyco_new(sock)) == NULL) {
 		fprintf(stderr, "hycoctl: socket path too long: %s\n", sock);
 		return cmd->call == call_check ? check_unknown("socket path "
 		    "too long: %s", sock) : EXIT_REFUSED;
+	}
+	/* A daemon on another tree would answer for the wrong one. */
+	if (root[0] != '\0' && (rc = owner_check(c, sock, root)) != 0) {
+		hyco_free(c);
+		return cmd->call != call_check ? rc : check_unknown("%s",
+		    rc == EXIT_UNREACHABLE ? "cannot reach hycod (see stderr)" :
+		    "hycod at the socket does not own this cache tree (see "
+		    "stderr)");
 	}
 	if (o.watch) {
 		struct watch_round w = { cmd, c, &o };

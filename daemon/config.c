@@ -88,6 +88,16 @@ static const struct config_key keys[] = {
 	  "left unwatched" },
 	{ "daemon.scan_threads", CONFIG_INT, "2", 1, 2, FIELD(scan_threads),
 	  "threads the start-up scan uses" },
+	{ "daemon.access", MAP, "who may call each class of method; uid 0 "
+	  "always may" },
+	{ "daemon.access.read", CONFIG_ACCESS, "socket-group", 0, 0,
+	  FIELD(access.class[ACCESS_READ]), "ping, summary, disk-check, "
+	  "config, metrics, stats, subscribe, unsubscribe" },
+	{ "daemon.access.write", CONFIG_ACCESS, "socket-group", 0, 0,
+	  FIELD(access.class[ACCESS_WRITE]), "get-cycle-dir, cleanup-cycle" },
+	{ "daemon.access.admin", CONFIG_ACCESS, "daemon-user", 0, 0,
+	  FIELD(access.class[ACCESS_ADMIN]), "cleanup-generated, clean, "
+	  "prune, reload" },
 	{ "retention", MAP, "what the retention policy removes, and when" },
 	{ "retention.trash_dir", PATH("${paths.cache_root}/.trash", trash_dir),
 	  "removals are renamed here, then deleted; outside every root" },
@@ -175,6 +185,7 @@ static const char *const type_names[] = {
 	[CONFIG_FLOAT] = "float", [CONFIG_MODE] = "mode",
 	[CONFIG_LEVEL] = "level", [CONFIG_MARK] = "mark",
 	[CONFIG_CATS] = "categories", [CONFIG_ARGV] = "argv",
+	[CONFIG_ACCESS] = "access",
 };
 
 const char *
@@ -216,6 +227,10 @@ config_key_allowed(const struct config_key *k, char *buf, size_t size)
 	case CONFIG_ARGV:
 		snprintf(buf, size, "[PROGRAM, ARG...] (at most %d), or null",
 		    CONFIG_ARGV_MAX);
+		break;
+	case CONFIG_ACCESS:
+		snprintf(buf, size, "user:NAME uid:N group:NAME gid:N "
+		    "socket-group daemon-user any");
 		break;
 	case CONFIG_MAP:
 	case CONFIG_STR:
@@ -493,6 +508,12 @@ parse_value(const struct config_key *k, const struct cfg_node *n,
 	void *field = k->off == CONFIG_NO_FIELD ? NULL : (char *)c + k->off;
 	const char *v = n->value, *why;
 
+	if (k->type == CONFIG_ACCESS) {
+		struct access_list l;
+		if (access_parse(n, k->key, &l, e) == 0 && field != NULL)
+			memcpy(field, &l, sizeof(l));
+		return;
+	}
 	/* An optional path left empty or null is none: the field stays "". */
 	if (k->type == CONFIG_OPTPATH && (v == NULL || v[0] == '\0'))
 		return;
@@ -560,7 +581,8 @@ check_keys(struct cfg_node *tree, enum phase phase, const char *cwd,
 				cfg_errorf(e, n->file, n->line, "%s: expected a "
 				    "mapping, got %s", k->key, shape_name(n));
 			else if (k->type != CONFIG_MAP && n->type != CFG_SCALAR &&
-			    !(k->type == CONFIG_ARGV && n->type == CFG_SEQ))
+			    !((k->type == CONFIG_ARGV || k->type == CONFIG_ACCESS) &&
+			    n->type == CFG_SEQ))
 				cfg_errorf(e, n->file, n->line, "%s: expected a "
 				    "%s, got %s", k->key, wanted(k),
 				    shape_name(n));
@@ -571,7 +593,8 @@ check_keys(struct cfg_node *tree, enum phase phase, const char *cwd,
 				parse_argv(k, n, c, e);
 			continue;
 		}
-		if (k->type == CONFIG_MAP || n->type != CFG_SCALAR)
+		if (k->type == CONFIG_MAP || (n->type != CFG_SCALAR &&
+		    k->type != CONFIG_ACCESS))
 			continue;	/* shape: reported before */
 		if (phase == LITERALS && (n->value == NULL ||
 		    strstr(n->value, "${") != NULL))

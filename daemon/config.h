@@ -19,6 +19,7 @@
 
 #include <stdio.h>
 
+#include "access.h"
 #include "cfg_tree.h"
 #include "layout.h"
 
@@ -73,6 +74,7 @@ struct hyco_config {
 	char		 metrics_textfile[PATH_MAX]; /* "": none */
 	double		 metrics_interval_s;	/* metrics.interval_s */
 	size_t		 metrics_max_datasets;	/* metrics.max_datasets */
+	struct access_rules access;		/* daemon.access.* */
 	struct cfg_node	*tree;			/* resolved tree (print-config) */
 };
 
@@ -89,6 +91,7 @@ enum config_type {
 	CONFIG_MARK,	/* 5% of the filesystem, or an amount like 20G */
 	CONFIG_CATS,	/* categories, comma-separated */
 	CONFIG_ARGV,	/* a list of strings (a command), or null: none */
+	CONFIG_ACCESS,	/* users and groups, a list or a string (access.h) */
 };
 
 #define CONFIG_NO_FIELD	((size_t)-1)	/* checked, not kept */

@@ -6,9 +6,11 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "access.h"
 #include "config.h"
 #include "disk.h"
 #include "events.h"
+#include "lock.h"
 #include "proto.h"
 #include "policy.h"
 #include "server.h"
@@ -36,6 +38,8 @@ struct hycod {
 	struct policy		 policy;	/* retention and watermarks */
 	struct disk		 disk;		/* free space, levels, alerts */
 	struct rpc_stats	 rpc;
+	struct access		 access;	/* daemon.access, live */
+	struct locks		 locks;		/* the tree is ours alone */
 	msgpack_sbuffer		 notify_out;	/* results of notifications */
 	struct events		 events;	/* subscribers */
 	struct stats		 stats;		/* per method, per dataset */

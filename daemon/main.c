@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -62,16 +63,60 @@ on_trash_deleted(void *arg, dev_t dev)
 	disk_removed(arg, dev);
 }
 
+/*
+ * Lock files the first scan found inside the roots: a daemon started
+ * earlier on a tree inside ours holds one (lock.h). Before serving,
+ * so that neither removes what the other tallies.
+ * TODO: the trash directory is not scanned, so a tree inside it goes
+ * unseen; and a daemon that serves during its first scan must hold
+ * removals until this has run.
+ */
+static void
+check_inner_locks(struct hycod *d)
+{
+	const struct index *ix = &d->watch.ix;
+	char path[PATH_MAX];
+
+	for (uint32_t id = 0; id < ix->nnodes; id++) {
+		const struct ix_node *n = index_node(ix, id);
+		if ((n->flags & (IX_FREE | IX_DIR)) != 0 ||
+		    !lock_is_name(index_name(ix, id), n->nlen))
+			continue;
+		if (index_path(ix, id, path, sizeof(path)) == 0 &&
+		    lock_check_file(&d->locks, path) == -1)
+			fatalx("another hycod owns a tree inside this one; "
+			    "not starting");
+	}
+}
+
+/* Every method needs an access class: decided, never defaulted. */
+static void
+check_method_classes(void)
+{
+	const char *name;
+
+	for (size_t i = 0; (name = rpc_method_name(i)) != NULL; i++)
+		if (access_method_class(name, strlen(name)) < 0)
+			fatalx("method '%s' has no access class: add it to "
+			    "daemon/access.c", name);
+}
+
 /* The first scan is in: only now are summaries exact, so listen. */
 static void
 on_ready(void *arg)
 {
 	struct hycod *d = arg;
+	struct stat st;
 
+	check_inner_locks(d);
 	if (server_listen(&d->server, d->loop, d->cfg.socket,
 	    d->cfg.socket_mode, d->cfg.max_clients, d->cfg.max_request_bytes,
 	    &rpc_server_ops, d) == -1)
 		fatalx("cannot listen on %s", d->cfg.socket);
+	/* socket-group in daemon.access: whoever owns the file now. */
+	if (stat(d->cfg.socket, &st) == -1)
+		fatal("stat %s", d->cfg.socket);
+	access_set_socket_gid(&d->access, st.st_gid);
 	log_info("hycod %s ready on %s (pid %d), cache %s", HYCO_VERSION,
 	    d->cfg.socket, (int)getpid(), d->cfg.layout.cache_root);
 	textfile_start(&d->textfile, d->loop, d, d->cfg.metrics_textfile,
@@ -183,6 +228,8 @@ main(int argc, char **argv)
 		return rc == 0 ? 0 : 1;
 	}
 	log_setlevel(d.cfg.log_level);
+	check_method_classes();
+	access_init(&d.access, &d.cfg.access);
 
 	/*
 	 * The unit hands CAP_FOWNER over as an ambient capability, which
@@ -203,6 +250,11 @@ main(int argc, char **argv)
 	if (fsutil_create_roots(&d.cfg.layout, d.cfg.dir_mode) == -1)
 		fatalx("cannot create the cache tree under %s",
 		    d.cfg.layout.cache_root);
+	/* Before anything that touches the tree: the trash, the scan. */
+	if (lock_acquire(&d.locks, &d.cfg.layout, d.cfg.trash_dir,
+	    d.cfg.socket) == -1)
+		fatalx("not starting: another hycod owns this cache tree or a "
+		    "part of it (see above)");
 	if (trash_open(&d.trash, d.loop, d.cfg.trash_dir, &d.cfg.layout) == -1)
 		fatalx("cannot use the trash %s", d.cfg.trash_dir);
 	struct watch_opts wo = {
@@ -239,6 +291,7 @@ main(int argc, char **argv)
 	    (unsigned long long)d.rpc.requests);
 	rpc_free(&d);
 	stats_free(&d.stats);
+	lock_release(&d.locks);
 	config_free(&d.cfg);
 	return 0;
 }

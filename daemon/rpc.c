@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
@@ -449,6 +450,7 @@ m_ping(struct reply *r, const msgpack_object_map *args)
 	kv_double(&m, "uptime_s", (double)(uv_hrtime() - d->start_ns) / 1e9);
 	kv_u64(&m, "connections", d->server.stats.active);
 	kv_u64(&m, "requests", d->rpc.requests);
+	kv_str(&m, "cache_root", d->cfg.layout.cache_root);
 	rpc_map_end(&m);
 }
 
@@ -850,7 +852,40 @@ static const struct method {
 /* Stats slots: methods[i] is 1 + i, so a zeroed reply counts as none. */
 #define SLOT(i)		((int)(i) + 1)
 
+const char *
+rpc_method_name(size_t i)
+{
+	return i < NMETHODS ? methods[i].name :
+	    NULL;
+}
+
 /* -- server callbacks --------------------------------------------------- */
+
+/*
+ * daemon.access: whether this peer may call m (access.h). Admin calls
+ * are audited, allowed or not; a refusal is answered permission_denied.
+ */
+static bool
+permitted(struct reply *r, const struct method *m,
+    const msgpack_object_map *args)
+{
+	enum access_class class = access_class_of(m->name, strlen(m->name));
+	const struct peer_cred *p = conn_peer(r->conn);
+	bool ok = access_allowed(&r->d->access, class, p);
+
+	if (class == ACCESS_ADMIN)
+		access_audit(m->name, ok, p, args);
+	if (ok)
+		return true;
+	log_debug("rpc: %s refused to uid %u: not in daemon.access.%s",
+	    m->name, (unsigned)p->uid, access_class_names[class]);
+	reply_error(r, RPC_EPERM, "%s needs %s access (daemon.access.%s); "
+	    "uid %lld gid %lld is not allowed", m->name,
+	    access_class_names[class], access_class_names[class],
+	    p->known ? (long long)p->uid : -1LL,
+	    p->known ? (long long)p->gid : -1LL);
+	return false;
+}
 
 static int
 handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
@@ -887,6 +922,8 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 		    req.method);
 		return 0;
 	}
+	if (!permitted(&r, m, req.args))
+		return 0;
 	if (rpc_args_check(req.args, m->args, buf, sizeof(buf)) == -1)
 		reply_error(&r, RPC_EINVAL, "%s: %s", m->name, buf);
 	else

@@ -8,6 +8,7 @@
 #define HYCO_RPC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hycod.h"
@@ -27,6 +28,10 @@ extern const struct server_ops rpc_server_ops;	/* ctx is struct hycod */
 
 /* Give each method its statistics slot (before listening). */
 void	rpc_start(struct hycod *d);
+
+/* The name of method i of the table; NULL past its end. */
+const char *rpc_method_name(size_t i);
+
 /* Free what replies kept between requests (at exit). */
 void	rpc_free(struct hycod *d);
 

@@ -39,6 +39,7 @@ struct conn {
 	uv_write_t	 wreq;
 	char		*wbuf;		/* buffer being written (owned) */
 	size_t		 wcap, wlen;
+	struct peer_cred peer;		/* peer.groups owned */
 };
 
 static void on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
@@ -51,6 +52,7 @@ conn_free(struct conn *c)
 	msgpack_sbuffer_destroy(&c->out);
 	free(c->in);
 	free(c->wbuf);
+	free(c->peer.groups);
 	free(c);
 }
 
@@ -71,6 +73,12 @@ bool
 conn_is_open(const struct conn *c)
 {
 	return !c->closing && !c->close_after_write;
+}
+
+const struct peer_cred *
+conn_peer(const struct conn *c)
+{
+	return &c->peer;
 }
 
 msgpack_packer *
@@ -291,6 +299,64 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
+/*
+ * The peer's credentials from the kernel, once, at accept: later calls
+ * are checked against them (access.c). A peer whose credentials cannot
+ * be read keeps known false, and policy treats it as nobody.
+ */
+static void
+read_peer(struct conn *c)
+{
+	struct peer_cred *p = &c->peer;
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	gid_t small[64];
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
+		log_warn("read_peer: SO_PEERCRED");
+		return;
+	}
+	p->known = true;
+	p->pid = uc.pid;
+	p->uid = uc.uid;
+	p->gid = uc.gid;
+	/* Most peers have a few groups; ERANGE says how many more. */
+	len = sizeof(small);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) == 0) {
+		if (len > 0) {
+			if ((p->groups = malloc(len)) == NULL)
+				return;
+			memcpy(p->groups, small, len);
+		}
+		p->ngroups = len / sizeof(gid_t);
+		p->groups_known = true;
+		return;
+	}
+	if (errno != ERANGE) {
+		log_debug("read_peer: SO_PEERGROUPS: %s", strerror(errno));
+		return;
+	}
+	if (len / sizeof(gid_t) > PEER_GROUPS_MAX) {
+		log_warnx("read_peer: pid %d has %zu groups, more than the %d "
+		    "kept: its groups are not used", (int)uc.pid,
+		    (size_t)len / sizeof(gid_t), PEER_GROUPS_MAX);
+		return;
+	}
+	if ((p->groups = malloc(len)) == NULL)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &len) == -1) {
+		log_debug("read_peer: SO_PEERGROUPS: %s", strerror(errno));
+		free(p->groups);
+		p->groups = NULL;
+		return;
+	}
+	p->ngroups = len / sizeof(gid_t);
+	p->groups_known = true;
+}
+
 static void
 on_connection(uv_stream_t *listener, int status)
 {
@@ -333,6 +399,7 @@ on_connection(uv_stream_t *listener, int status)
 		conn_close_now(c);
 		return;
 	}
+	read_peer(c);
 	if ((r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read)) < 0) {
 		log_warnx("on_connection: uv_read_start: %s", uv_strerror(r));
 		conn_close_now(c);

@@ -10,9 +10,28 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 struct conn;
+
+#define PEER_GROUPS_MAX	4096	/* supplementary groups kept per peer */
+
+/*
+ * Who is at the other end, as the kernel said at accept (SO_PEERCRED:
+ * the credentials the peer had when it called connect; SO_PEERGROUPS:
+ * its supplementary groups). The server only records them; what they
+ * may do is access.c's business.
+ */
+struct peer_cred {
+	bool		 known;		/* SO_PEERCRED answered */
+	bool		 groups_known;	/* SO_PEERGROUPS answered, all kept */
+	pid_t		 pid;		/* 0: not in our pid namespace */
+	uid_t		 uid;
+	gid_t		 gid;
+	uint32_t	 ngroups;
+	gid_t		*groups;	/* supplementary, ngroups of them */
+};
 
 struct server_ops {
 	/* One complete message; return -1 to close the connection. */
@@ -68,6 +87,8 @@ void	server_close(struct server *s);
 msgpack_packer	*conn_packer(struct conn *c);
 void		 conn_flush(struct conn *c);
 bool		 conn_is_open(const struct conn *c);
+/* The peer's credentials, read once at accept. */
+const struct peer_cred *conn_peer(const struct conn *c);
 /* Keep the struct alive across asynchronous work (see conn_unref). */
 void		 conn_ref(struct conn *c);
 void		 conn_unref(struct conn *c);

@@ -12,6 +12,7 @@ const char *const rpc_error_codes[RPC_ERROR_COUNT] = {
 	"io_error",
 	"no_space",
 	"internal",
+	"permission_denied",
 };
 
 int

@@ -29,6 +29,7 @@ enum rpc_error {
 	RPC_EIO,		/* "io_error" */
 	RPC_ENOSPC,		/* "no_space" */
 	RPC_EINTERNAL,		/* "internal" */
+	RPC_EPERM,		/* "permission_denied" */
 	RPC_ERROR_COUNT
 };
 

@@ -106,6 +106,8 @@ def checksum(*roots, skip=None):
                 h.update(p.encode() + b"\0" + oct(st.st_mode).encode())
                 if os.path.islink(p):
                     h.update(os.readlink(p).encode())
+                elif n.endswith(".hycod.lock"):
+                    pass    # hycod's own: says which pid holds the tree
                 elif os.path.isfile(p):
                     h.update(open(p, "rb").read())
     return h.hexdigest()

@@ -31,6 +31,7 @@ test_integration_ping(void **state)
 	assert_string_equal(p.version, "0.1.0");
 	assert_int_equal(p.pid, daemon_pid);
 	assert_true(p.uptime_s >= 0 && p.uptime_s < 3600);
+	assert_string_equal(p.cache_root, cache);
 	hyco_free(c);
 }
 
@@ -720,10 +721,10 @@ test_integration_values(void **state)
 	assert_int_equal(hyco_call(c, "ping", NULL, 0, &r), HYCO_OK);
 	assert_ptr_equal(r, hyco_result(c));
 	assert_int_equal(hyco_value_type(r), HYCO_TYPE_MAP);
-	assert_int_equal(hyco_map_len(r), 5);
+	assert_int_equal(hyco_map_len(r), 6);
 	for (size_t i = 0; i < hyco_map_len(r); i++)
 		keys += hyco_value_type(hyco_map_key(r, i)) == HYCO_TYPE_STR;
-	assert_int_equal(keys, 5);
+	assert_int_equal(keys, 6);
 	str = hyco_value_str(hyco_map_get(r, "version"), &len);
 	assert_int_equal(len, 5);
 	assert_memory_equal(str, "0.1.0", 5);
@@ -741,8 +742,8 @@ test_integration_values(void **state)
 	assert_int_equal(hyco_value_type(NULL), HYCO_TYPE_NONE);
 	assert_null(hyco_map_get(NULL, "x"));
 	assert_null(hyco_map_get(r, NULL));
-	assert_null(hyco_map_key(r, 5));
-	assert_null(hyco_map_val(r, 5));
+	assert_null(hyco_map_key(r, 6));
+	assert_null(hyco_map_val(r, 6));
 	assert_null(hyco_array_at(r, 0));
 	assert_int_equal(hyco_array_len(r), 0);
 	assert_int_equal(hyco_map_len(hyco_map_get(r, "pid")), 0);

@@ -31,7 +31,7 @@ check = Checks("wire")
 # its types).
 ERROR = {"code": str, "message": str}
 PING = {"version": str, "pid": int, "uptime_s": float, "connections": int,
-        "requests": int}
+        "requests": int, "cache_root": str}
 CYCLE_DIR = {"path": str, "created": bool}
 CLEANUP_CYCLE = {"freed_bytes": int, "leased": bool, "removed": [str]}
 CLEANUP_GENERATED = {"freed_bytes": int}
@@ -42,7 +42,7 @@ PRUNE = {"dry_run": bool, "exact": bool,
          "items": [{"path": str, "bytes": int, "files": int, "remove": bool,
                     "why": str}]}
 CODES = ("invalid_argument", "unknown_method", "too_large", "io_error",
-         "no_space", "internal")
+         "no_space", "internal", "permission_denied")
 SUMMARY = {
     "tensors": int, "generated": int, "eval": int, "total": int,
     "files": int,
@@ -212,6 +212,7 @@ def test_methods(c, h, proc):
     """Every method once: shapes, and what the old test asserted."""
     r = c.call(7, "ping", spec=PING)
     check(r[2] is None and r[3]["pid"] == proc.pid, "ping pid %r" % (r,))
+    check(r[3]["cache_root"] == h.cache, "ping cache_root %r" % (r,))
     r = c.call(8, "get-cycle-dir", {"kind": "physical", "cycle": 42,
                                     "dataset": "heat_64"}, CYCLE_DIR)
     check(r[3]["path"].endswith("/physical_preds/cycle_042/heat_64"),
@@ -365,7 +366,7 @@ def test_counters(c, h):
     s3 = c.summary()
     for code, n in (("invalid_argument", 1), ("unknown_method", 1),
                     ("io_error", 1), ("too_large", 0), ("no_space", 0),
-                    ("internal", 0)):
+                    ("internal", 0), ("permission_denied", 0)):
         moved(code, n, s2["errors"], s3["errors"])
     moved("too_large", 1, s1["errors"], s2["errors"])
     check(s3["errors"]["internal"] == 0, "no internal error")
