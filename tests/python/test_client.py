@@ -498,22 +498,33 @@ class TestStandInFailures(unittest.TestCase):
 
     def test_bounded_replies(self):
         head = lambda m: b"\x94\x01" + msgpack.packb(m[1]) + b"\xc0"  # noqa
-        # Declared sizes over the limits, data never sent: refused at
-        # the header, no wait and no allocation.
-        self.check_refused(lambda m: head(m) + b"\xdb\x7f\xff\xff\xff")
+        # Arrays and maps declaring more elements than the limits, data
+        # never sent: refused at the header, no wait and no allocation.
         self.check_refused(lambda m: head(m) + b"\xdd\xff\xff\xff\xff")
         self.check_refused(lambda m: head(m) + b"\xdf\xff\xff\xff\xff")
-        self.check_refused(lambda m: head(m) + b"\xc6\x00\x10\x00\x01")
+        # Strings, bins and exts over their limits (1 MiB; no ext).
+        self.check_refused(lambda m: reply(m, "s" * ((1 << 20) + 1)))
+        self.check_refused(lambda m: reply(m, b"b" * ((1 << 20) + 1)))
         self.check_refused(lambda m: head(m) + b"\xd4\x01\x00")   # ext
-        # A reply over the whole-reply limit, in many small pieces.
+        # A reply over the whole-reply limit, in many small pieces, and
+        # a string declaring 2 GiB whose bytes keep coming: refused once
+        # the limit is buffered, whatever was declared.
         self.check_refused(lambda m: reply(m, ["p" * 100] * 2000),
                            limit=64 << 10)
+        self.check_refused(lambda m: head(m) + b"\xdb\x7f\xff\xff\xff" +
+                           b"s" * (100 << 10), limit=64 << 10)
+
+    def test_notification_skipped(self):
+        # msgpack-RPC servers may notify; that is nobody's reply.
+        s, c, r = self.run_standin(
+            lambda n, m: msgpack.packb([2, "note", []]) + reply(m, 42),
+            lambda c: c.ping())
+        self.assertEqual(r, 42)
 
     def test_malformed_replies(self):
         for payload in [lambda m: b"\xc1",                 # not msgpack
                         lambda m: reply([0, m[1] + 1]),    # wrong msgid
                         lambda m: msgpack.packb([1, m[1], None]),
-                        lambda m: msgpack.packb([2, "x", []]),
                         lambda m: reply(m, error="boom"),
                         lambda m: reply(m, error={"message": "no code"})]:
             self.check_refused(payload)
