@@ -7,6 +7,9 @@
 #      memory per file (100k and 1M files).
 #   4. bench/removal.py: a cycle of N files, reply and last byte freed vs
 #      rm -rf, summary p99 during the removal vs idle.
+#   5. bench/python_cache.py: hyco.CacheManager's get_cache_size() and
+#      print_cache_summary() vs the seed's rglob+stat walk on a tree of
+#      $BENCH_FILES files when set, else 1M.
 # Needs $HYCOD, $TOP; BENCH_FILES (default 100000) sets the tree size.
 set -eu
 N=${BENCH_FILES:-100000}
@@ -59,3 +62,4 @@ echo "== 3. the index (bench/index.py)"
 
 echo "== 4. removal of a cycle (bench/removal.py)"
 BENCH_FILES=$N /usr/bin/python3 "$TOP/bench/removal.py"
+echo "== 5. Python CacheManager vs the seed's walk (bench/python_cache.py)"; /usr/bin/python3 "$TOP/bench/python_cache.py"
