@@ -31,7 +31,8 @@ LIB	 = lib
 endif
 
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
-	   python3-msgpack python3-yaml python3-omegaconf valgrind patch
+	   python3-msgpack python3-yaml python3-omegaconf valgrind patch \
+	   python3-venv python3-setuptools
 
 # Flags come from pkg-config once deps are in; until then keep make quiet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -166,6 +167,7 @@ else
 	@echo "== churn, watch limit"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 3 --ops 1000 --max-watches 40
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
+	@echo "== Python client (client/python)"; $(TEST_ENV) /usr/bin/python3 tests/python/run.py
 	@echo "check: all passed"
 endif
 
