@@ -318,6 +318,8 @@ class TestBadInput(DaemonCase):
             (c.call, ("ping", [1]), {}, "params"),
             (c.call, ("ping", {"x": object()}), {}, "cannot be sent"),
         ]
+        c.ping()
+        sock = c._sock
         before = self.h.raw("ping")[1]["requests"]
         for fn, a, kw, word in cases:
             with self.assertRaises(TypeError, msg=(fn, a, kw)) as cm:
@@ -326,8 +328,10 @@ class TestBadInput(DaemonCase):
         with self.assertRaises(ValueError) as cm:
             c.disk_check(required_bytes=2 ** 64)
         self.assertIn("cannot be sent", str(cm.exception))
-        # Nothing went out: only the raw ping after counts.
+        # Nothing went out (only the raw ping after counts), and the
+        # connection is still the one it was.
         self.assertEqual(self.h.raw("ping")[1]["requests"], before + 1)
+        self.assertIs(c._sock, sock)
         self.assertEqual(c.ping()["pid"], self.h.proc.pid)
 
     def test_constructor(self):

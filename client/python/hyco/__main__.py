@@ -87,9 +87,6 @@ def clean(cm: CacheManager, args: argparse.Namespace) -> int:
             # expensive to rebuild (the seed's rule)
             logger.info("Cleaned generated caches. Tensor cache preserved.")
         return EXIT_OK
-    if cm.local:
-        logger.warning(f"Cleaning {args.clean} cache not implemented")
-        return EXIT_FAIL
     if not args.yes and not confirm_hycoctl(args.clean, args.dataset):
         return EXIT_FAIL
     r = cm.client.clean(args.clean, dataset=args.dataset, confirm=True)

@@ -85,6 +85,8 @@ class CacheManager:
         self.physical_pred_cache = Path(config["trainer"]["physical_pred_cache"])
 
         self._local: Optional[LocalCache] = None
+        self._daemon_root = "/"
+        self._all_compared = False
         try:
             self._client: Optional[Client] = client or Client(
                 socket=socket, config=config, timeout=timeout)
@@ -129,6 +131,8 @@ class CacheManager:
         root = c.disk_check(required_bytes=0)["path"]
         diffs, unchecked = agree.compare(self.config, tree, root,
                                          os.getcwd())
+        self._daemon_root = root
+        self._all_compared = tree is not None and not unchecked
         if unchecked:
             logger.debug("CacheManager: not compared with hycod's config "
                           "(%s): %s", "no config method" if tree is None
@@ -144,10 +148,20 @@ class CacheManager:
                                                  "\n".join(lines)), diffs)
 
     def _create_directories(self) -> None:
-        """Create all necessary cache directories (hycod made them at
-        its start; this makes again any removed since, as the seed
-        would)."""
-        LocalCache(self, logger).create_directories()
+        """Create all necessary cache directories, as the seed does.
+        hycod made its own at start; this makes again any removed since
+        (and the tensor directory of a dataset that is not the daemon's
+        default). A path that could not be compared with the daemon's
+        (an older daemon: only cache_root is known) is created only
+        inside the daemon's cache root, never elsewhere."""
+        local = LocalCache(self, logger)
+        if self._client is None or self._all_compared:
+            return local.create_directories()
+        cwd = os.getcwd()
+        root = self._daemon_root.rstrip("/") + "/"
+        for path in local.paths():
+            if (agree.absolute(str(path), cwd) + "/").startswith(root):
+                path.mkdir(parents=True, exist_ok=True)
 
     # ---- the seed's methods --------------------------------------------
     def get_synthetic_pred_cache_dir(self, cycle: int) -> Path:

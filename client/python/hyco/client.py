@@ -261,8 +261,9 @@ class Client:
                             type(params).__name__)
         self._after_fork()
         with self._lock:
+            data = self._pack(method, params or {})     # nothing sent yet
             try:
-                return self._roundtrip(method, params or {})
+                return self._roundtrip(method, self._msgid, data)
             except HycoError:
                 raise
             except BaseException:
@@ -283,9 +284,7 @@ class Client:
             raise ValueError("%s: an argument cannot be sent: %s" %
                              (method, e)) from None
 
-    def _roundtrip(self, method: str, params: Dict[str, Any]) -> Any:
-        data = self._pack(method, params)
-        msgid = self._msgid
+    def _roundtrip(self, method: str, msgid: int, data: bytes) -> Any:
         deadline = time.monotonic() + self._timeout
         for attempt in (1, 2):
             if self._sock is not None and not self._alive():

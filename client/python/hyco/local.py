@@ -17,11 +17,15 @@ class LocalCache:
         self.m = m
         self.log = logger
 
-    def create_directories(self) -> None:
+    def paths(self) -> list:
+        """The directories the seed creates, in its order."""
         m = self.m
-        for path in [m.tensor_cache_root, m.generated_cache_root,
-                     m.eval_cache_root, m.dataset_tensor_cache,
-                     m.synthetic_pred_cache, m.physical_pred_cache]:
+        return [m.tensor_cache_root, m.generated_cache_root,
+                m.eval_cache_root, m.dataset_tensor_cache,
+                m.synthetic_pred_cache, m.physical_pred_cache]
+
+    def create_directories(self) -> None:
+        for path in self.paths():
             path.mkdir(parents=True, exist_ok=True)
 
     def cycle_dir(self, root: Path, cycle: int) -> Path:
