@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(TOP, "client", "python"))
 sys.path.insert(0, os.path.join(TOP, "tests", "python"))
 import hyco  # noqa: E402
 import seed_cache  # noqa: E402
+from fixtures import listening  # noqa: E402
 
 N = int(os.environ.get("BENCH_FILES", "1000000"))
 PER_DIR = 1000
@@ -78,7 +79,7 @@ def main():
         sock = os.path.join(cache, "hycod.sock")
         proc = subprocess.Popen([os.environ["HYCOD"], "-c", conf],
                                 stderr=open(os.path.join(base, "log"), "w"))
-        while not os.path.exists(sock):     # listens once indexed
+        while not listening(sock):      # it listens once indexed
             if proc.poll() is not None:
                 sys.exit("python_cache: hycod did not start")
             time.sleep(0.01)

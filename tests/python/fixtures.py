@@ -62,6 +62,20 @@ def config_file(dirpath, cache_root):
     return path
 
 
+def listening(path):
+    """Whether a connect to path succeeds. The socket file alone is not
+    enough: hycod binds (the file appears), then listens, and a connect
+    between the two is refused."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 class Hycod:
     """A real hycod on root/cache (or cache_root), run from root with
     config file root/config.yaml; start(), stop(), kill(), restart()."""
@@ -89,19 +103,29 @@ class Hycod:
         self.proc = subprocess.Popen(self.argv(), cwd=self.root,
                                      stderr=open(self.log, "a"))
         deadline = time.time() + 30
-        while not os.path.exists(self.sock):
+        while not listening(self.sock):
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("hycod did not start: %s" %
                                    open(self.log).read()[-2000:])
-            time.sleep(0.01)
+            time.sleep(0.005)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
+        """SIGTERM; the exit status (None: not running). A daemon that
+        had died already gives its status (a signal: negative)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
             self.proc.terminate()
-            rc = self.proc.wait(30)
-            self.proc = None
-            return rc
-        return None
+        rc = self.proc.wait(30)
+        self.proc = None
+        return rc
+
+    def log_tail(self, n=3000):
+        try:
+            with open(self.log) as f:
+                return f.read()[-n:]
+        except OSError as e:
+            return str(e)
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -113,9 +137,15 @@ class Hycod:
         self.start()
 
     def close(self):
-        self.stop()
+        """Stop and clean up; a daemon that does not exit 0 on SIGTERM
+        (it crashed, or something killed it) fails the test, with its
+        log."""
+        rc = self.stop()
+        log = self.log_tail()
         if self.own_root:
             shutil.rmtree(self.root, ignore_errors=True)
+        if rc not in (0, None):
+            raise AssertionError("hycod exited %r; its log:\n%s" % (rc, log))
 
     def print_config(self):
         """The resolved tree, as hycod --print-config gives it, typed."""

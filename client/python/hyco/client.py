@@ -228,8 +228,11 @@ class Client:
             s.close()
             raise Unreachable(self._path, e.strerror or str(e)) from None
         self._sock = s
+        # strict_map_key off: a config tree may have integer keys, as
+        # YAML and OmegaConf allow.
         self._unpacker = msgpack.Unpacker(
             raw=False, unicode_errors="surrogateescape",
+            strict_map_key=False,
             max_buffer_size=MAX_REPLY_BYTES, max_str_len=MAX_STR_LEN,
             max_bin_len=MAX_BIN_LEN, max_array_len=MAX_ARRAY_LEN,
             max_map_len=MAX_MAP_LEN, max_ext_len=MAX_EXT_LEN)
