@@ -87,9 +87,10 @@ class CacheManager:
         self._local: Optional[LocalCache] = None
         self._daemon_root = "/"
         self._all_compared = False
+        own = client is None
+        self._client: Optional[Client] = client or Client(
+            socket=socket, config=config, timeout=timeout)
         try:
-            self._client: Optional[Client] = client or Client(
-                socket=socket, config=config, timeout=timeout)
             self._check_agreement()
         except Unreachable as e:
             if fallback != "local":
@@ -101,6 +102,10 @@ class CacheManager:
                 "walking the tree)", e.socket_path, e.reason)
             self._client = None
             self._local = LocalCache(self, logger)
+        except BaseException:
+            if own:
+                self._client.close()    # not left open until collected
+            raise
         self._create_directories()
 
     def __repr__(self) -> str:
