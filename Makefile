@@ -37,7 +37,7 @@ endif
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
 	   python3-msgpack python3-yaml python3-omegaconf valgrind patch \
 	   prometheus prometheus-node-exporter \
-	   systemd mandoc man-db
+	   systemd mandoc man-db python3-venv python3-setuptools
 
 # libhyco's ABI version, MAJOR.MINOR.PATCH; the soname is libhyco.so.MAJOR.
 # It changes with the ABI, not with the package (README, "Versions"):
@@ -224,6 +224,7 @@ else
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
 	@echo "== disk alerts, hook, check (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/alerts.py
+	@echo "== Python client (client/python)"; $(TEST_ENV) /usr/bin/python3 tests/python/run.py
 	@echo "check: all passed"
 endif
 

@@ -9,6 +9,9 @@
 #      rm -rf, summary p99 during the removal vs idle.
 #   5. bench/obs.py: metrics on 100 datasets and 1000 cycles vs summary
 #      and ping; throughput with 100 subscribers attached vs none.
+#   6. bench/python_cache.py: hyco.CacheManager's get_cache_size() and
+#      print_cache_summary() vs the seed's rglob+stat walk on a tree of
+#      $BENCH_FILES files when set, else 1M.
 # Needs $HYCOD, $TOP; BENCH_FILES (default 100000) sets the tree size.
 set -eu
 N=${BENCH_FILES:-100000}
@@ -64,3 +67,5 @@ BENCH_FILES=$N /usr/bin/python3 "$TOP/bench/removal.py"
 
 echo "== 5. observability (bench/obs.py)"
 BENCH_RPC="$BR/bench_rpc" /usr/bin/python3 "$TOP/bench/obs.py"
+
+echo "== 6. Python CacheManager vs the seed's walk (bench/python_cache.py)"; /usr/bin/python3 "$TOP/bench/python_cache.py"

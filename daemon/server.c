@@ -455,6 +455,7 @@ server_listen(struct server *s, uv_loop_t *loop, const char *path,
     unsigned mode, unsigned max_clients, size_t max_request,
     const struct server_ops *ops, void *ctx)
 {
+	char tmp[sizeof(s->path) + 16];
 	mode_t old;
 	int r;
 
@@ -472,21 +473,32 @@ server_listen(struct server *s, uv_loop_t *loop, const char *path,
 	s->ctx = ctx;
 	if (check_socket_path(path) == -1)
 		return -1;
+	/*
+	 * Bound and listening under a temporary name, then renamed into
+	 * place: a client that sees the socket file can connect, never
+	 * "connection refused" between bind and listen. A path too long
+	 * for the suffix is bound where it is.
+	 */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >=
+	    sizeof(s->path))
+		snprintf(tmp, sizeof(tmp), "%s", path);
 	uv_pipe_init(loop, &s->listener, 0);
 	s->listener.data = s;
 	/* The socket is born with the right mode: no window after bind. */
 	old = umask(~mode & 0777);
-	r = uv_pipe_bind(&s->listener, path);
+	r = uv_pipe_bind(&s->listener, tmp);
 	umask(old);
-	if (r == 0 && chmod(path, mode) == -1)
+	if (r == 0 && chmod(tmp, mode) == -1)
 		r = uv_translate_sys_error(errno);
 	if (r == 0)
 		r = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG,
 		    on_connection);
+	if (r == 0 && strcmp(tmp, path) != 0 && rename(tmp, path) == -1)
+		r = uv_translate_sys_error(errno);
 	if (r < 0) {
 		log_warnx("server_listen: %s: %s", path, uv_strerror(r));
 		uv_close((uv_handle_t *)&s->listener, NULL);
-		unlink(path);
+		unlink(tmp);
 		return -1;
 	}
 	s->listening = true;
