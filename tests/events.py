@@ -251,7 +251,17 @@ def test_exact(h, sub):
     """An overflow forced while hycod is stopped: lost, then regained."""
     t0 = time.time()
     storm = os.path.join(h.cache, "tensors", "storm")
+    err, s = h.call("summary")
+    watched = s["watched_dirs"]
     os.makedirs(storm)
+    # storm must be watched before the storm, or its files are not
+    # events at all but one arrival, scanned when hycod wakes up.
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        err, s = h.call("summary")
+        if s["exact"] and s["watched_dirs"] > watched:
+            break
+        time.sleep(0.01)
     sub.sync()
     queue = int(open("/proc/sys/fs/inotify/max_queued_events").read())
     h.proc.send_signal(signal.SIGSTOP)
