@@ -56,7 +56,7 @@ exit "${3:-0}"
 """
 HANG = r"""#!/bin/sh
 # hang.sh DIR: ignores SIGTERM, and has a child that would outlive it.
-echo $$ >"$1/hang.$$"
+echo $$ >"$1/.hang.$$" && mv "$1/.hang.$$" "$1/hang.$$"
 trap '' TERM
 sleep 1000 &
 while :; do sleep 0.05; done
