@@ -18,7 +18,7 @@
 #define BATCH_MAX	1024		/* files per stat batch */
 #define BATCH_NAMES	(32 * 1024)	/* name bytes per stat batch */
 #define QUEUE_HELP	4		/* walker stats too past this backlog */
-#define DENTS_BUF	(64 * 1024)
+#define DENTS_BUF	(1024 * 1024)	/* a directory of ~25k files in one read */
 #define GONE		UINT64_MAX	/* size of a file that vanished */
 
 /* A directory's descriptor, shared by the walker and its stat batches. */
@@ -37,13 +37,14 @@ struct batch {
 	uint32_t	 nameslen;
 	uint32_t	 ids[BATCH_MAX];
 	uint32_t	 off[BATCH_MAX];
+	uint64_t	 size[BATCH_MAX];	/* the stat's answer, or GONE */
 	char		 names[BATCH_NAMES];
 };
 
 /*
- * The walker (the calling thread) alone touches the index structure;
- * the helper only writes the size of file nodes handed to it in a
- * batch, and nodes never move (index.h).
+ * The walker (the calling thread) alone touches the index: a stat batch
+ * fills in its own sizes, and the walker copies them into the nodes
+ * when the batch comes back to it (apply).
  */
 struct scanner {
 	struct index		*ix;
@@ -52,7 +53,7 @@ struct scanner {
 	uv_mutex_t		 mu;
 	uv_cond_t		 cv;
 	struct batch		*head, *tail;	/* queued, under mu */
-	struct batch		*spare;		/* recycled, under mu */
+	struct batch		*done;		/* stat'ed, to apply; under mu */
 	unsigned		 queued, active;/* under mu */
 	bool			 finished;	/* under mu: no more batches */
 	uint64_t		 errors;	/* stat batches', under mu */
@@ -86,22 +87,21 @@ stat_batch(struct scanner *s, struct batch *b)
 	int first = 0;
 
 	for (uint32_t i = 0; i < b->n; i++) {
-		struct ix_node *x = index_node(s->ix, b->ids[i]);
 		int rc = fstatat(b->dir->fd, b->names + b->off[i], &st,
 		    AT_SYMLINK_NOFOLLOW);
 		if (rc == 0 && S_ISREG(st.st_mode)) {
-			x->size = (uint64_t)st.st_size;
+			b->size[i] = (uint64_t)st.st_size;
 			if (st.st_mtime > mtime)
 				mtime = st.st_mtime;
 			continue;
 		}
 		/*
 		 * Gone, or no longer a file (errno means nothing then): the
-		 * walker drops it at the end; events tell what it became.
+		 * walker drops it; events tell what it became.
 		 */
 		if (rc == -1 && errno != ENOENT && errors++ == 0)
 			first = errno;
-		x->size = GONE;
+		b->size[i] = GONE;
 	}
 	uv_mutex_lock(&s->mu);
 	if (mtime > b->dir->mtime)
@@ -111,8 +111,8 @@ stat_batch(struct scanner *s, struct batch *b)
 	s->errors += errors;
 	if (--b->dir->refs == 0)
 		close(b->dir->fd);
-	b->next = s->spare;
-	s->spare = b;
+	b->next = s->done;
+	s->done = b;
 	s->active--;
 	uv_cond_broadcast(&s->cv);
 	uv_mutex_unlock(&s->mu);
@@ -178,6 +178,21 @@ push(struct scanner *s)
 		stat_batch(s, help);
 }
 
+/* Copy a stat'ed batch's sizes into the index; drop what vanished. */
+static void
+apply(struct scanner *s, struct batch *b)
+{
+	for (uint32_t i = 0; i < b->n; i++) {
+		if (b->size[i] != GONE) {
+			if (index_set_size(s->ix, b->ids[i], b->size[i]) == -1)
+				s->nomem = true;
+			continue;
+		}
+		index_remove(s->ix, b->ids[i], NULL, NULL);
+	}
+	b->n = 0;
+}
+
 static int
 add_file(struct scanner *s, struct dirref *r, uint32_t id, const char *name,
     size_t len)
@@ -191,10 +206,12 @@ add_file(struct scanner *s, struct dirref *r, uint32_t id, const char *name,
 	}
 	if (b == NULL) {
 		uv_mutex_lock(&s->mu);
-		if ((b = s->spare) != NULL)
-			s->spare = b->next;
+		if ((b = s->done) != NULL)
+			s->done = b->next;
 		uv_mutex_unlock(&s->mu);
-		if (b == NULL && (b = malloc(sizeof(*b))) == NULL)
+		if (b != NULL)
+			apply(s, b);
+		else if ((b = malloc(sizeof(*b))) == NULL)
 			return -1;
 		uv_mutex_lock(&s->mu);
 		r->refs++;	/* dropped by stat_batch */
@@ -243,6 +260,21 @@ watch_dir(struct scanner *s, uint32_t dir, int fd)
 
 static void walk(struct scanner *, uint32_t, int, int);
 
+/* Entries of a getdents64 read that may be files or directories. */
+static uint32_t
+count_entries(const char *buf, ssize_t n)
+{
+	uint32_t count = 0;
+
+	for (ssize_t pos = 0; pos < n;) {
+		const struct dirent64 *de = (const void *)(buf + pos);
+		pos += de->d_reclen;
+		count += (de->d_type == DT_REG || de->d_type == DT_DIR ||
+		    de->d_type == DT_UNKNOWN) && !fsutil_is_dot(de->d_name);
+	}
+	return count;
+}
+
 /* List dir (open as fd) into the index, queueing its files for stat. */
 static void
 list_dir(struct scanner *s, uint32_t dir, struct dirref *r, uint32_t **subs,
@@ -253,6 +285,11 @@ list_dir(struct scanner *s, uint32_t dir, struct dirref *r, uint32_t **subs,
 	struct stat st;
 
 	while ((n = getdents64(r->fd, s->dents, DENTS_BUF)) > 0) {
+		/* Size dir's table once for what this read holds. */
+		if (index_reserve(s->ix, dir, count_entries(s->dents, n)) == -1) {
+			s->nomem = true;
+			return;
+		}
 		for (ssize_t pos = 0; pos < n;) {
 			struct dirent64 *de = (void *)(s->dents + pos);
 			const char *name = de->d_name;
@@ -370,7 +407,7 @@ scan_top(struct scanner *s, const char *path, bool follow)
 	walk(s, top, fd, 0);
 }
 
-/* Wait for every batch, then drop vanished files and fill in totals. */
+/* Wait for every batch to be stat'ed. */
 static void
 wait_batches(struct scanner *s)
 {
@@ -393,18 +430,17 @@ wait_batches(struct scanner *s)
 	uv_mutex_unlock(&s->mu);
 }
 
+/* Apply the last batches, then fill in mtimes and totals. */
 static void
 settle(struct scanner *s)
 {
 	struct index *ix = s->ix;
 
-	for (uint32_t id = 0; id < ix->nnodes; id++) {
-		struct ix_node *x = index_node(ix, id);
-		if (x->size == GONE && !(x->flags & IX_DIR) &&
-		    x->parent != IX_NIL && !(x->flags & IX_FREE)) {
-			x->size = 0;
-			index_remove(ix, id, NULL, NULL);
-		}
+	while (s->done != NULL) {
+		struct batch *b = s->done;
+		s->done = b->next;
+		apply(s, b);
+		free(b);
 	}
 	for (struct dirref *r = s->dirs, *next; r != NULL; r = next) {
 		next = r->next;
@@ -439,11 +475,6 @@ scan_build(struct index *ix, const char *const *paths, const bool *follow,
 		if (--s.cur->dir->refs == 0)
 			close(s.cur->dir->fd);
 		free(s.cur);
-	}
-	while (s.spare != NULL) {
-		struct batch *b = s.spare;
-		s.spare = b->next;
-		free(b);
 	}
 	settle(&s);
 	uv_cond_destroy(&s.cv);
