@@ -32,12 +32,16 @@ LIB	 = lib
 endif
 
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
-	   python3-msgpack python3-yaml python3-omegaconf valgrind patch
+	   python3-msgpack python3-yaml python3-omegaconf valgrind patch \
+	   libsystemd-dev systemd
 
 # Flags come from pkg-config once deps are in; until then keep make quiet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+# sd_notify, sd_listen_fds: hycod only (log.c uses sd-daemon.h's macros).
+SYSTEMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
+CPPFLAGS += $(shell pkg-config --cflags libsystemd 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
 
 PROTO_OBJ  = $(B)/protocol/proto.o
