@@ -56,6 +56,7 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o $(B)/daemon/disk.o \
 	     $(B)/daemon/alert.o \
 	     $(B)/daemon/fsutil.o \
+	     $(B)/daemon/early.o $(B)/daemon/measure.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
@@ -176,6 +177,7 @@ else
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
 	@echo "== disk alerts, hook, check (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/alerts.py
+	@echo "== serving during the start-up scan (a big tree)"; $(TEST_ENV) /usr/bin/python3 tests/startup.py
 	@echo "check: all passed"
 endif
 

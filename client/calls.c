@@ -189,6 +189,7 @@ static const struct hyco__field summary_fields[] = {
 	MANY(HYCO__LIST, filesystems, nfilesystems, &filesystem_shape),
 	STRBUF(alert_level),
 	{ "alerts", HYCO__SUB, 0, 0, &alerts_shape },
+	NAMED(HYCO__BOOL, scanning),
 };
 static const struct hyco__shape summary_shape = SHAPE(summary_fields, pruning);
 #undef T
@@ -392,3 +393,4 @@ hyco_prune_free_sized(struct hyco_prune *p, size_t size)
 {
 	hyco__free_sized(&prune_shape, p, size);
 }
+

@@ -295,6 +295,11 @@ struct hyco_summary {
 	uint64_t			  alerts_hook_failures;
 	uint64_t			  alerts_hook_timeouts;
 	uint64_t			  alerts_hook_coalesced;
+	/*
+	 * The start-up scan still runs: the figures are what is known so
+	 * far (only with the wait: false argument; plain summary waits).
+	 */
+	int				  scanning;
 };
 
 int	hyco_summary_sized(hyco_client *c, struct hyco_summary *out, size_t size);

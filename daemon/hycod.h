@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "disk.h"
+#include "early.h"
 #include "proto.h"
 #include "policy.h"
 #include "server.h"
@@ -28,6 +29,8 @@ struct hycod {
 	struct server		 server;
 	uint64_t		 start_ns;	/* uv_hrtime() at start-up */
 	uv_signal_t		 sigterm, sigint;
+	struct early		 early;		/* requests waiting for the
+						   start-up scan */
 	struct watch		 watch;		/* the index and its inotify */
 	struct trash		 trash;		/* removals finish here */
 	struct policy		 policy;	/* retention and watermarks */

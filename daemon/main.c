@@ -37,6 +37,7 @@ on_signal(uv_signal_t *h, int signum)
 
 	log_info("received %s, shutting down", strsignal(signum));
 	server_close(&d->server);
+	early_free(&d->early);
 	watch_close(&d->watch);
 	trash_close(&d->trash);
 	policy_close(&d->policy);
@@ -51,18 +52,32 @@ on_trash_deleted(void *arg, dev_t dev)
 	disk_removed(arg, dev);
 }
 
-/* The first scan is in: only now are summaries exact, so listen. */
+/*
+ * The first scan is in: summaries can be exact from now on. Answer the
+ * requests that waited for it, and let the policy look at the tree.
+ */
 static void
 on_ready(void *arg)
 {
 	struct hycod *d = arg;
 
+	log_info("start-up scan in, %.3f s after start: serving every method",
+	    (double)(uv_hrtime() - d->start_ns) / 1e9);
+	rpc_scan_ready(d);
+	policy_run(&d->policy);
+}
+
+/*
+ * Bind daemon.socket: it accepts from now on, before the start-up
+ * scan, and clients are answered while it runs (early.h).
+ */
+static void
+serve(struct hycod *d)
+{
 	if (server_listen(&d->server, d->loop, d->cfg.socket,
 	    d->cfg.socket_mode, d->cfg.max_clients, d->cfg.max_request_bytes,
 	    &rpc_server_ops, d) == -1)
 		fatalx("cannot listen on %s", d->cfg.socket);
-	log_info("hycod %s ready on %s (pid %d), cache %s", HYCO_VERSION,
-	    d->cfg.socket, (int)getpid(), d->cfg.layout.cache_root);
 }
 
 int
@@ -155,6 +170,7 @@ main(int argc, char **argv)
 		    d.cfg.layout.cache_root);
 	if (trash_open(&d.trash, d.loop, d.cfg.trash_dir, &d.cfg.layout) == -1)
 		fatalx("cannot use the trash %s", d.cfg.trash_dir);
+	serve(&d);
 	struct watch_opts wo = {
 		.max_watches = d.cfg.max_watches,
 		.rescan_interval_s = d.cfg.rescan_interval_s,
@@ -176,6 +192,9 @@ main(int argc, char **argv)
 	d.sigterm.data = d.sigint.data = &d;
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	log_info("hycod %s serving on %s (pid %d), cache %s; scanning it",
+	    HYCO_VERSION, d.cfg.socket, (int)getpid(),
+	    d.cfg.layout.cache_root);
 
 	uv_run(d.loop, UV_RUN_DEFAULT);
 

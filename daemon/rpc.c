@@ -6,6 +6,7 @@
 #include "rpc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "early.h"
 #include "job.h"
 #include "log.h"
 #include "tally.h"
@@ -197,6 +199,19 @@ start_job(struct job *j)
 	}
 }
 
+/*
+ * A request whose answer is made of the index, during the start-up
+ * scan: answered once the scan is in (rpc_scan_ready); refused now when
+ * too many wait already.
+ */
+static void
+park(struct reply *r)
+{
+	if (early_park(&r->d->early, r->conn, r->msg) == -1)
+		reply_error(r, RPC_EINTERNAL, "too many requests wait for the "
+		    "start-up scan (at most %d); ask again", EARLY_MAX);
+}
+
 /* -- results ------------------------------------------------------------ */
 
 #define RESCANNING_MAX	16
@@ -372,6 +387,8 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 	pack_removals(&m, &d->trash, &d->policy);
 	pack_traffic(&m, &d->server.stats, &d->rpc);
 	pack_filesystems(&m, &d->disk);
+	/* The start-up scan runs: the figures above are partial. */
+	kv_bool(&m, "scanning", !d->watch.ready);
 	rpc_map_end(&m);
 }
 
@@ -468,8 +485,13 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 		job_free(j);
 		return;
 	}
-	/* A new directory below refuse_below would let a trainer fill it. */
-	if (watch_find(&r->d->watch, j->path) == IX_NIL &&
+	/*
+	 * A new directory below refuse_below would let a trainer fill it.
+	 * Whether it is new: the index says, or during the start-up scan
+	 * (the index knows nothing yet) the filesystem.
+	 */
+	if ((r->d->watch.ready ? watch_find(&r->d->watch, j->path) == IX_NIL :
+	    faccessat(AT_FDCWD, j->path, F_OK, AT_SYMLINK_NOFOLLOW) == -1) &&
 	    policy_refuse(&r->d->policy, kind, why, sizeof(why))) {
 		reply_error(r, RPC_ENOSPC, "not creating %s: %s", j->path, why);
 		job_free(j);
@@ -495,6 +517,8 @@ m_cleanup_cycle(struct reply *r, const msgpack_object_map *args)
 	j->kind = kind;
 	j->cycle = cycle;
 	j->wait = wait;
+	/* During the start-up scan the index holds no bytes: count them. */
+	j->measure = !r->d->watch.ready;
 	for (int k = 0; k < KIND_COUNT; k++) {
 		char path[PATH_MAX];
 		if (kind != KIND_ALL && kind != k)
@@ -514,8 +538,13 @@ m_cleanup_generated(struct reply *r, const msgpack_object_map *args)
 	struct job *j;
 	bool wait;
 
-	if (arg_wait(r, args, &wait) == -1 ||
-	    (j = new_job(r, JOB_CLEANUP_GENERATED)) == NULL)
+	if (arg_wait(r, args, &wait) == -1)
+		return;
+	if (!r->d->watch.ready) {
+		park(r);
+		return;
+	}
+	if ((j = new_job(r, JOB_CLEANUP_GENERATED)) == NULL)
 		return;
 	j->wait = wait;
 	for (int k = 0; k < KIND_COUNT; k++)
@@ -594,8 +623,13 @@ m_clean(struct reply *r, const msgpack_object_map *args)
 		    "take long to rebuild: send confirm: true");
 		return;
 	}
-	if (arg_wait(r, args, &wait) == -1 ||
-	    (j = new_job(r, JOB_CLEAN)) == NULL)
+	if (arg_wait(r, args, &wait) == -1)
+		return;
+	if (!r->d->watch.ready) {
+		park(r);
+		return;
+	}
+	if ((j = new_job(r, JOB_CLEAN)) == NULL)
 		return;
 	j->targets = targets;
 	j->wait = wait;
@@ -621,6 +655,10 @@ m_prune(struct reply *r, const msgpack_object_map *args)
 		return;
 	}
 	dry = o != NULL && o->via.boolean;
+	if (!r->d->watch.ready) {
+		park(r);
+		return;
+	}
 	watch_sync(&r->d->watch);
 	if ((rc = policy_plan(p, &plan)) < 0) {
 		reply_error(r, errno_code(-rc), "statvfs %s: %s",
@@ -648,16 +686,28 @@ m_prune(struct reply *r, const msgpack_object_map *args)
 		policy_run_now(p);
 }
 
-/* O(datasets + cycles) off the index, answered at once. */
+/*
+ * O(datasets + cycles) off the index, answered at once; during the
+ * start-up scan once it is in, or with wait: false at once with what
+ * is known (exact false, scanning true).
+ */
 static void
 m_summary(struct reply *r, const msgpack_object_map *args)
 {
+	const msgpack_object *o = rpc_args_get(args, "wait");
 	struct hycod *d = r->d;
 	struct tally t = { 0 };
 	const struct disk_fs *fs;
 	int f;
 
-	(void)args;
+	if (o != NULL && o->type != MSGPACK_OBJECT_BOOLEAN) {
+		reply_error(r, RPC_EINVAL, "wait must be true or false");
+		return;
+	}
+	if (!d->watch.ready && (o == NULL || o->via.boolean)) {
+		park(r);
+		return;
+	}
 	watch_sync(&d->watch);
 	if (watch_tally(&d->watch, &t) == -1) {
 		reply_error(r, RPC_EINTERNAL, "out of memory");
@@ -715,6 +765,7 @@ m_disk_check(struct reply *r, const msgpack_object_map *args)
 }
 
 static const char *const no_args[] = { NULL };
+static const char *const summary_args[] = { "wait", NULL };
 static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset", NULL };
 static const char *const cleanup_cycle_args[] = { "cycle", "kind", "wait",
 	NULL };
@@ -734,7 +785,7 @@ static const struct method {
 	{ "get-cycle-dir", m_get_cycle_dir, cycle_dir_args },
 	{ "cleanup-cycle", m_cleanup_cycle, cleanup_cycle_args },
 	{ "cleanup-generated", m_cleanup_generated, cleanup_generated_args },
-	{ "summary", m_summary, no_args },
+	{ "summary", m_summary, summary_args },
 	{ "disk-check", m_disk_check, disk_check_args },
 	{ "prune", m_prune, prune_args },
 	{ "clean", m_clean, clean_args },
@@ -747,7 +798,7 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 {
 	struct hycod *d = ctx;
 	struct rpc_request req;
-	struct reply r = { .d = d, .conn = c };
+	struct reply r = { .d = d, .conn = c, .msg = msg };
 	const char *why;
 	char buf[160];
 	int rc;
@@ -804,6 +855,36 @@ handle_closed(void *ctx, struct conn *c)
 	struct hycod *d = ctx;
 
 	policy_release(&d->policy, c);
+}
+
+/*
+ * A request that waited for the start-up scan, now: counted when it
+ * came, its arguments checked then too.
+ */
+static void
+run_parked(void *ctx, struct conn *c, const msgpack_object *msg)
+{
+	struct hycod *d = ctx;
+	struct rpc_request req;
+	struct reply r = { .d = d, .conn = c, .msg = msg };
+	const char *why;
+
+	if (rpc_decode_request(msg, &req, &why) != RPC_DECODE_OK)
+		return;
+	r.msgid = req.msgid;
+	r.notify = req.type == RPC_NOTIFY;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strlen(methods[i].name) == req.method_len &&
+		    memcmp(methods[i].name, req.method, req.method_len) == 0) {
+			methods[i].fn(&r, req.args);
+			return;
+		}
+}
+
+void
+rpc_scan_ready(struct hycod *d)
+{
+	early_release(&d->early, run_parked, d);
 }
 
 const struct server_ops rpc_server_ops = {

@@ -18,9 +18,16 @@ struct reply {
 	struct conn	*conn;
 	uint32_t	 msgid;
 	bool		 notify;
+	const msgpack_object *msg;	/* the request, to park it (early.h) */
 };
 
 extern const struct server_ops rpc_server_ops;	/* ctx is struct hycod */
+
+/*
+ * The start-up scan is in: answer the requests that waited for it
+ * (early.h), in the order they came.
+ */
+void	rpc_scan_ready(struct hycod *d);
 
 /* Free what replies kept between requests (at exit). */
 void	rpc_free(struct hycod *d);

@@ -668,6 +668,13 @@ watch_refresh(struct watch *w, const char *path, bool contents)
 
 	if (w->closing)
 		return;		/* the index may be gone already */
+	/*
+	 * During the start-up scan the index is about to be replaced by
+	 * the scan's: the change is either read by the scan or seen by a
+	 * watch it added first, logged and replayed on the new index.
+	 */
+	if (!w->ready)
+		return;
 	node = locate(w, path, &rel);
 	/* One component at a time, so that the next lookup sees it. */
 	while (node != IX_NIL && *rel != '\0') {

@@ -97,6 +97,7 @@ void	watch_close(struct watch *w);
  * Look at path (absolute, a root or inside one), the directories on the
  * way to it and, with contents, what it holds again, now: the daemon's
  * own mkdir and removals are in the index before their reply goes out.
+ * Nothing to do before the first scan is in: it brings the change.
  */
 void	watch_refresh(struct watch *w, const char *path, bool contents);
 

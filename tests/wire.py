@@ -75,6 +75,7 @@ SUMMARY = {
     "alerts": {"transitions": int, "samples": int, "sample_errors": int,
                "hook_runs": int, "hook_failures": int, "hook_timeouts": int,
                "hook_coalesced": int},
+    "scanning": bool,
 }
 
 
@@ -223,6 +224,12 @@ def test_methods(c, h, proc):
            CLEANUP_CYCLE)
     c.call(16, "cleanup-generated", {}, CLEANUP_GENERATED)
     c.call(17, "clean", {"target": "eval", "confirm": True}, CLEAN)
+    r = c.call(19, "summary", {"wait": False}, SUMMARY)
+    check(r[3]["scanning"] is False,
+          "summary wait false once the scan is in: %r" % (r[3]["scanning"],))
+    r = c.call(20, "summary", {"wait": 1})
+    check(r[2] is not None and r[2]["code"] == "invalid_argument",
+          "summary wait not a bool: %r" % (r,))
     # Pipelined: many requests in one write, every reply comes back.
     c.send(*[[0, 100 + i, "ping", []] for i in range(500)])
     ids = [c.next()[1] for _ in range(500)]
