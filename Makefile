@@ -56,6 +56,7 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o $(B)/daemon/disk.o \
 	     $(B)/daemon/alert.o \
 	     $(B)/daemon/fsutil.o \
+	     $(B)/daemon/notify.o $(B)/daemon/activation.o \
 	     $(B)/daemon/early.o $(B)/daemon/measure.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
@@ -89,7 +90,7 @@ $(B)/%.o: %.c | deps
 
 $(BIN)/hycod: $(DAEMON_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SYSTEMD_LIBS) $(LDLIBS)
 
 $(BIN)/hycoctl: $(CTL_OBJ) $(LIB)/libhyco.a
 	@mkdir -p $(@D)
@@ -178,6 +179,7 @@ else
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
 	@echo "== disk alerts, hook, check (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/alerts.py
 	@echo "== serving during the start-up scan (a big tree)"; $(TEST_ENV) /usr/bin/python3 tests/startup.py
+	@echo "== systemd: activation, notify, watchdog, reload, journal"; $(TEST_ENV) /usr/bin/python3 tests/service.py
 	@echo "check: all passed"
 endif
 

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "disk.h"
 #include "early.h"
+#include "notify.h"
 #include "proto.h"
 #include "policy.h"
 #include "server.h"
@@ -29,6 +30,7 @@ struct hycod {
 	struct server		 server;
 	uint64_t		 start_ns;	/* uv_hrtime() at start-up */
 	uv_signal_t		 sigterm, sigint;
+	struct notify		 notify;	/* systemd's sd_notify */
 	struct early		 early;		/* requests waiting for the
 						   start-up scan */
 	struct watch		 watch;		/* the index and its inotify */

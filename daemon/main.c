@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "config.h"
 #include "fsutil.h"
 #include "hycod.h"
@@ -36,6 +37,7 @@ on_signal(uv_signal_t *h, int signum)
 	struct hycod *d = h->data;
 
 	log_info("received %s, shutting down", strsignal(signum));
+	notify_stopping(&d->notify);
 	server_close(&d->server);
 	early_free(&d->early);
 	watch_close(&d->watch);
@@ -65,19 +67,39 @@ on_ready(void *arg)
 	    (double)(uv_hrtime() - d->start_ns) / 1e9);
 	rpc_scan_ready(d);
 	policy_run(&d->policy);
+	notify_status(&d->notify);
 }
 
 /*
- * Bind daemon.socket: it accepts from now on, before the start-up
- * scan, and clients are answered while it runs (early.h).
+ * Serve the socket systemd passed (socket activation), else bind
+ * daemon.socket. Either way it accepts from now on, before the
+ * start-up scan: clients are answered while it runs (early.h).
  */
 static void
 serve(struct hycod *d)
 {
-	if (server_listen(&d->server, d->loop, d->cfg.socket,
-	    d->cfg.socket_mode, d->cfg.max_clients, d->cfg.max_request_bytes,
-	    &rpc_server_ops, d) == -1)
-		fatalx("cannot listen on %s", d->cfg.socket);
+	char passed[PATH_MAX];
+	int fd;
+
+	if ((fd = activation_socket(passed, sizeof(passed))) == -1)
+		fatalx("cannot use the socket systemd passed");
+	if (fd == 0) {
+		if (server_listen(&d->server, d->loop, d->cfg.socket,
+		    d->cfg.socket_mode, d->cfg.max_clients,
+		    d->cfg.max_request_bytes, &rpc_server_ops, d) == -1)
+			fatalx("cannot listen on %s", d->cfg.socket);
+		return;
+	}
+	if (server_open(&d->server, d->loop, fd, d->cfg.max_clients,
+	    d->cfg.max_request_bytes, &rpc_server_ops, d) == -1)
+		fatalx("cannot serve the socket systemd passed");
+	/* Clients that read the config look for daemon.socket. */
+	if (strcmp(passed, d->cfg.socket) != 0)
+		log_warnx("serving the socket systemd passed, %s; daemon.socket "
+		    "says %s, where hycoctl and trainers reading the config "
+		    "will look", passed[0] ? passed : "(unnamed)",
+		    d->cfg.socket);
+	snprintf(d->cfg.socket, sizeof(d->cfg.socket), "%s", passed);
 }
 
 int
@@ -139,9 +161,12 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	if (config_load(&d.cfg, files, nfiles, overrides, noverrides, &errs)
 	    == -1) {
-		cfg_errors_print(&errs, stderr);
-		fprintf(stderr, "hycod: %d config error%s\n", errs.count,
-		    errs.count == 1 ? "" : "s");
+		char line[64];
+		char *const lines[] = { line };
+		log_lines(LOG_LEVEL_ERROR, errs.msg, errs.count);
+		snprintf(line, sizeof(line), "hycod: %d config error%s",
+		    errs.count, errs.count == 1 ? "" : "s");
+		log_lines(LOG_LEVEL_ERROR, lines, 1);
 		cfg_errors_clear(&errs);
 		return 1;
 	}
@@ -192,9 +217,12 @@ main(int argc, char **argv)
 	d.sigterm.data = d.sigint.data = &d;
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	notify_start(&d.notify, d.loop, &d);
 	log_info("hycod %s serving on %s (pid %d), cache %s; scanning it",
 	    HYCO_VERSION, d.cfg.socket, (int)getpid(),
 	    d.cfg.layout.cache_root);
+	/* Serving: the socket accepts, and the loop answers from here. */
+	notify_ready(&d.notify);
 
 	uv_run(d.loop, UV_RUN_DEFAULT);
 
