@@ -57,7 +57,7 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(B)/daemon/alert.o \
 	     $(B)/daemon/fsutil.o \
 	     $(B)/daemon/notify.o $(B)/daemon/activation.o \
-	     $(B)/daemon/early.o $(B)/daemon/measure.o \
+	     $(B)/daemon/early.o $(B)/daemon/reload.o $(B)/daemon/measure.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)

@@ -226,6 +226,26 @@ static const struct hyco__field prune_fields[] = {
 static const struct hyco__shape prune_shape = SHAPE(prune_fields, items);
 #undef T
 
+#define T struct hyco_reload_change
+static const struct hyco__field reload_change_fields[] = {
+	NAMED(HYCO__STR, key),
+	NAMED(HYCO__STR, from),
+	NAMED(HYCO__STR, to),
+};
+static const struct hyco__shape reload_change_shape =
+    SHAPE(reload_change_fields, to);
+#undef T
+
+#define T struct hyco_reload
+static const struct hyco__field reload_fields[] = {
+	NAMED(HYCO__BOOL, ok),
+	MANY(HYCO__LIST, changed, nchanged, &reload_change_shape),
+	MANY(HYCO__LIST, refused, nrefused, &reload_change_shape),
+	MANY(HYCO__STRS, errors, nerrors, NULL),
+};
+static const struct hyco__shape reload_shape = SHAPE(reload_fields, errors);
+#undef T
+
 /* Argument list builders: each appends one named argument. */
 static void
 arg_str(struct hyco_arg *a, size_t *n, const char *name, const char *s)
@@ -394,3 +414,15 @@ hyco_prune_free_sized(struct hyco_prune *p, size_t size)
 	hyco__free_sized(&prune_shape, p, size);
 }
 
+int
+hyco_reload_sized(hyco_client *c, struct hyco_reload *out, size_t size)
+{
+	return hyco__call_sized(c, "reload", 0, 0, NULL, 0, &reload_shape, out,
+	    size);
+}
+
+void
+hyco_reload_free_sized(struct hyco_reload *r, size_t size)
+{
+	hyco__free_sized(&reload_shape, r, size);
+}

@@ -12,6 +12,7 @@
 #include "notify.h"
 #include "proto.h"
 #include "policy.h"
+#include "reload.h"
 #include "server.h"
 #include "trash.h"
 #include "watch.h"
@@ -30,6 +31,8 @@ struct hycod {
 	struct server		 server;
 	uint64_t		 start_ns;	/* uv_hrtime() at start-up */
 	uv_signal_t		 sigterm, sigint;
+	uv_signal_t		 sighup;	/* reload */
+	struct reload_source	 src;		/* files read at start */
 	struct notify		 notify;	/* systemd's sd_notify */
 	struct early		 early;		/* requests waiting for the
 						   start-up scan */

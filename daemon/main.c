@@ -46,6 +46,24 @@ on_signal(uv_signal_t *h, int signum)
 	disk_close(&d->disk);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+	/*
+	 * Closing the last SIGHUP handle gave the signal its default
+	 * action back, which kills: a reload asked for while the daemon
+	 * finishes its last deletion must not.
+	 */
+	signal(SIGHUP, SIG_IGN);
+}
+
+/* SIGHUP (systemctl reload): read the config again; never fatal. */
+static void
+on_sighup(uv_signal_t *h, int signum)
+{
+	struct reload_report rep;
+
+	(void)signum;
+	reload_run(h->data, "SIGHUP", &rep);
+	reload_report_free(&rep);
 }
 
 static void
@@ -119,6 +137,8 @@ main(int argc, char **argv)
 	struct hycod d;
 	int nfiles = 0, noverrides = 0, print = 0, ch, rc;
 
+	/* Until the loop handles it (a reload), SIGHUP must not kill. */
+	signal(SIGHUP, SIG_IGN);
 	log_init("hycod", LOG_LEVEL_INFO);
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -159,8 +179,10 @@ main(int argc, char **argv)
 		files[nfiles++] = config_default_path();
 
 	memset(&d, 0, sizeof(d));
-	if (config_load(&d.cfg, files, nfiles, overrides, noverrides, &errs)
-	    == -1) {
+	/* Kept for reloads: the same files and overrides, read again. */
+	d.src = (struct reload_source){ files, nfiles, overrides, noverrides,
+	    socket_arg };
+	if (reload_read(&d.src, &d.cfg, &errs) == -1) {
 		char line[64];
 		char *const lines[] = { line };
 		log_lines(LOG_LEVEL_ERROR, errs.msg, errs.count);
@@ -169,13 +191,6 @@ main(int argc, char **argv)
 		log_lines(LOG_LEVEL_ERROR, lines, 1);
 		cfg_errors_clear(&errs);
 		return 1;
-	}
-	if (socket_arg != NULL) {
-		char cwd[PATH_MAX];
-		if (getcwd(cwd, sizeof(cwd)) == NULL ||
-		    layout_absolute(cwd, socket_arg, d.cfg.socket,
-		    sizeof(d.cfg.socket)) == -1)
-			fatalx("--socket: cannot make %s absolute", socket_arg);
 	}
 	if (print) {
 		rc = cfg_print(stdout, d.cfg.tree, &errs);
@@ -214,9 +229,11 @@ main(int argc, char **argv)
 	    &d.watch, &d.trash, &d.disk);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
-	d.sigterm.data = d.sigint.data = &d;
+	uv_signal_init(d.loop, &d.sighup);
+	d.sigterm.data = d.sigint.data = d.sighup.data = &d;
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	uv_signal_start(&d.sighup, on_sighup, SIGHUP);
 	notify_start(&d.notify, d.loop, &d);
 	log_info("hycod %s serving on %s (pid %d), cache %s; scanning it",
 	    HYCO_VERSION, d.cfg.socket, (int)getpid(),

@@ -17,6 +17,7 @@
 #include "early.h"
 #include "job.h"
 #include "log.h"
+#include "reload.h"
 #include "tally.h"
 
 /* -- replies ------------------------------------------------------------ */
@@ -764,6 +765,42 @@ m_disk_check(struct reply *r, const msgpack_object_map *args)
 	start_job(j);
 }
 
+/* Read the config files again; what changed, what was refused, errors. */
+static void
+m_reload(struct reply *r, const msgpack_object_map *args)
+{
+	struct reload_report rep;
+	struct rpc_container m, a, c;
+	const struct reload_list *lists[2];
+
+	(void)args;
+	reload_run(r->d, "reload request", &rep);
+	lists[0] = &rep.changed;
+	lists[1] = &rep.refused;
+	rpc_map_begin(&m, reply_result(r));
+	kv_bool(&m, "ok", rep.ok);
+	for (int l = 0; l < 2; l++) {
+		rpc_map_key(&m, l == 0 ? "changed" : "refused");
+		msgpack_pack_array(m.pk, lists[l]->n);
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			rpc_map_begin(&c, m.pk);
+			kv_str(&c, "key", lists[l]->v[i].key);
+			kv_str(&c, "from", lists[l]->v[i].from);
+			kv_str(&c, "to", lists[l]->v[i].to);
+			rpc_map_end(&c);
+		}
+	}
+	rpc_map_key(&m, "errors");
+	rpc_array_begin(&a, m.pk);
+	for (int i = 0; i < rep.errors.count; i++) {
+		rpc_array_next(&a);
+		rpc_pack_cstr(m.pk, rep.errors.msg[i]);
+	}
+	rpc_array_end(&a);
+	rpc_map_end(&m);
+	reload_report_free(&rep);
+}
+
 static const char *const no_args[] = { NULL };
 static const char *const summary_args[] = { "wait", NULL };
 static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset", NULL };
@@ -789,6 +826,7 @@ static const struct method {
 	{ "disk-check", m_disk_check, disk_check_args },
 	{ "prune", m_prune, prune_args },
 	{ "clean", m_clean, clean_args },
+	{ "reload", m_reload, no_args },
 };
 
 /* -- server callbacks --------------------------------------------------- */

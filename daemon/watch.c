@@ -630,6 +630,18 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 }
 
 void
+watch_set_opts(struct watch *w, const struct watch_opts *o)
+{
+	bool retime = o->rescan_interval_s != w->opts.rescan_interval_s;
+
+	w->opts = *o;
+	if (retime && !w->closing && w->handles > 0) {
+		uint64_t every = (uint64_t)(w->opts.rescan_interval_s * 1000);
+		uv_timer_start(&w->tick, watch__on_tick, every, every);
+	}
+}
+
+void
 watch_close(struct watch *w)
 {
 	if (w->closing || w->handles == 0)

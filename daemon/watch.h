@@ -90,6 +90,13 @@ struct watch {
 int	watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 	    const struct watch_opts *o, void (*on_ready)(void *), void *arg);
 
+/*
+ * New options (reload): max_watches for every watch added from now on,
+ * scan_threads for the next scan job, rescan_interval_s restarts the
+ * timer of unwatched parts.
+ */
+void	watch_set_opts(struct watch *w, const struct watch_opts *o);
+
 /* Close the handles (the loop finishes a running scan first). */
 void	watch_close(struct watch *w);
 

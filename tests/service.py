@@ -7,11 +7,17 @@ and sockets of the test's own (no systemd PID 1 is needed):
     by hycod; two sockets, or a datagram one, are refused clearly
   - sd_notify to a test-owned datagram socket: READY=1 with STATUS=,
     STATUS= again on its timer, WATCHDOG=1 at half of WATCHDOG_USEC
-    (and none when WATCHDOG_PID names another process), STOPPING=1 on
-    SIGTERM
+    (and none when WATCHDOG_PID names another process), RELOADING=1
+    then READY=1 on SIGHUP, STOPPING=1 on SIGTERM
+  - reload (SIGHUP and hycoctl reload): keep_last_cycles prunes at once,
+    log_level changes the output, restart-only keys are refused and
+    reported, an invalid file keeps the old config and reports every
+    error with file and line, SIGHUP storms under pipelined load lose
+    no request
   - $JOURNAL_STREAM: <N> priority prefixes when it names stderr, plain
     lines otherwise
 Needs $HYCOD, $HYCOCTL and $TOP."""
+import json
 import os
 import shutil
 import signal
@@ -32,6 +38,7 @@ check = Checks("service")
 HYCOD = os.environ["HYCOD"]
 HYCOCTL = os.environ["HYCOCTL"]
 CONF = os.path.join(os.environ["TOP"], "conf", "config.yaml")
+BATCHES = 150       # of 200 pipelined requests, per client of the storm
 
 
 def wait_for(pred, timeout=10, step=0.01):
@@ -273,6 +280,16 @@ def test_notify():
           max(gaps) < wd_us / 1e6, "WATCHDOG=1 at half of WATCHDOG_USEC: %d "
           "pings in %.1f s, longest gap %.3f s" %
           (len(pings), span, max(gaps) if gaps else -1))
+    # A reload: RELOADING=1, then READY=1.
+    t1 = time.monotonic()
+    p.send_signal(signal.SIGHUP)
+    rl = ns.first("RELOADING=1", t1)
+    rd = ns.first("READY=1", t1)
+    check(rl is not None and rd is not None and rl[0] <= rd[0] and
+          "MONOTONIC_USEC=" in rl[1], "SIGHUP: RELOADING=1 then READY=1: "
+          "%r %r" % (rl, rd))
+    err, r = call(t.sock, "ping")
+    check(err is None, "alive after SIGHUP")
     t2 = time.monotonic()
     rc = stop(p)
     st = ns.first("STOPPING=1", t2, 2)
@@ -290,6 +307,179 @@ def test_notify():
           "no WATCHDOG=1 for another process's watchdog")
     check(stop(p) == 0, "exit 0")
     ns.close()
+    t.remove()
+
+
+# -- reload -------------------------------------------------------------------
+
+def cycles_left(t):
+    d = os.path.join(t.cache, "generated", "synthetic_preds")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def reload_json(t):
+    code, out, err = t.ctl("--json", "reload")
+    try:
+        return code, json.loads(out), err
+    except ValueError:
+        return code, None, err
+
+
+def test_reload():
+    t = Tree("reload", "retention:\n  keep_last_cycles: 0\n")
+    for c in range(6):
+        write(os.path.join(t.cache, "generated", "synthetic_preds",
+                           "cycle_%03d" % c, "burgers_128", "p.bin"), 1000)
+    p = start(t)
+    err, s = call(t.sock, "summary")
+    check(len(s["cycles"]) == 6, "six cycles indexed")
+
+    # A valid change, by SIGHUP: keep_last_cycles prunes at once.
+    t.set("retention:\n  keep_last_cycles: 2\n")
+    p.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: cycles_left(t) == ["cycle_004", "cycle_005"], 5),
+          "keep_last_cycles=2 after SIGHUP prunes at once: %r" %
+          cycles_left(t))
+    check("reload: retention.keep_last_cycles: 0 -> 2" in t.logtext(),
+          "the change is logged")
+    # The same by hycoctl reload, which says what changed.
+    t.set("retention:\n  keep_last_cycles: 1\n")
+    code, out, err = t.ctl("reload")
+    check(code == 0 and "retention.keep_last_cycles: 2 -> 1" in out,
+          "hycoctl reload: %d %r %r" % (code, out, err))
+    check(wait_for(lambda: cycles_left(t) == ["cycle_005"], 5),
+          "keep_last_cycles=1: %r" % cycles_left(t))
+
+    # log_level: warn hides info lines, debug shows debug lines.
+    t.set("retention:\n  keep_last_cycles: 1\ndaemon:\n  log_level: warn\n")
+    code, out, err = t.ctl("reload")
+    check(code == 0 and "daemon.log_level: info -> warn" in out,
+          "log_level to warn: %r" % out)
+    mark = len(t.logtext())
+    err, r = call(t.sock, "cleanup-cycle", {"cycle": 5, "wait": True})
+    check(err is None and r["freed_bytes"] == 1000, "cleanup: %r" % (r,))
+    check("cleanup-cycle: removed" not in t.logtext()[mark:],
+          "at warn, no info line for a cleanup")
+    t.set("retention:\n  keep_last_cycles: 1\ndaemon:\n  log_level: debug\n")
+    check(t.ctl("reload")[0] == 0, "log_level to debug")
+    err, r = call(t.sock, "get-cycle-dir", {"kind": "synthetic",
+                                            "cycle": 9})
+    check(err is None and "get-cycle-dir: created" in t.logtext()[mark:],
+          "at debug, the debug line for a new cycle directory")
+
+    # Restart-only keys: refused and reported, old values in force; a
+    # valid change in the same file applies.
+    t.set("retention:\n  keep_last_cycles: 1\n  protect_recent_s: 5\n"
+          "  trash_dir: %s/elsewhere\ndaemon:\n  log_level: debug\n"
+          "  socket_mode: '0600'\n" % t.root)
+    code, r, err = reload_json(t)
+    refused = sorted(x["key"] for x in r["refused"]) if r else None
+    check(code == 0 and r["ok"] and refused == ["daemon.socket_mode",
+                                                "retention.trash_dir"],
+          "restart-only keys refused: %r" % (r,))
+    check(r and [x["key"] for x in r["changed"]] ==
+          ["retention.protect_recent_s"] and r["changed"][0]["to"] == "5",
+          "the valid change applies: %r" % (r and r["changed"],))
+    check(stat.S_IMODE(os.stat(t.sock).st_mode) == 0o660,
+          "the socket keeps its mode")
+    check("retention.trash_dir: %s/.trash -> %s/elsewhere needs a restart" %
+          (t.cache, t.root) in t.logtext(), "refusal logged as a warning")
+    code, out, err = t.ctl("reload")
+    check(code == 0 and "daemon.socket_mode: 0660 -> 0600 (needs a "
+          "restart; 0660 until then)" in out, "hycoctl says so: %r" % out)
+    # A new cache root: every path that follows it waits for a restart.
+    t.cache_was = t.cache
+    with open(t.conf, "w") as f:
+        f.write("paths:\n  cache_root: %s/other\n" % t.root)
+    code, r, err = reload_json(t)
+    refused = sorted(x["key"] for x in r["refused"]) if r else []
+    check(code == 0 and "paths.cache_root" in refused and
+          "daemon.socket" in refused and "paths.tensor_cache_dir" in
+          refused and len(refused) == 8, "a new cache_root: %r" % refused)
+    err, s = call(t.sock, "summary")
+    check(err is None and s["disk"]["path"] == t.cache,
+          "still serving the old tree")
+    t.set("retention:\n  keep_last_cycles: 1\n  protect_recent_s: 5\n"
+          "daemon:\n  log_level: debug\n")
+    check(reload_json(t)[1]["refused"] == [], "back to the values in force")
+
+    # An invalid file: every error, with file and line; nothing changes.
+    t.set("retention:\n  keep_last_cycles: -1\n  protect_recent_s: 5\n"
+          "daemon:\n  log_level: loud\n  max_clients: lots\n")
+    code, out, err = t.ctl("reload")
+    lines = [ln for ln in err.splitlines() if ln.startswith(t.conf + ":")]
+    check(code == 1 and len(lines) == 3 and
+          any(":4: retention.keep_last_cycles: " in ln for ln in lines) and
+          any(":7: daemon.log_level: " in ln for ln in lines) and
+          any(":8: daemon.max_clients: " in ln for ln in lines),
+          "hycoctl reload: exit 1, each error with file and line: %d %r" %
+          (code, err))
+    code, r, err = reload_json(t)
+    check(r is not None and r["ok"] is False and len(r["errors"]) == 3 and
+          r["changed"] == [] and r["refused"] == [], "--json: ok false, "
+          "three errors: %r" % (r,))
+    p.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: t.logtext().count("3 errors: the config in "
+                                             "force is unchanged") >= 3),
+          "SIGHUP with errors: logged, still running")
+    check(p.poll() is None, "alive")
+    t.set("retention:\n  keep_last_cycles: 3\n  protect_recent_s: 5\n"
+          "daemon:\n  log_level: debug\n")
+    code, out, err = t.ctl("reload")
+    check(code == 0 and "retention.keep_last_cycles: 1 -> 3" in out,
+          "the old config stayed in force: %r" % out)
+
+    # SIGHUP storms under pipelined load: every request answered.
+    answered, sent, bad = [0], [0], []
+
+    def load(n_batches, batch):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(30)
+        s.connect(t.sock)
+        u = msgpack.Unpacker(raw=False)
+        msgid = 0
+        for _ in range(n_batches):
+            reqs = []
+            for i in range(batch):
+                msgid += 1
+                m = "summary" if i % 10 == 0 else "ping"
+                reqs.append(msgpack.packb([0, msgid, m, []]))
+            s.sendall(b"".join(reqs))
+            sent[0] += batch
+            want = set(range(msgid - batch + 1, msgid + 1))
+            while want:
+                r = next_msg(s, u)
+                if r is None:
+                    bad.append("connection closed")
+                    return
+                if r[2] is not None:
+                    bad.append(r[2])
+                want.discard(r[1])
+                answered[0] += 1
+        s.close()
+
+    threads = [threading.Thread(target=load, args=(BATCHES, 200))
+               for _ in range(4)]
+    hups, before = 0, t.logtext().count("reload (SIGHUP)")
+    for th in threads:
+        th.start()
+    while any(th.is_alive() for th in threads):
+        p.send_signal(signal.SIGHUP)
+        hups += 1
+        time.sleep(0.001)
+    for th in threads:
+        th.join()
+    check(not bad and answered[0] == sent[0] == 4 * BATCHES * 200,
+          "SIGHUP storm: %d of %d answered, %r" % (answered[0], sent[0],
+                                                    bad[:3]))
+    check(p.poll() is None, "alive after %d SIGHUPs" % hups)
+    print("service: %d requests answered while %d SIGHUPs flew" %
+          (answered[0], hups))
+    # Signals sent while one is pending merge into it: fewer reloads.
+    reloads = t.logtext().count("reload (SIGHUP)") - before
+    check(reloads >= 20, "the SIGHUPs reloaded during the load: %d of %d"
+          % (reloads, hups))
+    check(stop(p) == 0, "exit 0")
     t.remove()
 
 
@@ -334,7 +524,7 @@ def test_journal():
 
 
 def main():
-    tests = [test_activation, test_notify, test_journal]
+    tests = [test_activation, test_notify, test_reload, test_journal]
     only = sys.argv[1:]
     for fn in tests:
         if only and fn.__name__ not in only:

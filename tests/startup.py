@@ -4,14 +4,15 @@ scan of a big tree (a few hundred thousand files on /dev/shm) runs:
 
   - a client is answered within milliseconds of the socket appearing,
     and summary with wait: false then says scanning true, exact false
-  - ping, get-cycle-dir, disk-check and cleanup-cycle answer at once;
-    summary (plain), prune, clean and cleanup-generated wait for the
-    scan and are answered once it is in, pipelined replies and all
+  - ping, get-cycle-dir, disk-check, cleanup-cycle and reload answer at
+    once; summary (plain), prune, clean and cleanup-generated wait for
+    the scan and are answered once it is in, pipelined replies and all
   - removals all through the scan (cleanup-cycle of cycles the scan has
     read, or not yet) report the bytes they took, as a walk counts them
   - a cycle directory created during the scan exists at once, and is
     in summary once the scan is in, with what a trainer wrote there
   - once in, summary is exact and equal to an independent walk
+  - SIGHUP during the scan reloads and kills nothing
   - SIGTERM while requests wait for the scan: exit 0, nothing leaks
 Needs $HYCOD and $TOP; STARTUP_FILES sets the tree (default 400000)."""
 import os
@@ -141,7 +142,7 @@ def test_first_moment(root, cache, n):
     ids = [c.send("ping"), c.send("summary"), c.send("ping"),
            c.send("prune", dry_run=True)]
 
-    # At once during the scan: get-cycle-dir, disk-check.
+    # At once during the scan: get-cycle-dir, disk-check, reload.
     o = Conn(d.sock)
     err, r = o.call("get-cycle-dir", kind="synthetic", cycle=900,
                     dataset="burgers_128")
@@ -151,6 +152,10 @@ def test_first_moment(root, cache, n):
         write(os.path.join(r["path"], "pred.bin"), 12345)
     err, r = o.call("disk-check", required_bytes=1)
     check(err is None and r["ok"], "disk-check during the scan: %r" % (r,))
+    d.proc.send_signal(signal.SIGHUP)
+    err, r = o.call("reload")
+    check(err is None and r["ok"], "reload during the scan: %r %r" %
+          (err, r))
     # Removals all through the scan: cycles read already, or not yet.
     removed = []
     for cyc in range(REMOVE_MAX):
@@ -200,6 +205,8 @@ def test_first_moment(root, cache, n):
     print("startup: %d files, %d cycles removed during the scan; scan in "
           "%.3f s, exact %.3f s after start" %
           (s["files"], len(removed), d.scan_s() or -1, exact_s))
+    check("reload (SIGHUP)" in open(d.log).read(),
+          "SIGHUP during the scan reloaded")
     check(d.stop() == 0, "exit 0 on SIGTERM")
 
 

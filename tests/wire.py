@@ -77,6 +77,9 @@ SUMMARY = {
                "hook_coalesced": int},
     "scanning": bool,
 }
+RELOAD_CHANGE = {"key": str, "from": str, "to": str}
+RELOAD = {"ok": bool, "changed": [RELOAD_CHANGE], "refused": [RELOAD_CHANGE],
+          "errors": [str]}
 
 
 def mismatch(v, spec, where="result"):
@@ -224,6 +227,9 @@ def test_methods(c, h, proc):
            CLEANUP_CYCLE)
     c.call(16, "cleanup-generated", {}, CLEANUP_GENERATED)
     c.call(17, "clean", {"target": "eval", "confirm": True}, CLEAN)
+    r = c.call(18, "reload", None, RELOAD)
+    check(r[3]["ok"] is True and r[3]["changed"] == [] and
+          r[3]["errors"] == [], "reload of the same files: %r" % (r,))
     r = c.call(19, "summary", {"wait": False}, SUMMARY)
     check(r[3]["scanning"] is False,
           "summary wait false once the scan is in: %r" % (r[3]["scanning"],))
