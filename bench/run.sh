@@ -7,6 +7,8 @@
 #      memory per file (100k and 1M files).
 #   4. bench/removal.py: a cycle of N files, reply and last byte freed vs
 #      rm -rf, summary p99 during the removal vs idle.
+#   5. bench/startup.py: time to first reply and to exact summary at
+#      100k, 1M and 5M files (sizes without free inodes are skipped).
 # Needs $HYCOD, $TOP; BENCH_FILES (default 100000) sets the tree size.
 set -eu
 N=${BENCH_FILES:-100000}
@@ -59,3 +61,6 @@ echo "== 3. the index (bench/index.py)"
 
 echo "== 4. removal of a cycle (bench/removal.py)"
 BENCH_FILES=$N /usr/bin/python3 "$TOP/bench/removal.py"
+
+echo "== 5. serving from the first moment (bench/startup.py)"
+/usr/bin/python3 "$TOP/bench/startup.py"
