@@ -204,6 +204,18 @@ main(int argc, char **argv)
 	/* A client that goes away mid-write must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 	d.loop = uv_default_loop();
+	/*
+	 * Caught from here, handled once the loop runs, when every module
+	 * is up: a SIGTERM after the socket exists (it does before the
+	 * modules start) must not kill the daemon and leave the socket.
+	 */
+	uv_signal_init(d.loop, &d.sigterm);
+	uv_signal_init(d.loop, &d.sigint);
+	uv_signal_init(d.loop, &d.sighup);
+	d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	uv_signal_start(&d.sighup, on_sighup, SIGHUP);
 	d.start_ns = uv_hrtime();
 	if (fsutil_create_roots(&d.cfg.layout) == -1)
 		fatalx("cannot create the cache tree under %s",
@@ -227,13 +239,6 @@ main(int argc, char **argv)
 	d.trash.deleted_arg = &d.disk;
 	policy_start(&d.policy, d.loop, &d.cfg.layout, &d.cfg.retention,
 	    &d.watch, &d.trash, &d.disk);
-	uv_signal_init(d.loop, &d.sigterm);
-	uv_signal_init(d.loop, &d.sigint);
-	uv_signal_init(d.loop, &d.sighup);
-	d.sigterm.data = d.sigint.data = d.sighup.data = &d;
-	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
-	uv_signal_start(&d.sigint, on_signal, SIGINT);
-	uv_signal_start(&d.sighup, on_sighup, SIGHUP);
 	notify_start(&d.notify, d.loop, &d);
 	log_info("hycod %s serving on %s (pid %d), cache %s; scanning it",
 	    HYCO_VERSION, d.cfg.socket, (int)getpid(),
