@@ -108,16 +108,18 @@ serve(struct hycod *d)
 			fatalx("cannot listen on %s", d->cfg.socket);
 		return;
 	}
-	if (server_open(&d->server, d->loop, fd, d->cfg.max_clients,
+	if (server_open(&d->server, d->loop, fd, passed, d->cfg.max_clients,
 	    d->cfg.max_request_bytes, &rpc_server_ops, d) == -1)
 		fatalx("cannot serve the socket systemd passed");
-	/* Clients that read the config look for daemon.socket. */
+	/*
+	 * Clients that read the config look for daemon.socket. It stays
+	 * as configured: a reload must not call the difference a change.
+	 */
 	if (strcmp(passed, d->cfg.socket) != 0)
 		log_warnx("serving the socket systemd passed, %s; daemon.socket "
 		    "says %s, where hycoctl and trainers reading the config "
 		    "will look", passed[0] ? passed : "(unnamed)",
 		    d->cfg.socket);
-	snprintf(d->cfg.socket, sizeof(d->cfg.socket), "%s", passed);
 }
 
 int
@@ -241,8 +243,8 @@ main(int argc, char **argv)
 	    &d.watch, &d.trash, &d.disk);
 	notify_start(&d.notify, d.loop, &d);
 	log_info("hycod %s serving on %s (pid %d), cache %s; scanning it",
-	    HYCO_VERSION, d.cfg.socket, (int)getpid(),
-	    d.cfg.layout.cache_root);
+	    HYCO_VERSION, d.server.path[0] ? d.server.path : "(unnamed)",
+	    (int)getpid(), d.cfg.layout.cache_root);
 	/* Serving: the socket accepts, and the loop answers from here. */
 	notify_ready(&d.notify);
 

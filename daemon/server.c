@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -407,12 +408,14 @@ server_listen(struct server *s, uv_loop_t *loop, const char *path,
 }
 
 int
-server_open(struct server *s, uv_loop_t *loop, int fd, unsigned max_clients,
-    size_t max_request, const struct server_ops *ops, void *ctx)
+server_open(struct server *s, uv_loop_t *loop, int fd, const char *path,
+    unsigned max_clients, size_t max_request, const struct server_ops *ops,
+    void *ctx)
 {
 	int r;
 
 	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", path);
 	s->loop = loop;
 	s->max_clients = max_clients;
 	s->max_request = max_request;

@@ -59,11 +59,11 @@ int	server_listen(struct server *s, uv_loop_t *loop, const char *path,
 	    const struct server_ops *ops, void *ctx);
 /*
  * Serve fd, a Unix stream socket bound and listening already (passed
- * by systemd, activation.h): used as it is, never unlinked. Returns 0,
- * or -1 after logging why.
+ * by systemd, activation.h) at path (for the log; may be ""): used as
+ * it is, never unlinked. Returns 0, or -1 after logging why.
  */
 int	server_open(struct server *s, uv_loop_t *loop, int fd,
-	    unsigned max_clients, size_t max_request,
+	    const char *path, unsigned max_clients, size_t max_request,
 	    const struct server_ops *ops, void *ctx);
 /*
  * New limits (reload): max_clients for the connections accepted from

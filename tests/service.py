@@ -158,6 +158,9 @@ def test_activation():
     check(err is None and r["pid"] == act.pid, "served: %r" % (r,))
     check("daemon.socket says %s" % t.sock in t.logtext(),
           "a socket that is not daemon.socket is warned about")
+    err, r = call(sock, "reload")
+    check(err is None and r["ok"] and r["refused"] == [],
+          "and a reload does not call the difference a change: %r" % (r,))
     check(stop(act) == 0 and not os.path.exists(t.sock),
           "nothing bound at daemon.socket either")
 
