@@ -370,6 +370,27 @@ def test_reload():
     check(err is None and "get-cycle-dir: created" in t.logtext()[mark:],
           "at debug, the debug line for a new cycle directory")
 
+    # Limits and alerts apply at once: a request over the new size
+    # limit is too_large; a warn_below of 100% makes the level warning.
+    t.set("retention:\n  keep_last_cycles: 1\ndaemon:\n  log_level: debug\n"
+          "  max_request_bytes: 2048\nalerts:\n  warn_below: 100%\n")
+    code, out, err = t.ctl("reload")
+    check(code == 0 and "daemon.max_request_bytes: 65536 -> 2048" in out and
+          "alerts.warn_below: 10% -> 100%" in out, "limits, alerts: %r" %
+          out)
+    err, r = call(t.sock, "ping", {"pad": "x" * 3000})
+    check(err is not None and err.get("code") == "too_large",
+          "max_request_bytes 2048: a 3000-byte request is too_large: %r" %
+          (err,))
+    err, s = call(t.sock, "summary")
+    check(err is None and s["alert_level"] == "warning",
+          "warn_below 100%%: the level is warning at once: %r" %
+          (s and s["alert_level"],))
+    t.set("retention:\n  keep_last_cycles: 1\ndaemon:\n  log_level: debug\n")
+    check(t.ctl("reload")[0] == 0, "back to the defaults")
+    err, s = call(t.sock, "summary")
+    check(err is None and s["alert_level"] == "ok", "level ok again")
+
     # Restart-only keys: refused and reported, old values in force; a
     # valid change in the same file applies.
     t.set("retention:\n  keep_last_cycles: 1\n  protect_recent_s: 5\n"
