@@ -37,7 +37,8 @@ endif
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
 	   python3-msgpack python3-yaml python3-omegaconf valgrind patch \
 	   prometheus prometheus-node-exporter \
-	   systemd mandoc man-db python3-venv python3-setuptools
+	   systemd mandoc man-db python3-venv python3-setuptools \
+	   libsystemd-dev
 
 # libhyco's ABI version, MAJOR.MINOR.PATCH; the soname is libhyco.so.MAJOR.
 # It changes with the ABI, not with the package (README, "Versions"):
@@ -56,6 +57,9 @@ VERSION	 = $(shell sed -n 's/^\#define HYCO_VERSION[^"]*"\(.*\)"/\1/p' daemon/hy
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+# sd_notify, sd_listen_fds: hycod only (log.c uses sd-daemon.h's macros).
+SYSTEMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
+CPPFLAGS += $(shell pkg-config --cflags libsystemd 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
 
 PROTO_OBJ  = $(B)/protocol/proto.o
@@ -71,6 +75,8 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(B)/daemon/alert.o \
 	     $(B)/daemon/fsutil.o $(B)/daemon/perm.o $(B)/daemon/lock.o $(B)/daemon/events.o $(B)/daemon/stats.o \
 	     $(B)/daemon/metrics.o $(B)/daemon/textfile.o \
+	     $(B)/daemon/notify.o $(B)/daemon/activation.o \
+	     $(B)/daemon/early.o $(B)/daemon/reload.o $(B)/daemon/measure.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
@@ -106,7 +112,7 @@ $(B)/%.o: %.c | deps
 
 $(BIN)/hycod: $(DAEMON_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SYSTEMD_LIBS) $(LDLIBS)
 
 $(BIN)/hycoctl: $(CTL_OBJ) $(LIB)/libhyco.a
 	@mkdir -p $(@D)
@@ -225,6 +231,8 @@ else
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
 	@echo "== disk alerts, hook, check (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/alerts.py
 	@echo "== Python client (client/python)"; $(TEST_ENV) /usr/bin/python3 tests/python/run.py
+	@echo "== serving during the start-up scan (a big tree)"; $(TEST_ENV) /usr/bin/python3 tests/startup.py
+	@echo "== systemd: activation, notify, watchdog, reload, journal"; $(TEST_ENV) /usr/bin/python3 tests/service.py
 	@echo "check: all passed"
 endif
 

@@ -62,6 +62,7 @@ union result {
 	struct hyco_summary	summary;
 	struct hyco_disk_check	disk;
 	struct hyco_prune	prune;
+	struct hyco_reload	reload;
 	struct {
 		struct hyco_summary s;
 		int		 status;	/* EXIT_* of the plugin */
@@ -849,6 +850,53 @@ print_ping(const struct opts *o, const union result *r)
 	    r->ping.uptime_s);
 }
 
+/* -- reload ----------------------------------------------------------------- */
+
+static int
+call_reload(hyco_client *c, const struct opts *o, union result *r)
+{
+	(void)o;
+	return hyco_reload(c, &r->reload);
+}
+
+/* What changed, what waits for a restart; or why nothing did (stderr). */
+static void
+print_reload(const struct opts *o, const union result *r)
+{
+	const struct hyco_reload *rl = &r->reload;
+
+	(void)o;
+	if (!rl->ok) {
+		for (size_t i = 0; i < rl->nerrors; i++)
+			fprintf(stderr, "%s\n", rl->errors[i]);
+		fprintf(stderr, "hycoctl: reload refused: %zu error%s in the "
+		    "config; the one in force is unchanged\n", rl->nerrors,
+		    rl->nerrors == 1 ? "" : "s");
+		return;
+	}
+	printf("reloaded: %zu changed, %zu need a restart\n", rl->nchanged,
+	    rl->nrefused);
+	for (size_t i = 0; i < rl->nchanged; i++)
+		printf("  %s: %s -> %s\n", rl->changed[i]->key,
+		    rl->changed[i]->from, rl->changed[i]->to);
+	for (size_t i = 0; i < rl->nrefused; i++)
+		printf("  %s: %s -> %s (needs a restart; %s until then)\n",
+		    rl->refused[i]->key, rl->refused[i]->from,
+		    rl->refused[i]->to, rl->refused[i]->from);
+}
+
+static int
+status_reload(const union result *r)
+{
+	return r->reload.ok ? 0 : 1;
+}
+
+static void
+done_reload(union result *r)
+{
+	hyco_reload_free(&r->reload);
+}
+
 static const struct command commands[] = {
 	{ "summary", "[--watch [--interval S]]",
 	    "cache usage, alert level (-v: per dataset and cycle)\n"
@@ -872,6 +920,9 @@ static const struct command commands[] = {
 	    0, check_disk, call_disk, print_disk, status_disk, NULL },
 	{ "ping", "", "daemon version, pid, uptime",
 	    0, NULL, call_ping, print_ping, NULL, NULL },
+	{ "reload", "", "read the config files again (as SIGHUP);\n"
+	    "exit 1 if they have errors (the old config stays)",
+	    0, NULL, call_reload, print_reload, status_reload, done_reload },
 	{ "check", "[--warn 15%] [--critical 5%] [--inodes]",
 	    "Nagios plugin: free space of each filesystem; exit 0 OK,\n"
 	    "1 WARNING, 2 CRITICAL, 3 UNKNOWN (default: hycod's levels)",

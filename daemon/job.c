@@ -16,6 +16,7 @@
 
 #include "array.h"
 #include "log.h"
+#include "measure.h"
 #include "remove.h"
 
 /* -- thread pool -------------------------------------------------------- */
@@ -72,9 +73,17 @@ discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
 	case 1:
 		m->which = which;
 		m->bytes = bytes;
+		if (j->measure) {
+			/* In the trash now: nobody adds to it by its path. */
+			struct measure ms = { 0 };
+			measure_at(t->fd[which], m->name, &ms);
+			m->bytes = ms.bytes;
+			j->measured += ms.bytes;
+		}
 		j->nmoved++;
 		return true;
 	case 0:
+		j->measured += st.bytes;
 		return true;	/* deleted in place: no trash there */
 	default:
 		/* Gone already: another request took it first. */
@@ -264,6 +273,8 @@ on_work(uv_work_t *w)
 	for (int i = 0; i < JOB_PARTS; i++)
 		if (j->took[i])
 			j->freed += j->held[i];
+	if (j->measure)
+		j->freed = j->measured;
 }
 
 /* -- loop thread -------------------------------------------------------- */

@@ -619,6 +619,17 @@ policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
 }
 
 void
+policy_retune(struct policy *p)
+{
+	uint64_t every = (uint64_t)(p->rt->check_interval_s * 1000);
+
+	if (p->closing)
+		return;
+	uv_timer_start(&p->timer, on_timer, every, every);
+	policy_run_now(p);
+}
+
+void
 policy_close(struct policy *p)
 {
 	if (p->closing)

@@ -85,6 +85,11 @@ void	policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
 	    const struct retention *rt, struct watch *w, struct trash *t,
 	    struct disk *disk);
 void	policy_close(struct policy *p);
+/*
+ * The retention settings changed in place (reload): check every new
+ * retention.check_interval_s, and run a pass now, no backing off.
+ */
+void	policy_retune(struct policy *p);
 
 /* conn was given kind's cycle for dataset: its lease, and a use. */
 void	policy_lease(struct policy *p, const void *conn, int kind, long cycle,

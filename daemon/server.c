@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -502,7 +503,47 @@ server_listen(struct server *s, uv_loop_t *loop, const char *path,
 		return -1;
 	}
 	s->listening = true;
+	s->owned = true;
 	return 0;
+}
+
+int
+server_open(struct server *s, uv_loop_t *loop, int fd, const char *path,
+    unsigned max_clients, size_t max_request, const struct server_ops *ops,
+    void *ctx)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->loop = loop;
+	s->max_clients = max_clients;
+	s->max_request = max_request;
+	s->ops = ops;
+	s->ctx = ctx;
+	uv_pipe_init(loop, &s->listener, 0);
+	s->listener.data = s;
+	/*
+	 * listen() again on a listening socket only sets its backlog;
+	 * connections already waiting in it stay there, to be accepted.
+	 */
+	if ((r = uv_pipe_open(&s->listener, fd)) == 0)
+		r = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG,
+		    on_connection);
+	if (r < 0) {
+		log_warnx("server_open: descriptor %d: %s", fd, uv_strerror(r));
+		uv_close((uv_handle_t *)&s->listener, NULL);
+		return -1;
+	}
+	s->listening = true;
+	return 0;
+}
+
+void
+server_set_limits(struct server *s, unsigned max_clients, size_t max_request)
+{
+	s->max_clients = max_clients;
+	s->max_request = max_request;
 }
 
 void
@@ -511,7 +552,8 @@ server_close(struct server *s)
 	if (s->listening) {
 		s->listening = false;
 		uv_close((uv_handle_t *)&s->listener, NULL);
-		if (unlink(s->path) == -1 && errno != ENOENT)
+		/* A socket systemd passed is systemd's: it stays. */
+		if (s->owned && unlink(s->path) == -1 && errno != ENOENT)
 			log_warn("server_close: unlink: %s", s->path);
 	}
 	while (s->conns != NULL)

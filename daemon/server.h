@@ -64,6 +64,7 @@ struct server {
 	void			*ctx;
 	struct conn		*conns;		/* all open connections */
 	bool			 listening;
+	bool			 owned;		/* bound here: unlink at close */
 	struct server_stats	 stats;
 };
 
@@ -75,7 +76,25 @@ struct server {
 int	server_listen(struct server *s, uv_loop_t *loop, const char *path,
 	    unsigned mode, unsigned max_clients, size_t max_request,
 	    const struct server_ops *ops, void *ctx);
-/* Stop listening, remove the socket file and close every connection. */
+/*
+ * Serve fd, a Unix stream socket bound and listening already (passed
+ * by systemd, activation.h) at path (for the log; may be ""): used as
+ * it is, never unlinked. Returns 0, or -1 after logging why.
+ */
+int	server_open(struct server *s, uv_loop_t *loop, int fd,
+	    const char *path, unsigned max_clients, size_t max_request,
+	    const struct server_ops *ops, void *ctx);
+/*
+ * New limits (reload): max_clients for the connections accepted from
+ * now on, max_request for every read from now on, open connections
+ * included.
+ */
+void	server_set_limits(struct server *s, unsigned max_clients,
+	    size_t max_request);
+/*
+ * Stop listening, remove the socket file (only one server_listen
+ * bound) and close every connection.
+ */
 void	server_close(struct server *s);
 
 /*

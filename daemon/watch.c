@@ -632,6 +632,18 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 }
 
 void
+watch_set_opts(struct watch *w, const struct watch_opts *o)
+{
+	bool retime = o->rescan_interval_s != w->opts.rescan_interval_s;
+
+	w->opts = *o;
+	if (retime && !w->closing && w->handles > 0) {
+		uint64_t every = (uint64_t)(w->opts.rescan_interval_s * 1000);
+		uv_timer_start(&w->tick, watch__on_tick, every, every);
+	}
+}
+
+void
 watch_close(struct watch *w)
 {
 	if (w->closing || w->handles == 0)
@@ -670,6 +682,13 @@ watch_refresh(struct watch *w, const char *path, bool contents)
 
 	if (w->closing)
 		return;		/* the index may be gone already */
+	/*
+	 * During the start-up scan the index is about to be replaced by
+	 * the scan's: the change is either read by the scan or seen by a
+	 * watch it added first, logged and replayed on the new index.
+	 */
+	if (!w->ready)
+		return;
 	node = locate(w, path, &rel);
 	/* One component at a time, so that the next lookup sees it. */
 	while (node != IX_NIL && *rel != '\0') {

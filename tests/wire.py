@@ -75,7 +75,11 @@ SUMMARY = {
     "alerts": {"transitions": int, "samples": int, "sample_errors": int,
                "hook_runs": int, "hook_failures": int, "hook_timeouts": int,
                "hook_coalesced": int},
+    "scanning": bool,
 }
+RELOAD_CHANGE = {"key": str, "from": str, "to": str}
+RELOAD = {"ok": bool, "changed": [RELOAD_CHANGE], "refused": [RELOAD_CHANGE],
+          "errors": [str]}
 
 KINDS = {"synthetic": int, "physical": int}
 STATS_DATASET = {"hits": KINDS, "misses": KINDS, "last_asked": float}
@@ -259,6 +263,15 @@ def test_methods(c, h, proc):
     check(r[3]["events"] == ["prune"], "subscribe %r" % (r,))
     r = c.call(21, "unsubscribe", spec=UNSUBSCRIBE)
     check(r[3]["was_subscribed"] is True, "unsubscribe %r" % (r,))
+    r = c.call(22, "reload", None, RELOAD)
+    check(r[3]["ok"] is True and r[3]["changed"] == [] and
+          r[3]["errors"] == [], "reload of the same files: %r" % (r,))
+    r = c.call(23, "summary", {"wait": False}, SUMMARY)
+    check(r[3]["scanning"] is False,
+          "summary wait false once the scan is in: %r" % (r[3]["scanning"],))
+    r = c.call(24, "summary", {"wait": 1})
+    check(r[2] is not None and r[2]["code"] == "invalid_argument",
+          "summary wait not a bool: %r" % (r,))
     # Pipelined: many requests in one write, every reply comes back.
     c.send(*[[0, 100 + i, "ping", []] for i in range(500)])
     ids = [c.next()[1] for _ in range(500)]
