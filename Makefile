@@ -8,6 +8,7 @@
 #   make check-long a million churn operations (minutes)
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make bench      benchmarks (bench/)
+#   make fuzz       each libFuzzer target FUZZ_S seconds (tests/fuzz/)
 #
 # SANITIZE=1 builds into build/san/ so normal and sanitized objects never mix.
 
@@ -31,7 +32,8 @@ LIB	 = lib
 endif
 
 DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
-	   python3-msgpack python3-yaml python3-omegaconf valgrind patch
+	   python3-msgpack python3-yaml python3-omegaconf valgrind patch \
+	   clang libclang-rt-14-dev
 
 # Flags come from pkg-config once deps are in; until then keep make quiet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -152,6 +154,7 @@ ifneq ($(T),)
 	@echo "== integration: $(T) only"; $(INTEGRATION)
 else
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@echo "== fuzz targets: seeds and reproducers"; $(FUZZ_REPLAY)
 	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
 	@echo "== integration"; $(INTEGRATION)
 	@echo "== libhyco: exports, old API, shared library"; $(TEST_ENV) \
@@ -184,6 +187,8 @@ bench: all
 
 clean:
 	rm -rf build bin lib
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
