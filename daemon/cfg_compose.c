@@ -135,9 +135,16 @@ parse_defaults(struct cfg_node *list, const char *path,
 			goto fail;
 		}
 		if (it->type == CFG_SCALAR && it->value != NULL) {
-			if (strcmp(it->value, "_self_") == 0)
+			if (strcmp(it->value, "_self_") == 0) {
+				/* The file's own keys can be placed once only. */
+				for (int j = 0; j < n; j++)
+					if (ent[j].self) {
+						cfg_errorf(e, path, it->line,
+						    "defaults: _self_ twice");
+						goto fail;
+					}
 				d.self = true;
-			else
+			} else
 				d.option = cfg__strdup(it->value);
 		} else if (it->type == CFG_MAP && it->child != NULL &&
 		    it->child->next == NULL && it->child->type == CFG_SCALAR) {

@@ -204,6 +204,13 @@ test_cfg_compose_bad_defaults(void **state)
 	    "a list"));
 	cfg_errors_clear(&e);
 
+	/* The file's own keys go in once: a second _self_ has none left. */
+	assert_null(compose(dir, "s.yaml", "defaults:\n  - _self_\n  - base\n"
+	    "  - _self_\nk: v\n", &e));
+	assert_non_null(strstr(first_error(&e), "s.yaml:4: defaults: _self_ "
+	    "twice"));
+	cfg_errors_clear(&e);
+
 	/* A package is nesting too: capped like the YAML's own. */
 	char pkg[256] = "# @package p";
 	for (int i = 1; i < CFG_MAX_DEPTH; i++)
