@@ -383,11 +383,15 @@ get_name(struct input *in, char *buf)
 	return len;
 }
 
+/*
+ * A file size: st_size, so at most INT64_MAX; sparse files make sums
+ * past it (two of 2^62 are 2^63).
+ */
 static uint64_t
 get_size(struct input *in)
 {
 	static const uint64_t big[] = { 0, 1, 4095, 1u << 20, 1ull << 40,
-	    INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX };
+	    1ull << 62, INT64_MAX - 1, INT64_MAX };
 	uint8_t b = get(in);
 
 	return b < 0xf8 ? (uint64_t)b * 1000 + get(in) : big[b - 0xf8];
