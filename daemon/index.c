@@ -610,6 +610,29 @@ index_move(struct index *ix, uint32_t node, uint32_t dir, const char *name,
 	return 0;
 }
 
+/* True if a is node or one of its ancestors. */
+static bool
+holds(const struct index *ix, uint32_t a, uint32_t node)
+{
+	for (uint32_t p = node; p != IX_NIL; p = index_node(ix, p)->parent)
+		if (p == a)
+			return true;
+	return false;
+}
+
+int
+index_rename(struct index *ix, uint32_t node, uint32_t dir, const char *name,
+    size_t len, ix_unwatch_fn unwatch, void *arg)
+{
+	uint32_t old = index_lookup(ix, dir, name, len);
+
+	if (holds(ix, node, dir) || (old != IX_NIL && holds(ix, old, node)))
+		return -1;
+	if (old != IX_NIL)
+		index_remove(ix, old, unwatch, arg);
+	return index_move(ix, node, dir, name, len);
+}
+
 /* -- whole-index passes ------------------------------------------------- */
 
 /* Post-order: a directory's totals are its files plus its directories'. */

@@ -28,7 +28,7 @@
 
 enum op {
 	OP_RECONCILE,	/* watch.c reconcile: make dir/name what "disk" says */
-	OP_MOVE,	/* watch.c move_to: a rename inside the tree */
+	OP_MOVE,	/* index_rename, as watch.c move_to: a rename */
 	OP_REMOVE,	/* a removal (a top: its contents) */
 	OP_SET_FILE,	/* a write: new size and mtime */
 	OP_SET_WD,	/* a watch added, moved or dropped */
@@ -520,7 +520,23 @@ reconcile(struct index *ix, struct input *in)
 	return id;
 }
 
-/* watch.c move_to: child renamed to dir/name, replacing what was there. */
+/* The live node named name in dir, by the model; IX_NIL if none. */
+static uint32_t
+model_lookup(uint32_t dir, const char *name, size_t len)
+{
+	for (uint32_t i = 0; i < m.nlive; i++) {
+		const struct mnode *x = &m.n[m.ids[i]];
+		if (x->parent == dir && x->nlen == len &&
+		    memcmp(x->name, name, len) == 0)
+			return m.ids[i];
+	}
+	return IX_NIL;
+}
+
+/*
+ * watch.c move_to: child renamed to dir/name, replacing what was there,
+ * unless the (possibly stale) index cannot take it.
+ */
 static uint32_t
 move(struct index *ix, struct input *in)
 {
@@ -528,21 +544,20 @@ move(struct index *ix, struct input *in)
 	uint32_t dir = model_pick(get16(in), 1, true), old;
 	char name[256];
 	size_t len = get_name(in, name);
+	bool refused;
+	int rc;
 
 	if (child == IX_NIL || dir == IX_NIL)
 		return IX_NIL;
-	/* A stale index must not make a directory its own ancestor. */
-	for (uint32_t p = dir; p != IX_NIL; p = index_node(ix, p)->parent)
-		if (p == child) {
-			CHECK(model_is_ancestor(child, dir));
-			return IX_NIL;
-		}
-	CHECK(!model_is_ancestor(child, dir));
-	if ((old = index_lookup(ix, dir, name, len)) == child)
+	old = model_lookup(dir, name, len);
+	refused = model_is_ancestor(child, dir) || (old != IX_NIL &&
+	    model_is_ancestor(old, child));
+	rc = index_rename(ix, child, dir, name, len, on_unwatch, NULL);
+	CHECK(rc == (refused ? -1 : 0));
+	if (refused)
 		return child;
 	if (old != IX_NIL)
-		remove_node(ix, old);
-	CHECK(index_move(ix, child, dir, name, len) == 0);
+		model_kill(old, false, true);
 	m.n[child].parent = dir;
 	m.n[child].nlen = (uint8_t)len;
 	memcpy(m.n[child].name, name, len + 1);
