@@ -23,6 +23,21 @@ int	LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static const char *prog = "replay";
 
+/*
+ * Under ASan (SANITIZE=1), one allocation over the fuzzer's limit
+ * (make fuzz's FUZZ_RSS_MB, which libFuzzer applies to each malloc)
+ * fails a replay as it failed the fuzzer: an allocation bomb must not
+ * pass here only because the machine lends the address space. Unused
+ * without ASan.
+ */
+const char	*__asan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+	return "max_allocation_size_mb=2048";
+}
+
 /* Read path whole and run it; -1 (said on stderr) if it cannot be read. */
 static int
 run_file(const char *path)
