@@ -12,6 +12,7 @@
 #   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same)
 #   make abi        record libhyco's ABI, once HYCO_ABI_VERSION is raised
 #   make bench      benchmarks (bench/)
+#   make fuzz       each libFuzzer target FUZZ_S seconds (tests/fuzz/)
 #
 # SANITIZE=1 builds into build/san/ so normal and sanitized objects never mix.
 
@@ -38,7 +39,7 @@ DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
 	   python3-msgpack python3-yaml python3-omegaconf valgrind patch \
 	   prometheus prometheus-node-exporter \
 	   systemd mandoc man-db python3-venv python3-setuptools \
-	   libsystemd-dev
+	   libsystemd-dev clang libclang-rt-14-dev
 
 # libhyco's ABI version, MAJOR.MINOR.PATCH; the soname is libhyco.so.MAJOR.
 # It changes with the ABI, not with the package (README, "Versions"):
@@ -201,6 +202,7 @@ ifneq ($(T),)
 	@echo "== integration: $(T) only"; $(INTEGRATION)
 else
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@echo "== fuzz targets: seeds and reproducers"; $(FUZZ_REPLAY)
 	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
 	@echo "== integration"; $(INTEGRATION)
 	@echo "== libhyco: exports, old API, shared library"; $(TEST_ENV) \
@@ -414,6 +416,8 @@ clean:
 	rm -rf build bin lib
 
 FORCE:
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find build -name '*.d' -type f 2>/dev/null)
 

@@ -8,6 +8,19 @@
 
 #define COMPOSE_MAX_DEPTH	16	/* defaults lists nested this deep */
 #define COMPOSE_MAX_ENTRIES	64	/* in one defaults list */
+#define COMPOSE_MAX_FILES	256	/* files one composition reads */
+
+/*
+ * A composition under way: the files whose defaults are being composed,
+ * outermost first, and how many files it has read. Without a budget a
+ * file listing another twice, which lists a third twice, ... reads 2^16
+ * files before the depth limit stops it.
+ */
+struct compose_ctx {
+	const char	*chain[COMPOSE_MAX_DEPTH + 1];
+	int		 depth;
+	int		 files;
+};
 
 /* -- composition -------------------------------------------------------- */
 
@@ -135,9 +148,16 @@ parse_defaults(struct cfg_node *list, const char *path,
 			goto fail;
 		}
 		if (it->type == CFG_SCALAR && it->value != NULL) {
-			if (strcmp(it->value, "_self_") == 0)
+			if (strcmp(it->value, "_self_") == 0) {
+				/* The file's own keys can be placed once only. */
+				for (int j = 0; j < n; j++)
+					if (ent[j].self) {
+						cfg_errorf(e, path, it->line,
+						    "defaults: _self_ twice");
+						goto fail;
+					}
 				d.self = true;
-			else
+			} else
 				d.option = cfg__strdup(it->value);
 		} else if (it->type == CFG_MAP && it->child != NULL &&
 		    it->child->next == NULL && it->child->type == CFG_SCALAR) {
@@ -216,7 +236,7 @@ load(const char *path, bool optional, char **pkg, struct cfg_errors *e,
  * stands (last if nowhere). *pkg is the file's package header.
  */
 static struct cfg_node *
-compose(const char *path, bool optional, int depth, char **pkg,
+compose(struct compose_ctx *ctx, const char *path, bool optional, char **pkg,
     struct cfg_errors *e, const char *from_file, int from_line)
 {
 	struct default_entry ent[COMPOSE_MAX_ENTRIES];
@@ -226,9 +246,24 @@ compose(const char *path, bool optional, int depth, char **pkg,
 	bool self_done = false;
 
 	*pkg = NULL;
-	if (depth > COMPOSE_MAX_DEPTH) {
+	for (i = 0; i < ctx->depth; i++)
+		if (strcmp(ctx->chain[i], path) == 0) {
+			char chain[1024] = "";
+			for (int k = i; k < ctx->depth; k++)
+				snprintf(chain + strlen(chain), sizeof(chain) -
+				    strlen(chain), "%s -> ", ctx->chain[k]);
+			cfg_errorf(e, from_file, from_line, "defaults: a cycle: "
+			    "%s%s", chain, path);
+			return NULL;
+		}
+	if (ctx->depth > COMPOSE_MAX_DEPTH) {
 		cfg_errorf(e, from_file, from_line, "defaults nested deeper "
-		    "than %d (a cycle?) at %s", COMPOSE_MAX_DEPTH, path);
+		    "than %d at %s", COMPOSE_MAX_DEPTH, path);
+		return NULL;
+	}
+	if (++ctx->files > COMPOSE_MAX_FILES) {
+		cfg_errorf(e, from_file, from_line, "defaults: more than %d "
+		    "files to compose at %s", COMPOSE_MAX_FILES, path);
 		return NULL;
 	}
 	if ((root = load(path, optional, pkg, e, from_file, from_line)) == NULL)
@@ -270,8 +305,10 @@ compose(const char *path, bool optional, int depth, char **pkg,
 		else
 			snprintf(sub, sizeof(sub), "%s/%s%s", dir,
 			    ent[i].option, ext);
-		c = compose(sub, ent[i].optional, depth + 1, &sub_pkg, e, path,
+		ctx->chain[ctx->depth++] = path;
+		c = compose(ctx, sub, ent[i].optional, &sub_pkg, e, path,
 		    ent[i].line);
+		ctx->depth--;
 		if (c == NULL)
 			continue;
 		if (sub_pkg != NULL && strcmp(sub_pkg, "_group_") == 0) {
@@ -301,11 +338,12 @@ compose(const char *path, bool optional, int depth, char **pkg,
 struct cfg_node *
 cfg_compose(const char *path, struct cfg_errors *e)
 {
+	struct compose_ctx ctx = { .depth = 0 };
 	struct cfg_node *root;
 	char *pkg;
 
 	/* The primary config's own package header is ignored, as in Hydra. */
-	root = compose(path, false, 0, &pkg, e, NULL, 0);
+	root = compose(&ctx, path, false, &pkg, e, NULL, 0);
 	free(pkg);
 	return root;
 }

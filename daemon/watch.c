@@ -130,7 +130,7 @@ move_to(struct watch *w, uint32_t dir, uint32_t cookie, const char *name,
 {
 	struct watch_moves *mv = w->moves;
 	struct index *ix = &w->ix;
-	uint32_t child, old;
+	uint32_t child;
 	int i;
 
 	for (i = 0; i < mv->n && mv->v[i].cookie != cookie; i++)
@@ -144,15 +144,8 @@ move_to(struct watch *w, uint32_t dir, uint32_t cookie, const char *name,
 	if (!watch__dir_valid(ix, m.dir, m.drec, m.gen) ||
 	    (child = index_lookup(ix, m.dir, m.name, m.nlen)) == IX_NIL)
 		return;
-	/* A stale index must not make a directory its own ancestor. */
-	for (uint32_t p = dir; p != IX_NIL; p = index_node(ix, p)->parent)
-		if (p == child)
-			return;
-	if ((old = index_lookup(ix, dir, name, len)) == child)
-		return;
-	if (old != IX_NIL)
-		index_remove(ix, old, unwatch, w);
-	(void)index_move(ix, child, dir, name, len);
+	/* Refused when the index is too stale for it: reconciled below. */
+	(void)index_rename(ix, child, dir, name, len, unwatch, w);
 }
 
 void

@@ -142,7 +142,44 @@ test_cfg_compose_defaults(void **state)
 	cfg_errors_clear(&e);
 
 	assert_null(compose(dir, "loop.yaml", "defaults:\n  - loop\n", &e));
-	assert_non_null(strstr(first_error(&e), "a cycle?"));
+	assert_non_null(strstr(first_error(&e), "loop.yaml:2: defaults: a "
+	    "cycle: "));
+	assert_non_null(strstr(first_error(&e), "/loop.yaml -> "));
+	cfg_errors_clear(&e);
+
+	/* A cycle through another file names the way round. */
+	tu_write(dir, "ping.yaml", "defaults:\n  - pong\n");
+	tu_write(dir, "pong.yaml", "defaults:\n  - ping\n");
+	assert_null(compose(dir, "ping.yaml", NULL, &e));
+	assert_non_null(strstr(first_error(&e), "pong.yaml:2: defaults: a "
+	    "cycle: "));
+	assert_non_null(strstr(first_error(&e), "/ping.yaml -> "));
+	assert_non_null(strstr(first_error(&e), "/pong.yaml -> "));
+	cfg_errors_clear(&e);
+}
+
+/*
+ * Each file lists the next twice: 2^16 reads before the depth limit.
+ * A budget of files stops it at once (the fuzzer found it as a
+ * timeout: a config listing itself twice took minutes).
+ */
+static void
+test_cfg_compose_file_budget(void **state)
+{
+	struct cfg_errors e = { 0 };
+	const char *dir = *state;
+	char name[32], text[64];
+
+	for (int i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "f%d.yaml", i);
+		snprintf(text, sizeof(text), "defaults:\n  - f%d\n  - f%d\n"
+		    "k%d: v\n", i + 1, i + 1, i);
+		tu_write(dir, name, text);
+	}
+	tu_write(dir, "f16.yaml", "k16: v\n");
+	assert_null(compose(dir, "f0.yaml", NULL, &e));
+	assert_non_null(strstr(first_error(&e), "defaults: more than 256 "
+	    "files to compose"));
 	cfg_errors_clear(&e);
 }
 
@@ -204,6 +241,13 @@ test_cfg_compose_bad_defaults(void **state)
 	    "a list"));
 	cfg_errors_clear(&e);
 
+	/* The file's own keys go in once: a second _self_ has none left. */
+	assert_null(compose(dir, "s.yaml", "defaults:\n  - _self_\n  - base\n"
+	    "  - _self_\nk: v\n", &e));
+	assert_non_null(strstr(first_error(&e), "s.yaml:4: defaults: _self_ "
+	    "twice"));
+	cfg_errors_clear(&e);
+
 	/* A package is nesting too: capped like the YAML's own. */
 	char pkg[256] = "# @package p";
 	for (int i = 1; i < CFG_MAX_DEPTH; i++)
@@ -237,6 +281,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cfg_compose_defaults,
 		    test_cfg_compose_setup, test_cfg_compose_teardown),
 		cmocka_unit_test_setup_teardown(test_cfg_compose_reads_each_file_once,
+		    test_cfg_compose_setup, test_cfg_compose_teardown),
+		cmocka_unit_test_setup_teardown(test_cfg_compose_file_budget,
 		    test_cfg_compose_setup, test_cfg_compose_teardown),
 		cmocka_unit_test_setup_teardown(test_cfg_compose_bad_defaults,
 		    test_cfg_compose_setup, test_cfg_compose_teardown),
