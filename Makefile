@@ -39,7 +39,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 CPPFLAGS += $(PKG_CFLAGS)
 
-PROTO_OBJ  = $(B)/protocol/proto.o
+PROTO_OBJ  = $(B)/protocol/proto.o $(B)/protocol/frame.o
 CFG_OBJ    = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
 	     $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_interp.o
 CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
@@ -57,7 +57,7 @@ CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
-	     test_scan test_remove test_json test_decode
+	     test_scan test_remove test_json test_decode test_frame
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -118,6 +118,7 @@ $(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
 	$(B)/daemon/cfg_interp.o $(CFG_TREE_OBJ)
 $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
 $(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
+$(B)/tests/test_frame: $(B)/tests/test_frame.o $(PROTO_OBJ)
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
 	$(B)/daemon/log.o
