@@ -48,7 +48,7 @@ INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 	     $(B)/daemon/watch.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
-	     $(B)/daemon/policy.o $(B)/daemon/job.o \
+	     $(B)/daemon/policy.o $(B)/daemon/asked.o $(B)/daemon/job.o \
 	     $(B)/daemon/fsutil.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
@@ -57,7 +57,8 @@ CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
-	     test_scan test_remove test_json test_decode test_frame
+	     test_scan test_remove test_json test_decode test_frame \
+	     test_asked
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -119,6 +120,7 @@ $(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
 $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
 $(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
 $(B)/tests/test_frame: $(B)/tests/test_frame.o $(PROTO_OBJ)
+$(B)/tests/test_asked: $(B)/tests/test_asked.o $(B)/daemon/asked.o
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
 	$(B)/daemon/log.o

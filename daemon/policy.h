@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "asked.h"
 #include "backoff.h"
 #include "config.h"
 #include "fsutil.h"
@@ -34,6 +35,7 @@ struct policy_item {
 	int		cat;		/* enum category */
 	int		kind;		/* enum kind; -1 for a dataset */
 	long		cycle;
+	uint32_t	node;		/* in the index */
 	uint64_t	bytes, files;	/* as the index holds them */
 	bool		skipped;	/* protected: why says by what */
 	char		why[160];
@@ -42,6 +44,8 @@ struct policy_item {
 struct policy_plan {
 	struct policy_item	*v;
 	size_t			 n, cap;
+	uint32_t		*nodes;		/* index nodes in v, hashed */
+	size_t			 nodecap;
 };
 
 struct policy_stats {
@@ -54,7 +58,6 @@ struct policy_stats {
 };
 
 struct lease;
-struct asked;
 
 struct policy {
 	uv_loop_t		*loop;
@@ -65,8 +68,7 @@ struct policy {
 	uv_timer_t		 timer;
 	struct lease		*leases;
 	size_t			 nleases, capleases;
-	struct asked		*asked;
-	size_t			 nasked, capasked;
+	struct asked_table	 asked;		/* last asked, bounded */
 	bool			 running;	/* a removal job in flight */
 	bool			 closing;
 	bool			 again;		/* run once more after it */
