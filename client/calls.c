@@ -147,6 +147,13 @@ static const struct hyco__field summary_fields[] = {
 	NAMED(HYCO__U64, paused_reads),
 	NAMED(HYCO__U64, requests),
 	{ "errors", HYCO__SUB, 0, 0, &errors_shape },
+	NAMED(HYCO__U64, closed_too_deep),
+	NAMED(HYCO__U64, frame_steps),
+	NAMED(HYCO__U64, jobs),
+	NAMED(HYCO__U64, paused_max_jobs_per_client),
+	NAMED(HYCO__U64, paused_max_jobs),
+	NAMED(HYCO__U64, asked),
+	NAMED(HYCO__U64, asked_forgotten),
 };
 static const struct hyco__shape summary_shape = SHAPE(summary_fields, pruning);
 #undef T

@@ -263,6 +263,11 @@ struct hyco_summary {
 	uint64_t			  errors_unknown_method;
 	uint64_t			  errors_too_large, errors_io_error;
 	uint64_t			  errors_no_space, errors_internal;
+	/* Bounded input, work and policy state. */
+	uint64_t			  closed_too_deep, frame_steps;
+	uint64_t			  jobs, paused_max_jobs_per_client;
+	uint64_t			  paused_max_jobs;
+	uint64_t			  asked, asked_forgotten;
 };
 
 int	hyco_summary_sized(hyco_client *c, struct hyco_summary *out, size_t size);

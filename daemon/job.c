@@ -301,7 +301,7 @@ answer(struct job *j)
 		j->answer(j);
 		conn_flush(c);
 	}
-	conn_unref(c);		/* taken in job_start */
+	conn_work_end(c);	/* begun in job_start */
 }
 
 /* The daemon's own changes go into the index before the reply does. */
@@ -420,6 +420,6 @@ job_start(struct job *j)
 		log_warnx("job_start: uv_queue_work: %s", uv_strerror(r));
 		return -1;
 	}
-	conn_ref(j->r.conn);	/* a reply must not land in freed memory */
+	conn_work_begin(j->r.conn);	/* a slot, and a reference */
 	return 0;
 }

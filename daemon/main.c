@@ -54,6 +54,8 @@ on_ready(void *arg)
 	    d->cfg.socket_mode, d->cfg.max_clients, d->cfg.max_request_bytes,
 	    &rpc_server_ops, d) == -1)
 		fatalx("cannot listen on %s", d->cfg.socket);
+	server_limit_work(&d->server, d->cfg.max_jobs_per_client,
+	    d->cfg.max_jobs);
 	log_info("hycod %s ready on %s (pid %d), cache %s", HYCO_VERSION,
 	    d->cfg.socket, (int)getpid(), d->cfg.layout.cache_root);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "job.h"
 #include "log.h"
 #include "tally.h"
@@ -242,6 +243,8 @@ pack_removals(struct rpc_container *m, const struct trash *t,
 	kv_u64(m, "prune_passes", p->stats.passes);
 	kv_u64(m, "idle_passes", p->stats.idle_passes);
 	kv_bool(m, "pruning", p->running);
+	kv_u64(m, "asked", p->asked.n);
+	kv_u64(m, "asked_forgotten", p->asked.forgotten);
 }
 
 /* The socket and the requests on it, since start. */
@@ -258,6 +261,11 @@ pack_traffic(struct rpc_container *m, const struct server_stats *ss,
 	kv_u64(m, "closed_too_large", ss->closed_too_large);
 	kv_u64(m, "closed_bad_input", ss->closed_bad_input);
 	kv_u64(m, "paused_reads", ss->paused_reads);
+	kv_u64(m, "closed_too_deep", ss->closed_too_deep);
+	kv_u64(m, "frame_steps", ss->frame_steps);
+	kv_u64(m, "jobs", ss->work);
+	kv_u64(m, "paused_max_jobs_per_client", ss->paused_work_per_conn);
+	kv_u64(m, "paused_max_jobs", ss->paused_work);
 	kv_u64(m, "requests", rs->requests);
 	rpc_map_key(m, "errors");
 	rpc_map_begin(&e, m->pk);
@@ -680,12 +688,32 @@ static const struct method {
 
 /* -- server callbacks --------------------------------------------------- */
 
+static const struct method *
+find_method(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strlen(methods[i].name) == len &&
+		    memcmp(methods[i].name, name, len) == 0)
+			return &methods[i];
+	return NULL;
+}
+
+/* Methods whose handler starts a job (job.h): they take a work slot. */
+static bool
+makes_job(const struct method *m)
+{
+	return m->fn == m_get_cycle_dir || m->fn == m_cleanup_cycle ||
+	    m->fn == m_cleanup_generated || m->fn == m_clean ||
+	    m->fn == m_disk_check;
+}
+
 static int
 handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 {
 	struct hycod *d = ctx;
 	struct rpc_request req;
 	struct reply r = { .d = d, .conn = c };
+	const struct method *m;
 	const char *why;
 	char buf[160];
 	int rc;
@@ -694,6 +722,15 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 		log_debug("rpc: %s, closing connection", why);
 		return -1;
 	}
+	/*
+	 * At daemon.max_jobs_per_client or daemon.max_jobs: not failed,
+	 * kept; the server reads this connection no further until a job
+	 * ends, then hands this request again.
+	 */
+	m = find_method(req.method, req.method_len);
+	if (rc == RPC_DECODE_OK && m != NULL && makes_job(m) &&
+	    !conn_may_work(c))
+		return SERVER_HOLD;
 	r.msgid = req.msgid;
 	r.notify = req.type == RPC_NOTIFY;
 	d->rpc.requests++;
@@ -701,11 +738,7 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 		reply_error(&r, RPC_EINVAL, "%s", why);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		const struct method *m = &methods[i];
-		if (strlen(m->name) != req.method_len ||
-		    memcmp(m->name, req.method, req.method_len) != 0)
-			continue;
+	if (m != NULL) {
 		if (rpc_args_check(req.args, m->args, buf, sizeof(buf)) == -1)
 			reply_error(&r, RPC_EINVAL, "%s: %s", m->name, buf);
 		else
@@ -724,15 +757,17 @@ handle_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 	struct reply r = { .d = d, .conn = c };
 	uint32_t msgid;
 
-	log_debug("rpc: request of %zu+ bytes over the %zu limit", len,
-	    d->cfg.max_request_bytes);
+	log_debug("rpc: request of %zu+ bytes over the %zu limit, or nested "
+	    "over %d levels", len, d->cfg.max_request_bytes, FRAME_DEPTH_MAX);
 	if (rpc_peek_msgid(start, len, &msgid) == -1) {
 		d->rpc.errors[RPC_ETOOLARGE]++;
 		return;
 	}
 	r.msgid = msgid;
 	reply_error(&r, RPC_ETOOLARGE, "request is larger than "
-	    "daemon.max_request_bytes (%zu)", d->cfg.max_request_bytes);
+	    "daemon.max_request_bytes (%zu), counting the sizes it declares, "
+	    "or nests deeper than %d levels", d->cfg.max_request_bytes,
+	    FRAME_DEPTH_MAX);
 }
 
 /* Its leases end with the connection. */

@@ -61,6 +61,9 @@ SUMMARY = {
     "refused_max_clients": int, "messages": int, "closed_too_large": int,
     "closed_bad_input": int, "paused_reads": int, "requests": int,
     "errors": {c: int for c in CODES},
+    "closed_too_deep": int, "frame_steps": int, "jobs": int,
+    "paused_max_jobs_per_client": int, "paused_max_jobs": int,
+    "asked": int, "asked_forgotten": int,
 }
 
 
