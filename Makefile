@@ -58,7 +58,7 @@ CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
 	     test_scan test_remove test_json test_decode test_frame \
-	     test_asked
+	     test_asked test_hyco_reply
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/libhyco.so
@@ -121,6 +121,8 @@ $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
 $(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
 $(B)/tests/test_frame: $(B)/tests/test_frame.o $(PROTO_OBJ)
 $(B)/tests/test_asked: $(B)/tests/test_asked.o $(B)/daemon/asked.o
+$(B)/tests/test_hyco_reply: $(B)/tests/test_hyco_reply.o $(CLIENT_OBJ)
+$(B)/tests/test_hyco_reply: LDLIBS += -lpthread
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
 	$(B)/daemon/log.o
