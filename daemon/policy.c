@@ -437,6 +437,7 @@ prune_done(uv_work_t *w, int status)
 	if (freed > 0)
 		log_info("prune: pass done, %llu bytes now in the trash",
 		    (unsigned long long)freed);
+	trash_release(p->trash);	/* held since policy_run */
 	policy_plan_free(&j->plan);
 	free(j->done);
 	free(j);
@@ -498,8 +499,11 @@ policy_run(struct policy *p)
 	j->p = p;
 	j->seq = trash_reserve(p->trash);
 	j->work.data = j;
+	/* prune_work may use the trash's descriptors: they stay open. */
+	trash_hold(p->trash);
 	if ((r = uv_queue_work(p->loop, &j->work, prune_work, prune_done)) < 0) {
 		log_warnx("prune: uv_queue_work: %s", uv_strerror(r));
+		trash_release(p->trash);
 		policy_plan_free(&j->plan);
 		free(j->done);
 		free(j);
