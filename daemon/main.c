@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fdlimit.h"
 #include "fsutil.h"
 #include "hycod.h"
 #include "log.h"
@@ -140,6 +141,10 @@ main(int argc, char **argv)
 		return rc == 0 ? 0 : 1;
 	}
 	log_setlevel(d.cfg.log_level);
+	if (fdlimit_check(&d.cfg) == -1) {
+		config_free(&d.cfg);
+		return 1;
+	}
 
 	/* A client that goes away mid-write must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
