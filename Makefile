@@ -141,6 +141,14 @@ $(B)/tests/test_integration: $(B)/tests/integration.o \
 	$(LIB)/libhyco.a $(PROTO_OBJ)
 $(B)/tests/test_integration: LDLIBS += -lpthread
 
+# hycod with statvfs, uv_queue_work and calloc failing on a test's
+# command (tests/fault.c, tests/fault.py): the internal and io_error
+# paths, reached for real.
+$(B)/tests/hycod-fault: $(DAEMON_OBJ) $(B)/tests/fault.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -Wl,--wrap=statvfs,--wrap=uv_queue_work,--wrap=calloc \
+	    -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
 $(UNIT_BINS) $(B)/tests/test_integration: %: %.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(LDLIBS)
@@ -152,7 +160,7 @@ TEST_ENV = HYCOD=$(abspath $(BIN)/hycod) HYCOCTL=$(abspath $(BIN)/hycoctl) \
 INTEGRATION = set -f; $(TEST_ENV) $(B)/tests/test_integration \
 	      $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
 
-check: all $(UNIT_BINS) $(B)/tests/test_integration
+check: all $(UNIT_BINS) $(B)/tests/test_integration $(B)/tests/hycod-fault
 ifneq ($(T),)
 	@echo "== integration: $(T) only"; $(INTEGRATION)
 else
@@ -171,6 +179,8 @@ else
 	@echo "== churn, watch limit"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 3 --ops 1000 --max-watches 40
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== bounded input and work: bombs, trickles, job limits"; $(TEST_ENV) /usr/bin/python3 tests/bounds.py
+	@echo "== faults: internal and io_error"; $(TEST_ENV) \
+	    HYCOD_FAULT=$(abspath $(B)/tests/hycod-fault) /usr/bin/python3 tests/fault.py
 	@echo "== RLIMIT_NOFILE at start-up"; $(TEST_ENV) /usr/bin/python3 tests/fdlimit.py
 	@echo "== SIGTERM during removals"; $(TEST_ENV) /usr/bin/python3 tests/shutdown.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py

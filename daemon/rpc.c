@@ -57,9 +57,12 @@ reply_error(struct reply *r, enum rpc_error code, const char *fmt, ...)
 	rpc_pack_error(conn_packer(r->conn), r->msgid, code, msg);
 }
 
+/* Out of memory, or work the thread pool refused, is the daemon's own. */
 static enum rpc_error
 errno_code(int err)
 {
+	if (err == ENOMEM)
+		return RPC_EINTERNAL;
 	return err == ENOSPC || err == EDQUOT ? RPC_ENOSPC : RPC_EIO;
 }
 
