@@ -18,7 +18,16 @@ CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC
 CPPFLAGS += -Idaemon -Iprotocol -Iclient
 LDLIBS	 = -lm
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# libFuzzer targets (make fuzz-request): clang, every object instrumented.
+CC	 = clang
+B	 = build/fuzz
+CFLAGS	+= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=address,undefined
+BIN	 = $(B)/bin
+LIB	 = $(B)/lib
+else ifeq ($(SANITIZE),1)
 B	 = build/san
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS	+= -fsanitize=address,undefined
@@ -141,6 +150,20 @@ $(B)/tests/test_integration: $(B)/tests/integration.o \
 	$(LIB)/libhyco.a $(PROTO_OBJ)
 $(B)/tests/test_integration: LDLIBS += -lpthread
 
+# Request framing plus dispatch: the daemon without its socket (a
+# stand-in connection in the target) and without main.
+FUZZ_REQUEST_OBJ = $(filter-out $(B)/daemon/main.o $(B)/daemon/server.o \
+	$(B)/daemon/fdlimit.o,$(DAEMON_OBJ))
+FUZZ_TARGETS += $(B)/fuzz/fuzz_request
+$(B)/fuzz/fuzz_request: $(B)/tests/fuzz/fuzz_request.o $(FUZZ_REQUEST_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+# The same target with a main() that replays files, for make check.
+$(B)/tests/fuzz_request_replay: $(B)/tests/fuzz/fuzz_request.o \
+	$(B)/tests/fuzz/replay_main.o $(FUZZ_REQUEST_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
 # hycod with statvfs, uv_queue_work and calloc failing on a test's
 # command (tests/fault.c, tests/fault.py): the internal and io_error
 # paths, reached for real.
@@ -160,7 +183,8 @@ TEST_ENV = HYCOD=$(abspath $(BIN)/hycod) HYCOCTL=$(abspath $(BIN)/hycoctl) \
 INTEGRATION = set -f; $(TEST_ENV) $(B)/tests/test_integration \
 	      $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
 
-check: all $(UNIT_BINS) $(B)/tests/test_integration $(B)/tests/hycod-fault
+check: all $(UNIT_BINS) $(B)/tests/test_integration $(B)/tests/hycod-fault \
+	$(B)/tests/fuzz_request_replay
 ifneq ($(T),)
 	@echo "== integration: $(T) only"; $(INTEGRATION)
 else
@@ -178,6 +202,9 @@ else
 	@echo "== churn, queue overflow"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 2 --ops 1000 --overflow
 	@echo "== churn, watch limit"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 3 --ops 1000 --max-watches 40
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
+	@echo "== fuzz replay: request (seed corpus, regressions)"; \
+	    $(B)/tests/fuzz_request_replay tests/fuzz/corpus/request \
+	    tests/fuzz/regress/request
 	@echo "== bounded input and work: bombs, trickles, job limits"; $(TEST_ENV) /usr/bin/python3 tests/bounds.py
 	@echo "== faults: internal and io_error"; $(TEST_ENV) \
 	    HYCOD_FAULT=$(abspath $(B)/tests/hycod-fault) /usr/bin/python3 tests/fault.py
@@ -197,6 +224,18 @@ check-long: all
 run: all
 	$(BIN)/hycod -c conf/config.yaml
 
+# Fuzz request framing and dispatch for FUZZ_S seconds (default 60),
+# from the seed corpus; crashes land in build/fuzz/artifacts/request/
+# (keep each, fixed, under tests/fuzz/regress/request/).
+FUZZ_S ?= 60
+fuzz-request:
+	$(MAKE) FUZZ=1 build/fuzz/fuzz/fuzz_request
+	mkdir -p build/fuzz/corpus/request build/fuzz/artifacts/request
+	build/fuzz/fuzz/fuzz_request -max_total_time=$(FUZZ_S) \
+	    -dict=tests/fuzz/request.dict -max_len=4096 -timeout=10 \
+	    -artifact_prefix=build/fuzz/artifacts/request/ \
+	    build/fuzz/corpus/request tests/fuzz/corpus/request
+
 bench: all
 	$(TEST_ENV) sh bench/run.sh
 
@@ -205,5 +244,5 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: all deps check check-long run bench clean
+.PHONY: all deps check check-long run bench clean fuzz-request
 .SECONDARY:
