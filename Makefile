@@ -5,7 +5,8 @@
 #   make check      unit + integration tests   (SANITIZE=1: ASan+UBSan)
 #   make check T='ping cycle_dir*'   only the integration cases named
 #                   (fnmatch patterns); SHUFFLE=SEED: in a shuffled order
-#   make check-long a million churn operations (minutes)
+#   make check-long a million churn operations, then a load run of
+#                   1000 clients and 50 hostile ones (LOAD_S=60 seconds)
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make bench      benchmarks (bench/)
 #
@@ -214,12 +215,15 @@ else
 	@echo "check: all passed"
 endif
 
-# A million churn operations, with a tiny kernel queue where root may set it.
+# A million churn operations, with a tiny kernel queue where root may set
+# it; then LOAD_S seconds of 1000 well-behaved and 50 hostile clients.
+LOAD_S ?= 60
 check-long: all
 	$(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 7 --writers 4 --ops 250000
 	$(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 8 --writers 4 --ops 50000 --overflow
 	if [ -w /proc/sys/fs/inotify/max_queued_events ]; then \
 	  $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 9 --ops 50000 --queue 256; fi
+	$(TEST_ENV) LOAD_S=$(LOAD_S) /usr/bin/python3 bench/load.py
 
 run: all
 	$(BIN)/hycod -c conf/config.yaml
