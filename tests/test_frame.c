@@ -57,7 +57,8 @@ pack_random(msgpack_packer *pk, int depth)
 	case 0: msgpack_pack_nil(pk); break;
 	case 1: rnd(2) ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
 	case 2: msgpack_pack_uint64(pk, (uint64_t)rnd(1u << 30) << rnd(34)); break;
-	case 3: msgpack_pack_int64(pk, -(int64_t)rnd(1u << 30) << rnd(33)); break;
+	case 3: msgpack_pack_int64(pk, -(int64_t)((uint64_t)rnd(1u << 30) <<
+	    rnd(33))); break;
 	case 4: msgpack_pack_float(pk, 1.5f); break;
 	case 5: msgpack_pack_double(pk, -2.25); break;
 	case 6:
@@ -302,6 +303,10 @@ test_frame_random_bytes(void **state)
 			buf[k] = (char)rnd(256);
 		frame_init(&f, 48);
 		enum frame_status r = frame_walk(&f, buf, len);
+		/* What the walker refuses could make msgpack-c reserve
+		 * gigabytes: the point of it. Everything else is small. */
+		if (r == FRAME_TOO_LARGE || r == FRAME_TOO_DEEP)
+			continue;
 		msgpack_unpack_return u = msgpack_unpack_next(&up, buf, len,
 		    &off);
 		if (r == FRAME_DONE) {
