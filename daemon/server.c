@@ -134,14 +134,18 @@ static void
 update_reading(struct conn *c)
 {
 	bool want = conn_is_open(c) && !c->paused && c->held == HOLD_NONE;
+	int r;
 
 	if (want == c->reading)
 		return;
 	c->reading = want;
 	if (!want)
 		uv_read_stop((uv_stream_t *)&c->pipe);
-	else if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
+	else if ((r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc,
+	    on_read)) < 0) {
+		log_warnx("update_reading: uv_read_start: %s", uv_strerror(r));
 		conn_close_now(c);
+	}
 }
 
 static void
