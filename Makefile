@@ -155,12 +155,12 @@ $(B)/tests/test_integration: LDLIBS += -lpthread
 # stand-in connection in the target) and without main.
 FUZZ_REQUEST_OBJ = $(filter-out $(B)/daemon/main.o $(B)/daemon/server.o \
 	$(B)/daemon/fdlimit.o,$(DAEMON_OBJ))
-FUZZ_TARGETS += $(B)/fuzz/fuzz_request
+FUZZ_TARGETS += fuzz_request
 $(B)/fuzz/fuzz_request: $(B)/tests/fuzz/fuzz_request.o $(FUZZ_REQUEST_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 # The same target with a main() that replays files, for make check.
-$(B)/tests/fuzz_request_replay: $(B)/tests/fuzz/fuzz_request.o \
+$(B)/tests/fuzz/fuzz_request-replay: $(B)/tests/fuzz/fuzz_request.o \
 	$(B)/tests/fuzz/replay_main.o $(FUZZ_REQUEST_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
@@ -185,7 +185,7 @@ INTEGRATION = set -f; $(TEST_ENV) $(B)/tests/test_integration \
 	      $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
 
 check: all $(UNIT_BINS) $(B)/tests/test_integration $(B)/tests/hycod-fault \
-	$(B)/tests/fuzz_request_replay
+	$(B)/tests/fuzz/fuzz_request-replay
 ifneq ($(T),)
 	@echo "== integration: $(T) only"; $(INTEGRATION)
 else
@@ -204,8 +204,8 @@ else
 	@echo "== churn, watch limit"; $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 3 --ops 1000 --max-watches 40
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== fuzz replay: request (seed corpus, regressions)"; \
-	    $(B)/tests/fuzz_request_replay tests/fuzz/corpus/request \
-	    tests/fuzz/regress/request
+	    $(B)/tests/fuzz/fuzz_request-replay tests/fuzz/corpus/fuzz_request \
+	    tests/fuzz/regress/fuzz_request
 	@echo "== bounded input and work: bombs, trickles, job limits"; $(TEST_ENV) /usr/bin/python3 tests/bounds.py
 	@echo "== faults: internal and io_error"; $(TEST_ENV) \
 	    HYCOD_FAULT=$(abspath $(B)/tests/hycod-fault) /usr/bin/python3 tests/fault.py
@@ -230,15 +230,15 @@ run: all
 
 # Fuzz request framing and dispatch for FUZZ_S seconds (default 60),
 # from the seed corpus; crashes land in build/fuzz/artifacts/request/
-# (keep each, fixed, under tests/fuzz/regress/request/).
+# (keep each, fixed, under tests/fuzz/regress/fuzz_request/).
 FUZZ_S ?= 60
 fuzz-request:
 	$(MAKE) FUZZ=1 build/fuzz/fuzz/fuzz_request
-	mkdir -p build/fuzz/corpus/request build/fuzz/artifacts/request
+	mkdir -p build/fuzz/corpus/fuzz_request build/fuzz/artifacts/fuzz_request
 	build/fuzz/fuzz/fuzz_request -max_total_time=$(FUZZ_S) \
-	    -dict=tests/fuzz/request.dict -max_len=4096 -timeout=10 \
-	    -artifact_prefix=build/fuzz/artifacts/request/ \
-	    build/fuzz/corpus/request tests/fuzz/corpus/request
+	    -dict=tests/fuzz/fuzz_request.dict -max_len=4096 -timeout=10 \
+	    -rss_limit_mb=2048 -artifact_prefix=build/fuzz/artifacts/fuzz_request/ \
+	    build/fuzz/corpus/fuzz_request tests/fuzz/corpus/fuzz_request
 
 bench: all
 	$(TEST_ENV) sh bench/run.sh

@@ -12,9 +12,9 @@
  * as msgpack-RPC responses, one per request, with no bytes left over.
  *
  * Built with clang -fsanitize=fuzzer,address,undefined
- * ($(B)/fuzz/fuzz_request, make FUZZ=1); tests/fuzz/replay_main.c
+ * (build/fuzz/fuzz/fuzz_request, make FUZZ=1); tests/fuzz/replay_main.c
  * gives it a main() that runs files, for make check's replay of
- * tests/fuzz/corpus/request/ and tests/fuzz/regress/request/.
+ * tests/fuzz/corpus/fuzz_request/ and tests/fuzz/regress/fuzz_request/.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * replay_main.c: a main() for a libFuzzer target built without
  * libFuzzer, so that make check can run it (with any compiler, under
  * SANITIZE=1 too) on the files of its seed corpus and of the inputs
- * that once crashed it: fuzz_request_replay DIR|FILE...
+ * that once crashed it: fuzz_request-replay DIR|FILE...
  */
 #include <dirent.h>
 #include <stdint.h>

@@ -1,18 +1,18 @@
 #!/usr/bin/python3
-"""request_corpus.py: write the seed corpus of fuzz_request.c, a file
-per case under tests/fuzz/corpus/request/: every method with each of its
+"""fuzz_request_seeds.py: write the seed corpus of fuzz_request.c, a
+file per case under tests/fuzz/corpus/fuzz_request/: every method with each of its
 arguments, valid and not, notifications, pipelined requests, and the
 same bytes arriving whole, a byte at a time and in small pieces. The
 first byte of a file says how it arrives (fuzz_request.c).
 
-  /usr/bin/python3 tests/fuzz/request_corpus.py   (from the top)"""
+  /usr/bin/python3 tests/fuzz/fuzz_request_seeds.py"""
 import os
 import shutil
 
 import msgpack
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                   "corpus", "request")
+                   "corpus", "fuzz_request")
 
 CALLS = [
     ("ping", None),
