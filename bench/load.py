@@ -13,10 +13,14 @@ request open, and connect and close in storms. For LOAD_S seconds (60).
 Then, and the run fails otherwise:
   - every well-behaved request was answered (none lost, none timed
     out, no internal error);
-  - the p99 of their summary round trips is within 2x of the idle
-    figure (the same clients' code, alone, before the load, on the
-    tree the clients use made whole first: a summary lists every cycle,
-    so this is the most one costs during the run);
+  - the p99 of summary round trips is within 2x of the idle figure:
+    those of the probe, a well-behaved client in a process of its own
+    sending a summary every 2 ms, against the same probe alone before
+    the load, on the tree the clients use made whole first (a summary
+    lists every cycle, so that is the most one costs during the run).
+    The 1000 clients' own summary p50 and p99 are reported too; their
+    p99 also counts the waits of their four busy client processes for
+    a core, which on a small shared machine can be the larger part;
   - hycod's VmRSS stays bounded: its peak within LOAD_RSS_MB (128) of
     the start, and no growth over the last two thirds of the run;
   - its open descriptors after the run equal those before.
@@ -225,7 +229,6 @@ KINDS = ["trickle", "never_reads", "garbage", "oversized", "bomb", "storm",
 def hostile(path, n, duration, seed, conn):
     """n hostile clients of every kind, in turn, until duration."""
     rng = random.Random(seed)
-    sel = selectors.DefaultSelector()
     ops = {k: 0 for k in KINDS}
     held = []
     timers = []
@@ -461,12 +464,12 @@ def main():
         time.sleep(1)
         # Idle: the probe alone, then the same client code as the
         # load's, one client, summaries only.
-        idle_probe = probe_result(start_probe(sock, 5))["lat"]
+        idle_probe = probe_result(start_probe(sock, 10))["lat"]
         procs, pipes, hp = run_workers(sock, 1, 5, 0.002,
                                        [("summary", 1)], 0)
         idle, _ = collect(procs, pipes, hp)
-        idle_p99 = pct(idle["lat"]["summary"], 99)
-        idle_p50 = pct(idle["lat"]["summary"], 50)
+        idle_clients_p99 = pct(idle["lat"]["summary"], 99)
+        idle_clients_p50 = pct(idle["lat"]["summary"], 50)
         time.sleep(1)
         fds_before = fds(d.pid)
         rss0 = proc_status(d.pid)["VmRSS"]
@@ -495,7 +498,8 @@ def main():
         rc = d.wait(60)
     lat = load["lat"]
     allv = [x for v in lat.values() for x in v]
-    p99 = pct(lat["summary"], 99)
+    p99 = pct(loaded_probe["lat"], 99)
+    idle_p99 = pct(idle_probe, 99)
     peak = max(r for _, r in rss) if rss else rss0
     third = [r for t, r in rss if t >= DURATION / 3 and t <= DURATION]
     early = [r for t, r in rss if t < DURATION / 3]
@@ -507,9 +511,9 @@ def main():
         "lost": load["lost"], "errors": load["errors"],
         "per_method": {m: len(v) for m, v in lat.items()},
         "summary_p50_ms": pct(lat["summary"], 50) * 1e3,
-        "summary_p99_ms": p99 * 1e3,
-        "idle_summary_p50_ms": idle_p50 * 1e3,
-        "idle_summary_p99_ms": idle_p99 * 1e3,
+        "summary_p99_ms": pct(lat["summary"], 99) * 1e3,
+        "idle_summary_p50_ms": idle_clients_p50 * 1e3,
+        "idle_summary_p99_ms": idle_clients_p99 * 1e3,
         "all_p99_ms": pct(allv, 99) * 1e3,
         "probe_summaries": len(loaded_probe["lat"]),
         "probe_summary_p50_ms": pct(loaded_probe["lat"], 50) * 1e3,
@@ -538,8 +542,10 @@ def main():
         if load["errors"].get(code):
             failed.append("%d replies %s" % (load["errors"][code], code))
     if p99 > 2 * idle_p99:
-        failed.append("summary p99 %.3f ms over 2x idle %.3f ms" %
+        failed.append("probe's summary p99 %.3f ms over 2x idle %.3f ms" %
                       (p99 * 1e3, idle_p99 * 1e3))
+    if loaded_probe["bad"]:
+        failed.append("%d probe replies wrong" % loaded_probe["bad"])
     if peak - rss0 > RSS_MB * 1024:
         failed.append("VmRSS peak %d kB, %d over the start" %
                       (peak, peak - rss0))

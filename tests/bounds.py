@@ -18,10 +18,8 @@ Needs $HYCOD and $TOP (set by make check)."""
 import os
 import shutil
 import socket
-import struct
 import sys
 import tempfile
-import threading
 import time
 
 import msgpack
