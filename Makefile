@@ -5,7 +5,8 @@
 #   make check      unit + integration tests   (SANITIZE=1: ASan+UBSan)
 #   make check T='ping cycle_dir*'   only the integration cases named
 #                   (fnmatch patterns); SHUFFLE=SEED: in a shuffled order
-#   make check-long a million churn operations, valgrind (minutes)
+#   make check-long a million churn operations, valgrind, then a load run of
+#                   1000 clients and 50 hostile ones (LOAD_S=60 seconds)
 #   make check-omegaconf  hycod --print-config against OmegaConf (issue 8)
 #   make valgrind   hycod (a gcc build in build/vg) under valgrind
 #   make run        start hycod on conf/config.yaml, cache under ./cache
@@ -63,7 +64,7 @@ SYSTEMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
 CPPFLAGS += $(shell pkg-config --cflags libsystemd 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
 
-PROTO_OBJ  = $(B)/protocol/proto.o
+PROTO_OBJ  = $(B)/protocol/proto.o $(B)/protocol/frame.o
 CFG_OBJ    = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
 	     $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_interp.o
 CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
@@ -72,9 +73,10 @@ INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 	     $(B)/daemon/watch.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
-	     $(B)/daemon/policy.o $(B)/daemon/job.o $(B)/daemon/disk.o \
+	     $(B)/daemon/policy.o $(B)/daemon/asked.o $(B)/daemon/job.o \
+	     $(B)/daemon/disk.o \
 	     $(B)/daemon/alert.o \
-	     $(B)/daemon/fsutil.o $(B)/daemon/perm.o $(B)/daemon/lock.o $(B)/daemon/events.o $(B)/daemon/stats.o \
+	     $(B)/daemon/fsutil.o $(B)/daemon/perm.o $(B)/daemon/lock.o $(B)/daemon/fdlimit.o $(B)/daemon/events.o $(B)/daemon/stats.o \
 	     $(B)/daemon/metrics.o $(B)/daemon/textfile.o \
 	     $(B)/daemon/notify.o $(B)/daemon/activation.o \
 	     $(B)/daemon/early.o $(B)/daemon/reload.o $(B)/daemon/measure.o \
@@ -88,7 +90,8 @@ CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(B)/client/check.o \
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
 	     test_scan test_remove test_json test_decode test_disk \
-	     test_events test_stats test_access test_lock
+	     test_events test_stats test_access test_lock test_frame \
+	     test_asked test_hyco_reply
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/$(SOFILE) \
@@ -158,6 +161,10 @@ $(B)/tests/test_access: $(B)/tests/test_access.o $(CONFIG_OBJ)
 $(B)/tests/test_lock: $(B)/tests/test_lock.o $(B)/daemon/lock.o \
 	$(B)/daemon/layout.o $(B)/daemon/log.o
 $(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
+$(B)/tests/test_frame: $(B)/tests/test_frame.o $(PROTO_OBJ)
+$(B)/tests/test_asked: $(B)/tests/test_asked.o $(B)/daemon/asked.o
+$(B)/tests/test_hyco_reply: $(B)/tests/test_hyco_reply.o $(CLIENT_OBJ)
+$(B)/tests/test_hyco_reply: LDLIBS += -lpthread
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
 	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
 	$(B)/daemon/log.o
@@ -186,6 +193,14 @@ $(B)/tests/test_integration: $(B)/tests/integration.o \
 	$(B)/tests/test_integration_obs.o $(LIB)/libhyco.a $(PROTO_OBJ)
 $(B)/tests/test_integration: LDLIBS += -lpthread
 
+# hycod with statvfs, uv_queue_work and calloc failing on a test's
+# command (tests/fault.c, tests/fault.py): the internal and io_error
+# paths, reached for real.
+$(B)/tests/hycod-fault: $(DAEMON_OBJ) $(B)/tests/fault.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -Wl,--wrap=statvfs,--wrap=uv_queue_work,--wrap=calloc \
+	    -o $@ $^ $(PKG_LIBS) $(SYSTEMD_LIBS) $(LDLIBS)
+
 $(UNIT_BINS) $(B)/tests/test_integration: %: %.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(LDLIBS)
@@ -197,7 +212,8 @@ TEST_ENV = HYCOD=$(abspath $(BIN)/hycod) HYCOCTL=$(abspath $(BIN)/hycoctl) \
 INTEGRATION = set -f; $(TEST_ENV) $(B)/tests/test_integration \
 	      $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
 
-check: all dist $(UNIT_BINS) $(B)/tests/test_integration
+check: all dist $(UNIT_BINS) $(B)/tests/test_integration \
+	$(B)/tests/hycod-fault
 ifneq ($(T),)
 	@echo "== integration: $(T) only"; $(INTEGRATION)
 else
@@ -230,6 +246,11 @@ else
 	@echo "== one daemon per tree"; $(TEST_ENV) /usr/bin/python3 tests/lock.py
 	@echo "== access control, real users (root)"; $(TEST_ENV) /usr/bin/python3 tests/access.py
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
+	@echo "== bounded input and work: bombs, trickles, job limits"; $(TEST_ENV) /usr/bin/python3 tests/bounds.py
+	@echo "== faults: internal and io_error"; $(TEST_ENV) \
+	    HYCOD_FAULT=$(abspath $(B)/tests/hycod-fault) /usr/bin/python3 tests/fault.py
+	@echo "== RLIMIT_NOFILE at start-up"; $(TEST_ENV) /usr/bin/python3 tests/fdlimit.py
+	@echo "== SIGTERM during removals"; $(TEST_ENV) /usr/bin/python3 tests/shutdown.py
 	@echo "== retention and watermarks (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/policy.py
 	@echo "== disk alerts, hook, check (tmpfs)"; $(TEST_ENV) /usr/bin/python3 tests/alerts.py
 	@echo "== Python client (client/python)"; $(TEST_ENV) /usr/bin/python3 tests/python/run.py
@@ -238,12 +259,15 @@ else
 	@echo "check: all passed"
 endif
 
-# A million churn operations, with a tiny kernel queue where root may set it.
+# A million churn operations, with a tiny kernel queue where root may set
+# it; then LOAD_S seconds of 1000 well-behaved and 50 hostile clients.
+LOAD_S ?= 60
 check-long: all
 	$(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 7 --writers 4 --ops 250000
 	$(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 8 --writers 4 --ops 50000 --overflow
 	if [ -w /proc/sys/fs/inotify/max_queued_events ]; then \
 	  $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 9 --ops 50000 --queue 256; fi
+	$(TEST_ENV) LOAD_S=$(LOAD_S) /usr/bin/python3 bench/load.py
 	$(MAKE) valgrind
 
 # valgrind 3.19 cannot read clang 14's DWARF 5, and ASan cannot run

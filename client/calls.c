@@ -192,6 +192,13 @@ static const struct hyco__field summary_fields[] = {
 	STRBUF(alert_level),
 	{ "alerts", HYCO__SUB, 0, 0, &alerts_shape },
 	NAMED(HYCO__BOOL, scanning),
+	NAMED(HYCO__U64, closed_too_deep),
+	NAMED(HYCO__U64, frame_steps),
+	NAMED(HYCO__U64, jobs),
+	NAMED(HYCO__U64, paused_max_jobs_per_client),
+	NAMED(HYCO__U64, paused_max_jobs),
+	NAMED(HYCO__U64, asked),
+	NAMED(HYCO__U64, asked_forgotten),
 };
 static const struct hyco__shape summary_shape = SHAPE(summary_fields, pruning);
 #undef T

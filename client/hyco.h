@@ -303,6 +303,11 @@ struct hyco_summary {
 	 * far (only with the wait: false argument; plain summary waits).
 	 */
 	int				  scanning;
+	/* Bounded input, work and policy state. */
+	uint64_t			  closed_too_deep, frame_steps;
+	uint64_t			  jobs, paused_max_jobs_per_client;
+	uint64_t			  paused_max_jobs;
+	uint64_t			  asked, asked_forgotten;
 };
 
 int	hyco_summary_sized(hyco_client *c, struct hyco_summary *out, size_t size);

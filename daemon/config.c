@@ -98,6 +98,12 @@ static const struct config_key keys[] = {
 	{ "daemon.access.admin", CONFIG_ACCESS, "daemon-user", 0, 0,
 	  FIELD(access.class[ACCESS_ADMIN]), "cleanup-generated, clean, "
 	  "prune, reload" },
+	{ "daemon.max_jobs_per_client", CONFIG_INT, "16", 1, 65536,
+	  FIELD(max_jobs_per_client), "filesystem requests in flight per "
+	  "connection; at the limit its requests wait unread" },
+	{ "daemon.max_jobs", CONFIG_INT, "256", 1, 1 << 20, FIELD(max_jobs),
+	  "filesystem requests in flight in all; at the limit requests wait "
+	  "unread" },
 	{ "retention", MAP, "what the retention policy removes, and when" },
 	{ "retention.trash_dir", PATH("${paths.cache_root}/.trash", trash_dir),
 	  "removals are renamed here, then deleted; outside every root" },

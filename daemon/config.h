@@ -67,6 +67,8 @@ struct hyco_config {
 	long		 max_watches;		/* daemon.max_watches, 0: any */
 	double		 rescan_interval_s;	/* daemon.rescan_interval_s */
 	int		 scan_threads;		/* daemon.scan_threads */
+	unsigned	 max_jobs_per_client;	/* daemon.max_jobs_per_client */
+	unsigned	 max_jobs;		/* daemon.max_jobs */
 	char		 trash_dir[PATH_MAX];	/* retention.trash_dir */
 	struct retention retention;		/* retention.* */
 	struct alerts	 alerts;		/* alerts.* */

@@ -12,6 +12,7 @@
 
 #include "activation.h"
 #include "config.h"
+#include "fdlimit.h"
 #include "fsutil.h"
 #include "hycod.h"
 #include "log.h"
@@ -186,6 +187,8 @@ serve(struct hycod *d)
 		access_set_socket_gid(&d->access, st.st_gid);
 	else
 		access_set_socket_gid(&d->access, getegid());
+	server_limit_work(&d->server, d->cfg.max_jobs_per_client,
+	    d->cfg.max_jobs);
 }
 
 /* The index's figures stopped or started being exact: tell subscribers. */
@@ -293,6 +296,10 @@ main(int argc, char **argv)
 		return rc == 0 ? 0 : 1;
 	}
 	log_setlevel(d.cfg.log_level);
+	if (fdlimit_check(&d.cfg) == -1) {
+		config_free(&d.cfg);
+		return 1;
+	}
 	check_method_classes();
 	access_init(&d.access, &d.cfg.access);
 

@@ -16,6 +16,7 @@
 
 #include "access.h"
 #include "early.h"
+#include "frame.h"
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
@@ -65,9 +66,12 @@ reply_error(struct reply *r, enum rpc_error code, const char *fmt, ...)
 		stats_latency(&r->d->stats, r->method, uv_hrtime() - r->t0);
 }
 
+/* Out of memory, or work the thread pool refused, is the daemon's own. */
 static enum rpc_error
 errno_code(int err)
 {
+	if (err == ENOMEM)
+		return RPC_EINTERNAL;
 	return err == ENOSPC || err == EDQUOT ? RPC_ENOSPC : RPC_EIO;
 }
 
@@ -264,6 +268,8 @@ pack_removals(struct rpc_container *m, const struct trash *t,
 	kv_u64(m, "prune_passes", p->stats.passes);
 	kv_u64(m, "idle_passes", p->stats.idle_passes);
 	kv_bool(m, "pruning", p->running);
+	kv_u64(m, "asked", p->asked.n);
+	kv_u64(m, "asked_forgotten", p->asked.forgotten);
 }
 
 /* The socket and the requests on it, since start. */
@@ -280,6 +286,11 @@ pack_traffic(struct rpc_container *m, const struct server_stats *ss,
 	kv_u64(m, "closed_too_large", ss->closed_too_large);
 	kv_u64(m, "closed_bad_input", ss->closed_bad_input);
 	kv_u64(m, "paused_reads", ss->paused_reads);
+	kv_u64(m, "closed_too_deep", ss->closed_too_deep);
+	kv_u64(m, "frame_steps", ss->frame_steps);
+	kv_u64(m, "jobs", ss->work);
+	kv_u64(m, "paused_max_jobs_per_client", ss->paused_work_per_conn);
+	kv_u64(m, "paused_max_jobs", ss->paused_work);
 	kv_u64(m, "requests", rs->requests);
 	rpc_map_key(m, "errors");
 	rpc_map_begin(&e, m->pk);
@@ -976,6 +987,25 @@ permitted(struct reply *r, const struct method *m,
 	return false;
 }
 
+static const struct method *
+find_method(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NMETHODS; i++)
+		if (strlen(methods[i].name) == len &&
+		    memcmp(methods[i].name, name, len) == 0)
+			return &methods[i];
+	return NULL;
+}
+
+/* Methods whose handler starts a job (job.h): they take a work slot. */
+static bool
+makes_job(const struct method *m)
+{
+	return m->fn == m_get_cycle_dir || m->fn == m_cleanup_cycle ||
+	    m->fn == m_cleanup_generated || m->fn == m_clean ||
+	    m->fn == m_disk_check;
+}
+
 static int
 handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 {
@@ -983,7 +1013,7 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 	struct rpc_request req;
 	struct reply r = { .d = d, .conn = c, .t0 = uv_hrtime(),
 	    .msg = msg };
-	const struct method *m = NULL;
+	const struct method *m;
 	const char *why;
 	char buf[160];
 	int rc;
@@ -992,14 +1022,18 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 		log_debug("rpc: %s, closing connection", why);
 		return -1;
 	}
+	/*
+	 * At daemon.max_jobs_per_client or daemon.max_jobs: not failed,
+	 * kept; the server reads this connection no further until a job
+	 * ends, then hands this request again.
+	 */
+	m = find_method(req.method, req.method_len);
+	if (rc == RPC_DECODE_OK && m != NULL && makes_job(m) &&
+	    !conn_may_work(c))
+		return SERVER_HOLD;
 	r.msgid = req.msgid;
 	r.notify = req.type == RPC_NOTIFY;
-	for (size_t i = 0; i < NMETHODS && m == NULL; i++)
-		if (strlen(methods[i].name) == req.method_len &&
-		    memcmp(methods[i].name, req.method, req.method_len) == 0) {
-			m = &methods[i];
-			r.method = SLOT(i);
-		}
+	r.method = m != NULL ? SLOT(m - methods) : 0;
 	d->rpc.requests++;
 	stats_request(&d->stats, r.method);
 	if (rc == RPC_DECODE_BADPARAMS) {
@@ -1031,8 +1065,8 @@ handle_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 	struct reply r = { .d = d, .conn = c };
 	uint32_t msgid;
 
-	log_debug("rpc: request of %zu+ bytes over the %zu limit", len,
-	    d->cfg.max_request_bytes);
+	log_debug("rpc: request of %zu+ bytes over the %zu limit, or nested "
+	    "over %d levels", len, d->cfg.max_request_bytes, FRAME_DEPTH_MAX);
 	if (rpc_peek_msgid(start, len, &msgid) == -1) {
 		d->rpc.errors[RPC_ETOOLARGE]++;
 		stats_error(&d->stats, STATS_UNKNOWN, RPC_ETOOLARGE);
@@ -1040,7 +1074,9 @@ handle_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 	}
 	r.msgid = msgid;
 	reply_error(&r, RPC_ETOOLARGE, "request is larger than "
-	    "daemon.max_request_bytes (%zu)", d->cfg.max_request_bytes);
+	    "daemon.max_request_bytes (%zu), counting the sizes it declares, "
+	    "or nests deeper than %d levels", d->cfg.max_request_bytes,
+	    FRAME_DEPTH_MAX);
 }
 
 /* Its leases end with the connection, and its subscription. */

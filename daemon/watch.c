@@ -241,7 +241,6 @@ watch_fd(struct watch *w, uint32_t dir, int fd)
 	index_set_wd(&w->ix, dir, wd);
 }
 
-#define ADOPT_DEPTH	32
 
 /*
  * A directory that just appeared (node id, empty so far): watch it,
@@ -265,7 +264,7 @@ adopt(struct watch *w, uint32_t id, int pfd, const char *name, int *budget,
 	 * until then; reading it in place in slices, a budget per
 	 * wake-up, would count it sooner without starving clients.
 	 */
-	if (depth >= ADOPT_DEPTH || *budget <= 0) {
+	if (depth >= WATCH_ADOPT_DEPTH || *budget <= 0) {
 		watch__target(w, id, false);
 		return;
 	}

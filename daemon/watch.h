@@ -24,6 +24,8 @@
 #include "tally.h"
 
 #define WATCH_MAX_TOPS	(CAT_COUNT + KIND_COUNT)
+/* Levels of a new directory read in place, a descriptor each, at once. */
+#define WATCH_ADOPT_DEPTH	32
 
 struct watch_opts {
 	int64_t		max_watches;	/* 0: as many as the kernel allows */

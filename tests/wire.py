@@ -76,6 +76,9 @@ SUMMARY = {
                "hook_runs": int, "hook_failures": int, "hook_timeouts": int,
                "hook_coalesced": int},
     "scanning": bool,
+    "closed_too_deep": int, "frame_steps": int, "jobs": int,
+    "paused_max_jobs_per_client": int, "paused_max_jobs": int,
+    "asked": int, "asked_forgotten": int,
 }
 RELOAD_CHANGE = {"key": str, "from": str, "to": str}
 RELOAD = {"ok": bool, "changed": [RELOAD_CHANGE], "refused": [RELOAD_CHANGE],

@@ -20,7 +20,7 @@
 #   NAME_MAXLEN    libFuzzer's -max_len (default FUZZ_MAXLEN)
 #   tests/fuzz/NAME.dict   a libFuzzer dictionary, used when present
 
-FUZZ_TARGETS += fuzz_config fuzz_index fuzz_reply
+FUZZ_TARGETS += fuzz_config fuzz_index fuzz_reply fuzz_request
 
 # Seconds per target; -max_len by default; seconds and MB one input
 # may take (a single malloc over FUZZ_RSS_MB fails it too).
@@ -61,10 +61,11 @@ $(B)/tests/fuzz/libreplay.a: $(FUZZ_LIB_SRC)
 define FUZZ_TARGET
 $(FB)/$(1): $(FB)/tests/fuzz/$(1).o $(FB)/libfuzz.a
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $$($(1)_LDFLAGS) -o $$@ $$^ \
-	    $(PKG_LIBS) $(LDLIBS)
+	    $(PKG_LIBS) $(SYSTEMD_LIBS) $(LDLIBS)
 $(B)/tests/fuzz/$(1)-replay: $(B)/tests/fuzz/$(1).o $(B)/tests/fuzz/replay.o \
 	$(B)/tests/fuzz/libreplay.a
-	$(CC) $(LDFLAGS) $$($(1)_LDFLAGS) -o $$@ $$^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) $$($(1)_LDFLAGS) -o $$@ $$^ $(PKG_LIBS) \
+	    $(SYSTEMD_LIBS) $(LDLIBS)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_TARGET,$(t))))
 
