@@ -41,8 +41,12 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 CPPFLAGS += $(PKG_CFLAGS)
 
 PROTO_OBJ  = $(B)/protocol/proto.o
-CFG_OBJ    = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
-	     $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_interp.o
+CFG_TREE_OBJ = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
+	     $(B)/daemon/cfg_parse.o $(B)/daemon/cfg_print.o \
+	     $(B)/daemon/cfg_pyfmt.o $(B)/daemon/cfg_unicode.o
+CFG_INTERP_OBJ = $(B)/daemon/cfg_interp.o $(B)/daemon/cfg_eval.o \
+	     $(B)/daemon/cfg_grammar.o $(B)/daemon/cfg_resolvers.o
+CFG_OBJ    = $(CFG_TREE_OBJ) $(CFG_INTERP_OBJ) $(B)/daemon/cfg_compose.o
 CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
 	     $(B)/daemon/log.o
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
@@ -56,8 +60,8 @@ CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
 CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
 
-UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
-	     test_cfg_interp test_config test_proto test_index \
+UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_pyfmt \
+	     test_cfg_compose test_cfg_interp test_config test_proto test_index \
 	     test_scan test_remove test_json test_decode
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
@@ -109,14 +113,14 @@ $(LIB)/libhyco.so: $(B)/client/libhyco.o client/libhyco.map
 
 # Unit tests: each links its module and what that module needs.
 $(B)/tests/test_layout: $(B)/tests/test_layout.o $(B)/daemon/layout.o
-CFG_TREE_OBJ = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o
 $(B)/tests/test_cfg_tree: $(B)/tests/test_cfg_tree.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_type: $(B)/tests/test_cfg_type.o $(CFG_TREE_OBJ)
+$(B)/tests/test_cfg_pyfmt: $(B)/tests/test_cfg_pyfmt.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_compose: $(B)/tests/test_cfg_compose.o \
 	$(B)/daemon/cfg_compose.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_compose: LDFLAGS += -Wl,--wrap=fopen
 $(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
-	$(B)/daemon/cfg_interp.o $(CFG_TREE_OBJ)
+	$(CFG_INTERP_OBJ) $(CFG_TREE_OBJ)
 $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
 $(B)/tests/test_proto: $(B)/tests/test_proto.o $(PROTO_OBJ)
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \

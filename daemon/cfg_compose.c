@@ -299,8 +299,12 @@ compose(const char *path, bool optional, int depth, char **pkg,
 }
 
 struct cfg_node *
-cfg_compose(const char *path, struct cfg_errors *e)
+cfg_compose(const char *path, const char **args, int *nargs,
+    struct cfg_errors *e, struct cfg_errors *warn)
 {
+	(void)args;
+	(void)nargs;
+	(void)warn;
 	struct cfg_node *root;
 	char *pkg;
 
@@ -382,7 +386,7 @@ cfg_override(struct cfg_node *root, const char *arg, struct cfg_errors *e)
 	if (*v == '\0') {
 		val = cfg__node_new(CFG_SCALAR, src, 0);
 		val->value = cfg__strdup("");
-		val->quoted = true;
+		val->vtype = CFG_TYPE_STR;
 	} else if ((val = cfg_parse(v, strlen(v), src, e)) == NULL)
 		return -1;
 	free(val->file);

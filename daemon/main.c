@@ -71,7 +71,7 @@ main(int argc, char **argv)
 	};
 	const char *files[MAX_CONFIG_FILES], *overrides[MAX_OVERRIDES];
 	const char *socket_arg = NULL;
-	struct cfg_errors errs = { 0 };
+	struct cfg_errors errs = { 0 }, warns = { 0 };
 	struct hycod d;
 	int nfiles = 0, noverrides = 0, print = 0, ch, rc;
 
@@ -115,8 +115,16 @@ main(int argc, char **argv)
 		files[nfiles++] = config_default_path();
 
 	memset(&d, 0, sizeof(d));
-	if (config_load(&d.cfg, files, nfiles, overrides, noverrides, &errs)
-	    == -1) {
+	rc = config_load_flags(&d.cfg, files, nfiles, overrides, noverrides,
+	    print ? CONFIG_STRICT : 0, &errs, &warns);
+	/* --print-config's warnings go to stderr as its errors do. */
+	for (int i = 0; i < warns.count; i++)
+		if (print)
+			fprintf(stderr, "%s\n", warns.msg[i]);
+		else
+			log_warnx("config: %s", warns.msg[i]);
+	cfg_errors_clear(&warns);
+	if (rc == -1) {
 		cfg_errors_print(&errs, stderr);
 		fprintf(stderr, "hycod: %d config error%s\n", errs.count,
 		    errs.count == 1 ? "" : "s");

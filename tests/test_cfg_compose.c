@@ -67,10 +67,16 @@ compose(const char *dir, const char *name, const char *text,
 {
 	char path[PATH_MAX];
 
+	struct cfg_errors warn = { 0 };
+	struct cfg_node *r;
+	int nargs = 0;
+
 	if (text != NULL)
 		tu_write(dir, name, text);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return cfg_compose(path, e);
+	r = cfg_compose(path, NULL, &nargs, e, &warn);
+	cfg_errors_clear(&warn);
+	return r;
 }
 
 static void
