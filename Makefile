@@ -6,7 +6,8 @@
 #   make check T='ping cycle_dir*'   only the integration cases named
 #                   (fnmatch patterns); SHUFFLE=SEED: in a shuffled order
 #   make check-long a million churn operations (minutes)
-#   make check-omegaconf  hycod --print-config against OmegaConf (issue 8)
+#   make check-omegaconf  hycod --print-config against OmegaConf, longer
+#                   than check does (SEEDS='1 2 3' COUNT=5000)
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make bench      benchmarks (bench/)
 #
@@ -46,7 +47,9 @@ CFG_TREE_OBJ = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
 	     $(B)/daemon/cfg_pyfmt.o $(B)/daemon/cfg_unicode.o
 CFG_INTERP_OBJ = $(B)/daemon/cfg_interp.o $(B)/daemon/cfg_eval.o \
 	     $(B)/daemon/cfg_grammar.o $(B)/daemon/cfg_resolvers.o
-CFG_OBJ    = $(CFG_TREE_OBJ) $(CFG_INTERP_OBJ) $(B)/daemon/cfg_compose.o
+CFG_COMPOSE_OBJ = $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_defaults.o \
+	     $(B)/daemon/cfg_override.o
+CFG_OBJ    = $(CFG_TREE_OBJ) $(CFG_INTERP_OBJ) $(CFG_COMPOSE_OBJ)
 CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
 	     $(B)/daemon/log.o
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
@@ -117,7 +120,7 @@ $(B)/tests/test_cfg_tree: $(B)/tests/test_cfg_tree.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_type: $(B)/tests/test_cfg_type.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_pyfmt: $(B)/tests/test_cfg_pyfmt.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_compose: $(B)/tests/test_cfg_compose.o \
-	$(B)/daemon/cfg_compose.o $(CFG_TREE_OBJ)
+	$(CFG_COMPOSE_OBJ) $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_compose: LDFLAGS += -Wl,--wrap=fopen
 $(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
 	$(CFG_INTERP_OBJ) $(CFG_TREE_OBJ)
@@ -158,6 +161,10 @@ ifneq ($(T),)
 else
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
+	@echo "== Hydra project layouts"; $(TEST_ENV) /usr/bin/python3 tests/config/hydra/check.py
+	@echo "== --print-config against OmegaConf, 1000 random configs"; \
+	    $(TEST_ENV) /usr/bin/python3 tests/omegaconf_diff.py --seed 1 \
+	    --count 1000 --examples 3
 	@echo "== integration"; $(INTEGRATION)
 	@echo "== libhyco: exports, old API, shared library"; $(TEST_ENV) \
 	    LIB=$(LIB) CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' \
@@ -181,12 +188,15 @@ check-long: all
 	if [ -w /proc/sys/fs/inotify/max_queued_events ]; then \
 	  $(TEST_ENV) /usr/bin/python3 tests/churn.py --seed 9 --ops 50000 --queue 256; fi
 
-# hycod --print-config against OmegaConf on 1000 random configs (issue
-# 8); one repro per class of disagreement. Not part of check until the
-# config code agrees with OmegaConf.
+# hycod --print-config against OmegaConf on more random configs than
+# check runs (issue 8): SEEDS and COUNT per seed; one repro per class of
+# disagreement.
+SEEDS	?= 1 2 3 4 5 6 7 8 9 10
+COUNT	?= 1000
 check-omegaconf: $(BIN)/hycod
-	$(TEST_ENV) /usr/bin/python3 tests/omegaconf_diff.py --seed 1 \
-	    --count 1000 --examples 1
+	@set -e; for s in $(SEEDS); do $(TEST_ENV) /usr/bin/python3 \
+	    tests/omegaconf_diff.py --seed $$s --count $(COUNT) --examples 1; \
+	done
 
 run: all
 	$(BIN)/hycod -c conf/config.yaml

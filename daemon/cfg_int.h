@@ -47,6 +47,52 @@ void		 cfg__place(struct cfg_node *at, const char *last,
 /* True for a string scalar that is exactly ???: OmegaConf's MISSING. */
 bool		 cfg__missing(const struct cfg_node *n);
 
+/* -- Hydra's defaults lists (cfg_defaults.c) -------------------------- */
+
+#define CFG_MAX_DEFAULTS	256	/* entries in one defaults list */
+
+/* One entry of a defaults list (Hydra's InputDefault). */
+struct cfg_dflt {
+	bool		 is_group;	/* group: option (else a config path) */
+	char		*path;		/* a config's path as written */
+	char		*group;		/* a group as written */
+	char		*name;		/* its option; NULL for null */
+	bool		 is_options;	/* a list of options (multi-select) */
+	char		**options;
+	size_t		 noptions;
+	char		*package;	/* @package ("" for _here_), or NULL */
+	char		*header;	/* its config's header, absolute */
+	bool		 optional, override, deleted, external;
+	char		*pbase, *ppkg;	/* the parent's group and package */
+	char		*file;		/* where the entry is written */
+	int		 line;
+};
+
+/* The defaults list list of file into *out[0..*n); -1 if refused. */
+int		 cfg__dflt_parse(const struct cfg_node *list, const char *file,
+		    struct cfg_dflt ***out, size_t *n, struct cfg_errors *e);
+struct cfg_dflt	*cfg__dflt_copy(const struct cfg_dflt *d);
+void		 cfg__dflt_free(struct cfg_dflt *d);
+bool		 cfg__dflt_self(const struct cfg_dflt *d);
+const char	*cfg__dflt_name(const struct cfg_dflt *d);
+/* Hydra's update_parent: the parent's group path and final package. */
+void		 cfg__dflt_parent(struct cfg_dflt *d, const char *base,
+		    const char *pkg);
+/* Hydra's set_package_header: header (NULL: none) made absolute. */
+void		 cfg__dflt_header(struct cfg_dflt *d, const char *header);
+/* New strings: get_group_path, get_config_path, get_override_key. */
+char		*cfg__dflt_group_path(const struct cfg_dflt *d);
+char		*cfg__dflt_config_path(const struct cfg_dflt *d);
+char		*cfg__dflt_override_key(const struct cfg_dflt *d);
+/* get_final_package, with or without the header. */
+char		*cfg__dflt_package(const struct cfg_dflt *d, bool header);
+/*
+ * The "# @package" header of a file's text, as Hydra reads it (*pkg:
+ * NULL if none); -1 if a header line is malformed.
+ */
+int		 cfg__package_header(const char *text, const char *file,
+		    char **pkg, struct cfg_errors *e);
+
 /* -- text --------------------------------------------------------------- */
 
 struct cfg_sbuf {

@@ -132,14 +132,20 @@ int		 cfg_scalar_value(const struct cfg_node *n, struct cfg_value *v);
 
 /* cfg_compose.c */
 /*
- * Compose path as Hydra does: its defaults list and its groups'
- * (choices and group overrides from args, "group=option" and the like,
- * which are consumed: *nargs is what is left for cfg_override). Hydra's
- * own groups are skipped; a group left ??? and entries found in no
- * file (ConfigStore's) are warnings. NULL on error.
+ * Compose path as Hydra composes a primary config: its defaults list
+ * and its groups', Hydra's own groups skipped. Of args (KEY=VALUE as
+ * Hydra's command line takes them), those that choose, add or delete a
+ * group of path's folder (db=mysql, server/site=[a,b], db@src=x, +g=o,
+ * ~g) are taken here and marked in used[] (if not NULL), as are
+ * Hydra's own (hydra.run.dir=..., hydra/launcher=...); the rest are
+ * for cfg_override. A group left ??? and an entry found in no file (a
+ * ConfigStore's) are warnings in warn. NULL on error.
  */
-struct cfg_node	*cfg_compose(const char *path, const char **args, int *nargs,
-		    struct cfg_errors *e, struct cfg_errors *warn);
+struct cfg_node	*cfg_compose(const char *path, const char *const *args,
+		    int nargs, bool *used, struct cfg_errors *e,
+		    struct cfg_errors *warn);
+
+/* cfg_override.c */
 /*
  * Apply one Hydra-style override: KEY=VALUE changes an existing key,
  * +KEY=VALUE adds a new one, ++KEY=VALUE sets either way, ~KEY deletes.

@@ -554,8 +554,8 @@ config_load_flags(struct hyco_config *cfg, const char *const *files,
 	struct hyco_config c;
 	struct cfg_node *tree, *out;
 	struct cfg_resolve_opts ro = { .all_strict = flags & CONFIG_STRICT };
-	const char *args[CONFIG_MAX_OVERRIDES];
-	int errors = e->count, nargs;
+	bool used[CONFIG_MAX_OVERRIDES] = { false };
+	int errors = e->count;
 
 	memset(&c, 0, sizeof(c));
 	if (getcwd(c.cwd, sizeof(c.cwd)) == NULL) {
@@ -570,20 +570,19 @@ config_load_flags(struct hyco_config *cfg, const char *const *files,
 	tree = defaults_tree();
 	/*
 	 * Each file is composed as Hydra composes a primary config; the
-	 * overrides that choose a group of one are consumed there.
+	 * overrides that choose a group of one are taken there.
 	 */
-	for (int i = 0; i < noverrides; i++)
-		args[i] = overrides[i];
-	nargs = noverrides;
 	for (int i = 0; i < nfiles; i++) {
-		struct cfg_node *f = cfg_compose(files[i], args, &nargs, e, warn);
+		struct cfg_node *f = cfg_compose(files[i], overrides, noverrides,
+		    used, e, warn);
 		if (f != NULL)
 			cfg_merge(tree, f);
 	}
 	if (e->count > errors)
 		goto fail;
-	for (int i = 0; i < nargs; i++)
-		(void)cfg_override(tree, args[i], e);
+	for (int i = 0; i < noverrides; i++)
+		if (!used[i])
+			(void)cfg_override(tree, overrides[i], e);
 	if (e->count > errors)
 		goto fail;
 	ro.strict = strict_keys(&ro.nstrict);
