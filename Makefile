@@ -57,11 +57,12 @@ INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/job.o \
-	     $(B)/daemon/fsutil.o \
+	     $(B)/daemon/fsutil.o $(B)/daemon/config_rpc.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
-CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(CONFIG_OBJ)
+CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o \
+	     $(B)/client/config_yaml.o $(CONFIG_OBJ)
 
 UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_pyfmt \
 	     test_cfg_compose test_cfg_interp test_config test_proto test_index \

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_yaml.h"
 #include "hyco.h"
 #include "json.h"
 #include "log.h"
@@ -51,6 +52,7 @@ union result {
 	struct hyco_summary	summary;
 	struct hyco_disk_check	disk;
 	struct hyco_prune	prune;
+	const hyco_value	*value;		/* config: the whole result */
 };
 
 struct command {
@@ -432,6 +434,22 @@ print_ping(const struct opts *o, const union result *r)
 	    r->ping.uptime_s);
 }
 
+/* -- config ------------------------------------------------------------------ */
+
+static int
+call_config(hyco_client *c, const struct opts *o, union result *r)
+{
+	(void)o;
+	return hyco_call(c, "config", NULL, 0, &r->value);
+}
+
+static void
+print_config(const struct opts *o, const union result *r)
+{
+	(void)o;
+	(void)config_yaml_print(stdout, hyco_map_get(r->value, "config"));
+}
+
 static const struct command commands[] = {
 	{ "summary", "", "cache usage (-v: per dataset and cycle)",
 	    0, NULL, call_summary, print_summary, NULL, done_summary },
@@ -453,6 +471,9 @@ static const struct command commands[] = {
 	    0, check_disk, call_disk, print_disk, status_disk, NULL },
 	{ "ping", "", "daemon version, pid, uptime",
 	    0, NULL, call_ping, print_ping, NULL, NULL },
+	{ "config", "", "the daemon's resolved config, as YAML (--json: "
+	    "with\nthe paths it uses and its working directory)",
+	    0, NULL, call_config, print_config, NULL, NULL },
 };
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_rpc.h"
 #include "job.h"
 #include "log.h"
 #include "tally.h"
@@ -652,6 +653,14 @@ m_disk_check(struct reply *r, const msgpack_object_map *args)
 	start_job(j);
 }
 
+/* The resolved config and what the daemon made of it: answered at once. */
+static void
+m_config(struct reply *r, const msgpack_object_map *args)
+{
+	(void)args;
+	config_pack(reply_result(r), &r->d->cfg);
+}
+
 static const char *const no_args[] = { NULL };
 static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset", NULL };
 static const char *const cleanup_cycle_args[] = { "cycle", "kind", "wait",
@@ -676,6 +685,7 @@ static const struct method {
 	{ "disk-check", m_disk_check, disk_check_args },
 	{ "prune", m_prune, prune_args },
 	{ "clean", m_clean, clean_args },
+	{ "config", m_config, no_args },
 };
 
 /* -- server callbacks --------------------------------------------------- */
