@@ -28,6 +28,7 @@
 #include <string.h>
 
 #define RESOLVE_MAX_DEPTH	64	/* interpolations resolved within one */
+#define CONVERT_MAX_DEPTH	256	/* maps and lists, through ${...} too */
 
 enum { ST_NONE, ST_RESOLVING, ST_DONE, ST_FAILED };
 
@@ -54,6 +55,7 @@ struct cfg_rctx {
 	struct rstate		*states;
 	struct cfg_node		*stack[RESOLVE_MAX_DEPTH];
 	int			 depth;
+	int			 cdepth;	/* maps and lists being converted */
 	/* The failure being returned: from the node cause, or from here. */
 	int			 fail;
 	struct cfg_node		*cause;
@@ -487,9 +489,10 @@ convert_container(struct cfg_rctx *c, struct cfg_node *n, const char *path)
 	char sub[1024];
 	size_t idx = 0;
 
-	if (s->converting)
+	if (s->converting || c->cdepth == CONVERT_MAX_DEPTH)
 		return NULL;
 	s->converting = true;
+	c->cdepth++;
 	out = cfg__node_new(n->type, n->file, n->line);
 	for (struct cfg_node *ch = n->child; ch != NULL; ch = ch->next) {
 		struct cfg_node *o;
@@ -501,9 +504,11 @@ convert_container(struct cfg_rctx *c, struct cfg_node *n, const char *path)
 		else if ((o = convert(c, ch, sub)) == NULL) {
 			/* Python's to_container recurses until RecursionError. */
 			cfg_errorf(c->o->all_strict || is_strict(c, sub) ? c->e :
-			    c->warn, ch->file, ch->line, "%s: infinite recursion: "
-			    "a map or list that contains itself through "
-			    "interpolations", sub);
+			    c->warn, ch->file, ch->line, "%s: %s", sub,
+			    c->cdepth == CONVERT_MAX_DEPTH ? "maps and lists "
+			    "nested too deep through interpolations" : "infinite "
+			    "recursion: a map or list that contains itself "
+			    "through interpolations");
 			o = cfg_copy(ch);
 			o->unresolved = true;
 		}
@@ -514,6 +519,7 @@ convert_container(struct cfg_rctx *c, struct cfg_node *n, const char *path)
 		cfg__append(out, o);
 	}
 	s->converting = false;
+	c->cdepth--;
 	return out;
 }
 
@@ -536,7 +542,8 @@ convert(struct cfg_rctx *c, struct cfg_node *n, const char *path)
 		o->unresolved = true;
 		return o;
 	}
-	if (v.n->type == CFG_SCALAR || v.py || v.n->parent == NULL) {
+	/* A value, or a Python list or dict: final already. */
+	if (v.n->type == CFG_SCALAR || v.py) {
 		struct cfg_node *o = cfg_copy(v.n);
 		free(o->file);
 		o->file = cfg__strdup(n->file);

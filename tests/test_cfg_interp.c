@@ -249,6 +249,27 @@ test_cfg_interp_errors(void **state)
 	}
 }
 
+/* Maps copied through ${...} nest no deeper than the C stack allows. */
+static void
+test_cfg_interp_deep(void **state)
+{
+	struct cfg_errors e = { 0 }, w = { 0 };
+	struct cfg_sbuf doc = { 0 };
+	char line[64];
+
+	(void)state;
+	for (int i = 0; i < 400; i++) {
+		snprintf(line, sizeof(line), "m%d: {n: '${m%d}'}\n", i, i + 1);
+		cfg__sbuf_str(&doc, line);
+	}
+	cfg__sbuf_str(&doc, "m400: 1\n");
+	assert_null(resolved(doc.s, true, &e, &w));
+	assert_non_null(strstr(first_error(&e), "maps and lists nested too "
+	    "deep through interpolations"));
+	cfg_errors_clear(&e);
+	free(doc.s);
+}
+
 /*
  * Only the strict keys must resolve; elsewhere a failure is a warning
  * and the value stays as written, as does one that needs a resolver
@@ -341,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_cfg_interp_values),
 		cmocka_unit_test(test_cfg_interp_containers),
 		cmocka_unit_test(test_cfg_interp_errors),
+		cmocka_unit_test(test_cfg_interp_deep),
 		cmocka_unit_test(test_cfg_interp_strictness),
 		cmocka_unit_test(test_cfg_interp_now),
 	};
