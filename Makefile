@@ -166,6 +166,8 @@ else
 	@echo "== --print-config against OmegaConf, 1000 random configs"; \
 	    $(TEST_ENV) /usr/bin/python3 tests/omegaconf_diff.py --seed 1 \
 	    --count 1000 --examples 3
+	@echo "== --print-config against OmegaConf, edge cases"; \
+	    $(TEST_ENV) /usr/bin/python3 tests/omegaconf_cases.py
 	@echo "== integration"; $(INTEGRATION)
 	@echo "== libhyco: exports, old API, shared library"; $(TEST_ENV) \
 	    LIB=$(LIB) CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' \

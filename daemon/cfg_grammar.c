@@ -283,7 +283,11 @@ lex(struct gram *g, enum mode start)
 			if (best == -1 || c[i].len > c[best].len)
 				best = i;
 		if (best == -1) {
-			gerr(g, "token recognition error at: '%c'", s[0]);
+			/* The whole character, UTF-8 sequence and all. */
+			int n = 1;
+			while (((unsigned char)s[n] & 0xc0) == 0x80 && n < 4)
+				n++;
+			gerr(g, "token recognition error at: '%.*s'", n, s);
 			return -1;
 		}
 		if (g->n == g->cap) {

@@ -2,7 +2,7 @@
  * cfg_interp.c: OmegaConf's ${...} resolved into a new tree.
  *
  * The tree as loaded is never changed: each string holding "${" is
- * parsed (cfg_grammar.c) and evaluated once, and its result kept
+ * parsed (cfg_grammar.c) and evaluated (cfg_eval.c) once, its result kept
  * beside it, as OmegaConf 2.2.2 resolves it (base.py
  * _resolve_node_interpolation and _select_impl, omegaconf.py
  * _select_one, grammar_visitor.py): keys relative to the map or list

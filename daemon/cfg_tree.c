@@ -19,7 +19,19 @@ cfg_errorf(struct cfg_errors *e, const char *file, int line, const char *fmt,
 	if (e->count >= CFG_MAX_ERRORS)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg)) {
+		/* Cut whole: no UTF-8 sequence left half at the end. */
+		size_t n = strlen(msg), start = n, want;
+		while (start > 0 && ((unsigned char)msg[start - 1] & 0xc0) ==
+		    0x80)
+			start--;
+		if (start > 0 && (unsigned char)msg[start - 1] >= 0xc0) {
+			unsigned char lead = (unsigned char)msg[--start];
+			want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+			if (n - start < want)
+				msg[start] = '\0';
+		}
+	}
 	va_end(ap);
 	if (file != NULL && line > 0) {
 		if (asprintf(&s, "%s:%d: %s", file, line, msg) == -1)

@@ -216,6 +216,12 @@ test_cfg_interp_errors(void **state)
 	assert_int_equal(e.count, 1);	/* no cascade for a.y itself */
 	cfg_errors_clear(&e);
 
+	/* A character the grammar refuses is named whole, not a byte. */
+	assert_null(resolved("a: '${oc.env:NOPE,\xc3\xa9}'\n", true, &e, &w));
+	assert_non_null(strstr(first_error(&e), "token recognition error at: "
+	    "'\xc3\xa9'"));
+	cfg_errors_clear(&e);
+
 	assert_null(resolved("a: ${b}\nb: ${c}\nc: ${a}\n", true, &e, &w));
 	assert_string_equal(first_error(&e),
 	    "t.yaml:1: a: interpolation cycle: a -> b -> c -> a");

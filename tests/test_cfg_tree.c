@@ -63,6 +63,22 @@ test_cfg_tree_merge(void **state)
 	assert_string_equal(val(a, "l.0"), "9");
 	assert_null(cfg_get(a, "l.1"));
 	cfg_free(a);
+
+	/*
+	 * As OmegaConf.merge: a ??? replaces nothing (a value nor a map)
+	 * but is taken where nothing was; null replaces a map; keys meet
+	 * as Python's dict keys (1 and 1.0), a string "1" is another.
+	 */
+	a = parse("v: 1\nm: {k: 1}\nn: {k: 1}\n1: a\n", &e);
+	b = parse("v: ?\?\?\nm: ?\?\?\nn: null\nw: ?\?\?\n1.0: b\n'1': c\n", &e);
+	cfg_merge(a, b);
+	assert_string_equal(val(a, "v"), "1");
+	assert_string_equal(val(a, "m.k"), "1");
+	assert_int_equal(cfg_get(a, "n")->vtype, CFG_TYPE_NULL);
+	assert_string_equal(val(a, "w"), "?\?\?");
+	assert_string_equal(cfg__map_find(a, CFG_TYPE_INT, "1")->value, "b");
+	assert_string_equal(val(a, "1"), "c");
+	cfg_free(a);
 }
 
 static void
