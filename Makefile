@@ -121,7 +121,7 @@ $(B)/tests/test_cfg_tree: $(B)/tests/test_cfg_tree.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_type: $(B)/tests/test_cfg_type.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_pyfmt: $(B)/tests/test_cfg_pyfmt.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_compose: $(B)/tests/test_cfg_compose.o \
-	$(CFG_COMPOSE_OBJ) $(CFG_TREE_OBJ)
+	$(CFG_COMPOSE_OBJ) $(CFG_INTERP_OBJ) $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_compose: LDFLAGS += -Wl,--wrap=fopen
 $(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
 	$(CFG_INTERP_OBJ) $(CFG_TREE_OBJ)
@@ -163,6 +163,8 @@ else
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
 	@echo "== Hydra project layouts"; $(TEST_ENV) /usr/bin/python3 tests/config/hydra/check.py
+	@echo "== Hydra's own defaults-list cases"; \
+	    $(TEST_ENV) /usr/bin/python3 tests/config/hydra_defaults/check.py
 	@echo "== --print-config against OmegaConf, 1000 random configs"; \
 	    $(TEST_ENV) /usr/bin/python3 tests/omegaconf_diff.py --seed 1 \
 	    --count 1000 --examples 3

@@ -56,6 +56,7 @@ struct dtree {
 	struct dtree	*parent;
 	struct dtree	**kids;
 	size_t		 nkids;
+	bool		 deferred;	/* an interpolation, resolved last */
 };
 
 /* One config of the final list, and where its keys go. */
@@ -402,7 +403,8 @@ validate_self(struct comp *c, const char *file, struct cfg_dflt ***list,
  */
 static int
 gather_overrides(struct comp *c, struct cfg_dflt **list, size_t n,
-    const struct cfg_dflt *parent, const char *gpath, const char *ppkg)
+    const struct cfg_dflt *parent, const char *gpath, const char *ppkg,
+    bool interpolated)
 {
 	const struct cfg_dflt *last = NULL;
 	char *pcp = cfg__dflt_config_path(parent);
@@ -422,6 +424,12 @@ gather_overrides(struct comp *c, struct cfg_dflt **list, size_t n,
 		}
 		if (!d->is_group || !d->override)
 			continue;
+		if (interpolated) {
+			cfg_errorf(c->e, d->file, d->line, "defaults: override "
+			    "'%s' in a config chosen by an interpolation: not "
+			    "allowed", d->group);
+			rc = -1;
+		}
 		last = d;
 		char *g = cfg__dflt_group_path(d), *key;
 		if (!hydras(g)) {
@@ -437,26 +445,83 @@ gather_overrides(struct comp *c, struct cfg_dflt **list, size_t n,
 	return rc;
 }
 
-static int expand(struct comp *c, struct dtree *root, bool is_root);
+static int expand(struct comp *c, struct dtree *root, bool is_root,
+    bool interpolated);
 
+/* A new leaf of root for d; expanded now unless deferred. */
 static int
 add_child(struct comp *c, struct dtree *root, struct dtree ***kids,
-    size_t *n, struct cfg_dflt *d)
+    size_t *n, struct cfg_dflt *d, bool deferred, bool interpolated)
 {
 	struct dtree *t = cfg__calloc(1, sizeof(*t));
 
 	t->node = d;
 	t->parent = root;
+	t->deferred = deferred;
 	*kids = realloc(*kids, (*n + 1) * sizeof(**kids));
 	if (*kids == NULL)
 		abort();
 	(*kids)[(*n)++] = t;
-	return expand(c, t, false);
+	return deferred ? 0 : expand(c, t, false, interpolated);
+}
+
+/*
+ * An interpolation in a defaults list (- db: ${env}_db) resolved as
+ * Hydra resolves it (_create_interpolation_map): against the choices
+ * made so far, group (or group@package) to option, and "defaults",
+ * the containing list. NULL (reported) if it does not give a string.
+ */
+static char *
+resolve_choice(struct comp *c, const struct cfg_dflt *d, const char *val,
+    struct cfg_dflt *const *list, size_t n)
+{
+	struct cfg_node *root = cfg__node_new(CFG_MAP, d->file, d->line);
+	struct cfg_node *seq = cfg__node_new(CFG_SEQ, d->file, d->line), *out;
+	struct cfg_resolve_opts o = { .all_strict = true };
+	struct cfg_errors e = { 0 }, w = { 0 };
+	const struct cfg_node *r;
+	char *res = NULL;
+
+	for (size_t i = 0; i < c->nknown; i++)
+		cfg__map_set(root, c->known[i].key, cfg__scalar(
+		    c->known[i].value->name ? CFG_TYPE_STR : CFG_TYPE_NULL,
+		    c->known[i].value->name));
+	for (size_t i = 0; i < n; i++) {
+		if (list[i] == NULL || cfg__dflt_self(list[i]))
+			continue;
+		if (!list[i]->is_group) {
+			char *cp = cfg__dflt_config_path(list[i]);
+			cfg__append(seq, cfg__scalar(CFG_TYPE_STR, cp));
+			free(cp);
+			continue;
+		}
+		struct cfg_node *m = cfg__node_new(CFG_MAP, d->file, d->line);
+		char *key = cfg__dflt_override_key(list[i]);
+		cfg__map_set(m, key, cfg__scalar(list[i]->name ? CFG_TYPE_STR :
+		    CFG_TYPE_NULL, list[i]->name));
+		free(key);
+		cfg__append(seq, m);
+	}
+	cfg__map_set(root, "defaults", seq);
+	cfg__map_set(root, "_dummy_", cfg__scalar(CFG_TYPE_STR, val));
+	if ((out = cfg_resolve(root, &o, &e, &w)) != NULL &&
+	    (r = cfg__map_find(out, CFG_TYPE_STR, "_dummy_")) != NULL &&
+	    r->type == CFG_SCALAR && r->vtype == CFG_TYPE_STR && !r->unresolved)
+		res = cfg__strdup(r->value);
+	else
+		cfg_errorf(c->e, d->file, d->line, "defaults: error resolving "
+		    "interpolation '%s'%s%s", val, e.count ? ": " : "",
+		    e.count ? strchr(e.msg[0], ' ') + 1 : "");
+	cfg_free(out);
+	cfg_free(root);
+	cfg_errors_clear(&e);
+	cfg_errors_clear(&w);
+	return res;
 }
 
 /* _create_defaults_tree_impl for the config at root->node. */
 static int
-expand(struct comp *c, struct dtree *root, bool is_root)
+expand(struct comp *c, struct dtree *root, bool is_root, bool interpolated)
 {
 	struct cfg_dflt *parent = root->node, **list = NULL;
 	struct dtree **kids = NULL;
@@ -531,37 +596,29 @@ expand(struct comp *c, struct dtree *root, bool is_root)
 			list[n++] = cfg__dflt_copy(c->appends[i]);
 	gpath = cfg__dflt_group_path(parent);
 	ppkg = cfg__dflt_package(parent, true);
-	if (gather_overrides(c, list, n, parent, gpath, ppkg) == 0)
+	if (gather_overrides(c, list, n, parent, gpath, ppkg, interpolated) ==
+	    0)
 		rc = 0;
 	for (size_t i = n; rc == 0 && i-- > 0;) {
 		struct cfg_dflt *d = list[i];
-		list[i] = NULL;
 		if (cfg__dflt_self(d)) {
 			char *own = parent->package ? cfg__strdup(parent->package) :
 			    cfg__strdup(parent->header);
 			cfg__dflt_parent(d, parent->pbase, own ? own : "");
 			free(own);
-			struct dtree *t = cfg__calloc(1, sizeof(*t));
-			t->node = d;
-			t->parent = root;
-			kids = realloc(kids, (nkids + 1) * sizeof(*kids));
-			if (kids == NULL)
-				abort();
-			kids[nkids++] = t;
+			list[i] = NULL;
+			add_child(c, root, &kids, &nkids, d, true, interpolated);
+			kids[nkids - 1]->deferred = false;
 			continue;
 		}
-		if (d->override) {
-			cfg__dflt_free(d);
+		if (d->override)
 			continue;
-		}
 		cfg__dflt_parent(d, gpath, ppkg);
 		char *g = cfg__dflt_group_path(d);
 		bool hydra = hydras(g);
 		free(g);
-		if (hydra) {
-			cfg__dflt_free(d);
+		if (hydra)
 			continue;
-		}
 		if (d->is_group) {
 			char *key = cfg__dflt_override_key(d);
 			struct choice *ch = find(c->choices, c->nchoices, key);
@@ -571,18 +628,14 @@ expand(struct comp *c, struct dtree *root, bool is_root)
 				ch->used = true;
 			}
 		}
-		char *cp = d->is_options ? NULL : cfg__dflt_config_path(d);
-		if (cp != NULL && strstr(cp, "${") != NULL) {
-			cfg_errorf(c->warn, d->file, d->line, "defaults: %s: "
-			    "interpolation in a defaults list is not supported "
-			    "by hycod: left out", cp);
-			free(cp);
-			cfg__dflt_free(d);
-			continue;
-		}
-		free(cp);
 		if (!d->is_options) {
-			rc = add_child(c, root, &kids, &nkids, d);
+			/* Interpolations wait for every other choice. */
+			char *cp = cfg__dflt_config_path(d);
+			bool interp = strstr(cp, "${") != NULL;
+			free(cp);
+			/* The list keeps d: interpolations may name it. */
+			rc = add_child(c, root, &kids, &nkids, cfg__dflt_copy(d),
+			    interp, interpolated);
 			continue;
 		}
 		/* Multi-select: each option a config of the group, in order. */
@@ -602,11 +655,39 @@ expand(struct comp *c, struct dtree *root, bool is_root)
 			o->line = d->line;
 			cfg__dflt_parent(o, gpath, ppkg);
 			if (rc == 0)
-				rc = add_child(c, root, &kids, &nkids, o);
+				rc = add_child(c, root, &kids, &nkids, o, false,
+				    interpolated);
 			else
 				cfg__dflt_free(o);
 		}
-		cfg__dflt_free(d);
+	}
+	/* The deferred interpolations, with the choices of all the rest. */
+	for (size_t k = 0; rc == 0 && k < nkids; k++) {
+		struct dtree *t = kids[k];
+		struct cfg_dflt *d = t->node;
+		char *v;
+		if (!t->deferred)
+			continue;
+		t->deferred = false;
+		if (d->is_group) {
+			if ((v = resolve_choice(c, d, d->name, list, n)) == NULL) {
+				rc = -1;
+				break;
+			}
+			free(d->name);
+			d->name = v;
+		} else {
+			char *cp = cfg__dflt_config_path(d);
+			v = resolve_choice(c, d, cp, list, n);
+			free(cp);
+			if (v == NULL) {
+				rc = -1;
+				break;
+			}
+			free(d->path);
+			d->path = v;
+		}
+		rc = expand(c, t, false, true);
 	}
 	free(gpath);
 	free(ppkg);
@@ -811,7 +892,7 @@ cfg_compose(const char *path, const char *const *args, int nargs, bool *used,
 	root->node->path = cfg__strdup(name);
 	root->node->file = cfg__strdup(path);
 	cfg__dflt_parent(root->node, "", "");
-	if (expand(c, root, true) == -1 || walk(c, root) == -1 ||
+	if (expand(c, root, true, false) == -1 || walk(c, root) == -1 ||
 	    all_used(c) == -1)
 		goto out;
 	out = cfg__node_new(CFG_MAP, path, 1);

@@ -337,7 +337,20 @@ cfg__dflt_package(const struct cfg_dflt *d, bool header)
 	const char *pkg = d->package ? d->package : header ? d->header : NULL;
 	char *own, *ret, *g;
 
-	if (pkg == NULL) {
+	if (pkg != NULL && strstr(pkg, "_name_") != NULL &&
+	    cfg__dflt_name(d) != NULL) {
+		/* Hydra 1.0's _name_: the config's name (version_base < 1.2). */
+		struct cfg_sbuf b = { 0 };
+		for (const char *p = pkg, *m; *p != '\0'; p = m + 6) {
+			if ((m = strstr(p, "_name_")) == NULL) {
+				cfg__sbuf_str(&b, p);
+				break;
+			}
+			cfg__sbuf_add(&b, p, (size_t)(m - p));
+			cfg__sbuf_str(&b, cfg__dflt_name(d));
+		}
+		own = cfg__sbuf_take(&b);
+	} else if (pkg == NULL) {
 		const char *p = d->is_group ? d->group : d->path;
 		own = d->is_group ? cfg__strdup(p + (*p == '/')) :
 		    dir_of(p + (*p == '/'));

@@ -41,6 +41,9 @@ bool		 cfg__key_equal(enum cfg_type ta, const char *a,
  */
 struct cfg_node	*cfg__walk(struct cfg_node *root, char *path, bool make,
 		    const char *file, int line, char **last, bool *scalar);
+/* Set string key of map to val (consumed), as a Python dict does. */
+void		 cfg__map_set(struct cfg_node *map, const char *key,
+		    struct cfg_node *val);
 /* Put val (consumed) under key last of map at, replacing what was there. */
 void		 cfg__place(struct cfg_node *at, const char *last,
 		    struct cfg_node *val);

@@ -339,6 +339,21 @@ cfg__place(struct cfg_node *at, const char *last, struct cfg_node *val)
 	}
 }
 
+void
+cfg__map_set(struct cfg_node *map, const char *key, struct cfg_node *val)
+{
+	struct cfg_node *old = cfg__map_find(map, CFG_TYPE_STR, key);
+
+	if (old != NULL) {
+		cfg__replace(old, val);
+		return;
+	}
+	free(val->key);
+	val->key = cfg__strdup(key);
+	val->ktype = CFG_TYPE_STR;
+	cfg__append(map, val);
+}
+
 int
 cfg_set(struct cfg_node *root, const char *dotted, const char *value,
     bool quoted, const char *file, int line)

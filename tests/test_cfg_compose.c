@@ -348,6 +348,25 @@ test_cfg_compose_hydra(void **state)
 	    "pg'"));
 	cfg_errors_clear(&e);
 
+	/*
+	 * An interpolation in a defaults list names the other choices
+	 * (resolved last, as Hydra resolves it); _name_ is the config's.
+	 */
+	tu_write(dir, "env/prod.yaml", "e: prod\n");
+	tu_write(dir, "db_env/mysql_prod.yaml", "x: 1\n");
+	tu_write(dir, "n/cfg.yaml", "k: 1\n");
+	r = compose(dir, "ip.yaml", "defaults:\n  - db_env: ${db}_${env}\n"
+	    "  - db: mysql\n  - env: prod\n  - n@p_name_: cfg\n", &e);
+	assert_non_null(r);
+	assert_string_equal(val(r, "db_env.x"), "1");
+	assert_string_equal(val(r, "pcfg.k"), "1");
+	cfg_free(r);
+	assert_null(compose(dir, "ip2.yaml", "defaults:\n  - db_env: ${nope}\n",
+	    &e));
+	assert_non_null(strstr(first_error(&e), "ip2.yaml:2: defaults: error "
+	    "resolving interpolation '${nope}'"));
+	cfg_errors_clear(&e);
+
 	/* A header in the first 512 bytes only. */
 	char late[700];
 	memset(late, '\n', 600);
