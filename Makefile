@@ -47,8 +47,8 @@ CFG_TREE_OBJ = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
 	     $(B)/daemon/cfg_pyfmt.o $(B)/daemon/cfg_unicode.o
 CFG_INTERP_OBJ = $(B)/daemon/cfg_interp.o $(B)/daemon/cfg_eval.o \
 	     $(B)/daemon/cfg_grammar.o $(B)/daemon/cfg_resolvers.o
-CFG_COMPOSE_OBJ = $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_defaults.o \
-	     $(B)/daemon/cfg_override.o
+CFG_COMPOSE_OBJ = $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_choices.o \
+	     $(B)/daemon/cfg_defaults.o $(B)/daemon/cfg_override.o
 CFG_OBJ    = $(CFG_TREE_OBJ) $(CFG_INTERP_OBJ) $(CFG_COMPOSE_OBJ)
 CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
 	     $(B)/daemon/log.o

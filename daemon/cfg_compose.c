@@ -18,70 +18,13 @@
  * entry found in no file (one the app puts in Hydra's ConfigStore).
  * Each config file is read once.
  */
-#include "cfg_int.h"
+#include "cfg_compose_int.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#define COMPOSE_MAX_DEPTH	16	/* defaults lists nested this deep */
-#define COMPOSE_MAX_CONFIGS	1024	/* configs in one composition */
-#define COMPOSE_MAX_CHOICES	256	/* group choices and overrides */
-
-/* A config read from the folder (Hydra's repository), kept once. */
-struct loaded {
-	char		*path;		/* config path: "db/mysql" */
-	char		*file;		/* the file: "conf/db/mysql.yaml" */
-	bool		 missing;	/* no such file */
-	struct cfg_node	*cfg;		/* its keys, defaults taken out */
-	struct cfg_dflt	**defaults;	/* its defaults list */
-	size_t		 ndefaults;
-	char		*header;	/* its "# @package", or NULL */
-	struct loaded	*next;
-};
-
-/* A group's choice: from the command line or an override entry. */
-struct choice {
-	char		*key;		/* group[@package] */
-	struct cfg_dflt	*value;		/* name or options to take */
-	bool		 used, external;
-	char		*where;		/* the config holding the override */
-};
-
-/* A node of the defaults tree; no kids: a leaf. */
-struct dtree {
-	struct cfg_dflt	*node;
-	struct dtree	*parent;
-	struct dtree	**kids;
-	size_t		 nkids;
-	bool		 deferred;	/* an interpolation, resolved last */
-};
-
-/* One config of the final list, and where its keys go. */
-struct result {
-	char		*path;
-	char		*package;
-	char		*key;		/* its override key, or NULL */
-};
-
-struct comp {
-	char		 repo[PATH_MAX];	/* the primary's folder */
-	struct loaded	*cache;
-	struct choice	 choices[COMPOSE_MAX_CHOICES];
-	size_t		 nchoices;
-	struct choice	 deletions[COMPOSE_MAX_CHOICES];
-	size_t		 ndeletions;
-	struct cfg_dflt	*appends[COMPOSE_MAX_CHOICES];
-	size_t		 nappends;
-	struct choice	 known[COMPOSE_MAX_CONFIGS];
-	size_t		 nknown;
-	struct result	 results[COMPOSE_MAX_CONFIGS];
-	size_t		 nresults;
-	int		 depth;
-	struct cfg_errors *e, *warn;
-};
 
 /* -- the folder --------------------------------------------------------- */
 
@@ -168,160 +111,14 @@ out:
 	return c->e->count > errors ? NULL : l;
 }
 
-static bool
-is_dir(const struct comp *c, const char *group)
+bool
+cfg__compose_is_dir(const struct comp *c, const char *group)
 {
 	char p[PATH_MAX * 2];
 	struct stat st;
 
 	snprintf(p, sizeof(p), "%s/%s", c->repo, group);
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* A group of Hydra's own: skipped, its keys would only reach hydra.*. */
-static bool
-hydras(const char *group_path)
-{
-	return strcmp(group_path, "hydra") == 0 ||
-	    strncmp(group_path, "hydra/", 6) == 0;
-}
-
-/* -- overrides (defaults_list.py Overrides) ----------------------------- */
-
-static struct choice *
-find(struct choice *list, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i].key, key) == 0)
-			return &list[i];
-	return NULL;
-}
-
-static int
-add_choice(struct comp *c, struct choice *list, size_t *n, const char *key,
-    const struct cfg_dflt *value, bool external, const char *where)
-{
-	if (*n == COMPOSE_MAX_CHOICES) {
-		cfg_errorf(c->e, value->file, value->line, "more than %d "
-		    "overrides", COMPOSE_MAX_CHOICES);
-		return -1;
-	}
-	list[*n].key = cfg__strdup(key);
-	list[*n].value = cfg__dflt_copy(value);
-	list[*n].used = false;
-	list[*n].external = external;
-	list[*n].where = cfg__strdup(where);
-	(*n)++;
-	return 0;
-}
-
-/* The option of a choice into d (a name, a list, or null). */
-static void
-take_choice(struct cfg_dflt *d, const struct cfg_dflt *v)
-{
-	free(d->name);
-	for (size_t i = 0; i < d->noptions; i++)
-		free(d->options[i]);
-	free(d->options);
-	d->name = cfg__strdup(v->name);
-	d->is_options = v->is_options;
-	d->noptions = v->noptions;
-	d->options = v->noptions ? cfg__calloc(v->noptions, sizeof(char *)) :
-	    NULL;
-	for (size_t i = 0; i < v->noptions; i++)
-		d->options[i] = cfg__strdup(v->options[i]);
-}
-
-/*
- * One command-line argument: a group's choice (db=mysql, db@src=x,
- * site=[a,b]), +group=opt, ~group; 1 if it was one (or Hydra's own),
- * 0 if it is a config override, -1 on error.
- */
-static int
-external(struct comp *c, const char *arg)
-{
-	const char *src = "command line", *eq = strchr(arg, '='), *k = arg;
-	int mode = 0;	/* 0 choose, 1 append, 2 force, 3 delete */
-	char *key, *group, *pkg;
-	struct cfg_dflt d = { .file = (char *)src, .is_group = true };
-	int rc = 1;
-
-	if (strncmp(k, "++", 2) == 0)
-		mode = 2, k += 2;
-	else if (k[0] == '+')
-		mode = 1, k++;
-	else if (k[0] == '~')
-		mode = 3, k++;
-	key = eq ? strndup(k, (size_t)(eq - k)) : cfg__strdup(k);
-	if (key == NULL)
-		abort();
-	group = strndup(key, strcspn(key, "@"));
-	if (group == NULL)
-		abort();
-	/* Hydra's own settings, hydra.run.dir=... or hydra/launcher=x. */
-	if (strncmp(key, "hydra.", 6) == 0 || hydras(group))
-		goto out;
-	if (group[0] == '\0' || strchr(group, '.') != NULL || !is_dir(c, group) ||
-	    (eq == NULL && mode != 3) || (eq && eq[1] == '{')) {
-		rc = 0;
-		goto out;
-	}
-	pkg = key[strlen(group)] == '@' ? key + strlen(group) + 1 : NULL;
-	if (mode == 2) {
-		cfg_errorf(c->e, src, 0, "force-add of config groups is not "
-		    "supported: '%s'", arg);
-		rc = -1;
-		goto out;
-	}
-	/* The option: a name, null, or [a,b] for a multi-select. */
-	const char *v = eq ? eq + 1 : NULL;
-	size_t vl = v ? strlen(v) : 0;
-	if (v != NULL && vl >= 2 && v[0] == '[' && v[vl - 1] == ']') {
-		d.is_options = true;
-		d.options = cfg__calloc(vl, sizeof(char *));
-		for (const char *p = v + 1; p < v + vl - 1;) {
-			size_t n = strcspn(p, ",]");
-			char *o = strndup(p, n);
-			if (o == NULL)
-				abort();
-			/* Blanks around an option are not part of it. */
-			char *s = o + strspn(o, " ");
-			size_t sl = strlen(s);
-			while (sl > 0 && s[sl - 1] == ' ')
-				s[--sl] = '\0';
-			if (*s != '\0')
-				d.options[d.noptions++] = cfg__strdup(s);
-			free(o);
-			p += n + 1;
-		}
-	} else if (v != NULL && strcmp(v, "null") != 0)
-		d.name = cfg__strdup(v);
-	if (mode == 3)
-		rc = add_choice(c, c->deletions, &c->ndeletions, key, &d, true,
-		    src) == 0 ? 1 : -1;
-	else if (mode == 1) {
-		struct cfg_dflt *a = cfg__dflt_copy(&d);
-		free(a->group);
-		a->group = cfg__strdup(group);
-		a->package = cfg__strdup(pkg);
-		a->external = true;
-		if (c->nappends == COMPOSE_MAX_CHOICES) {
-			cfg__dflt_free(a);
-			cfg_errorf(c->e, src, 0, "too many +group=option");
-			rc = -1;
-		} else
-			c->appends[c->nappends++] = a;
-	} else
-		rc = add_choice(c, c->choices, &c->nchoices, key, &d, true,
-		    src) == 0 ? 1 : -1;
-	for (size_t i = 0; i < d.noptions; i++)
-		free(d.options[i]);
-	free(d.options);
-	free(d.name);
-out:
-	free(key);
-	free(group);
-	return rc;
 }
 
 /* -- the defaults tree (defaults_list.py) -------------------------------- */
@@ -336,32 +133,6 @@ tree_free(struct dtree *t)
 	free(t->kids);
 	cfg__dflt_free(t->node);
 	free(t);
-}
-
-/* set_known_choice: one group at one package takes one option. */
-static int
-known_choice(struct comp *c, struct cfg_dflt *d)
-{
-	char *key;
-	struct choice *k;
-	const char *name = cfg__dflt_name(d);
-
-	if (!d->is_group)
-		return 0;
-	key = cfg__dflt_override_key(d);
-	if ((k = find(c->known, c->nknown, key)) == NULL) {
-		if (c->nknown < COMPOSE_MAX_CONFIGS)
-			add_choice(c, c->known, &c->nknown, key, d, false, "");
-	} else if ((k->value->name == NULL) != (name == NULL) ||
-	    (name != NULL && strcmp(k->value->name, name) != 0)) {
-		cfg_errorf(c->e, d->file, d->line, "defaults: multiple values "
-		    "for %s; to override a value use 'override %s: %s'", key,
-		    key, k->value->name ? k->value->name : "null");
-		free(key);
-		return -1;
-	}
-	free(key);
-	return 0;
 }
 
 /*
@@ -432,11 +203,12 @@ gather_overrides(struct comp *c, struct cfg_dflt **list, size_t n,
 		}
 		last = d;
 		char *g = cfg__dflt_group_path(d), *key;
-		if (!hydras(g)) {
+		if (!cfg__hydras(g)) {
 			key = cfg__dflt_override_key(d);
-			if (find(c->choices, c->nchoices, key) == NULL)
-				rc = add_choice(c, c->choices, &c->nchoices, key,
-				    d, false, pcp);
+			if (cfg__choice_find(c->choices, c->nchoices, key) ==
+			    NULL)
+				rc = cfg__choice_add(c, c->choices,
+				    &c->nchoices, key, d, false, pcp);
 			free(key);
 		}
 		free(g);
@@ -463,60 +235,6 @@ add_child(struct comp *c, struct dtree *root, struct dtree ***kids,
 		abort();
 	(*kids)[(*n)++] = t;
 	return deferred ? 0 : expand(c, t, false, interpolated);
-}
-
-/*
- * An interpolation in a defaults list (- db: ${env}_db) resolved as
- * Hydra resolves it (_create_interpolation_map): against the choices
- * made so far, group (or group@package) to option, and "defaults",
- * the containing list. NULL (reported) if it does not give a string.
- */
-static char *
-resolve_choice(struct comp *c, const struct cfg_dflt *d, const char *val,
-    struct cfg_dflt *const *list, size_t n)
-{
-	struct cfg_node *root = cfg__node_new(CFG_MAP, d->file, d->line);
-	struct cfg_node *seq = cfg__node_new(CFG_SEQ, d->file, d->line), *out;
-	struct cfg_resolve_opts o = { .all_strict = true };
-	struct cfg_errors e = { 0 }, w = { 0 };
-	const struct cfg_node *r;
-	char *res = NULL;
-
-	for (size_t i = 0; i < c->nknown; i++)
-		cfg__map_set(root, c->known[i].key, cfg__scalar(
-		    c->known[i].value->name ? CFG_TYPE_STR : CFG_TYPE_NULL,
-		    c->known[i].value->name));
-	for (size_t i = 0; i < n; i++) {
-		if (list[i] == NULL || cfg__dflt_self(list[i]))
-			continue;
-		if (!list[i]->is_group) {
-			char *cp = cfg__dflt_config_path(list[i]);
-			cfg__append(seq, cfg__scalar(CFG_TYPE_STR, cp));
-			free(cp);
-			continue;
-		}
-		struct cfg_node *m = cfg__node_new(CFG_MAP, d->file, d->line);
-		char *key = cfg__dflt_override_key(list[i]);
-		cfg__map_set(m, key, cfg__scalar(list[i]->name ? CFG_TYPE_STR :
-		    CFG_TYPE_NULL, list[i]->name));
-		free(key);
-		cfg__append(seq, m);
-	}
-	cfg__map_set(root, "defaults", seq);
-	cfg__map_set(root, "_dummy_", cfg__scalar(CFG_TYPE_STR, val));
-	if ((out = cfg_resolve(root, &o, &e, &w)) != NULL &&
-	    (r = cfg__map_find(out, CFG_TYPE_STR, "_dummy_")) != NULL &&
-	    r->type == CFG_SCALAR && r->vtype == CFG_TYPE_STR && !r->unresolved)
-		res = cfg__strdup(r->value);
-	else
-		cfg_errorf(c->e, d->file, d->line, "defaults: error resolving "
-		    "interpolation '%s'%s%s", val, e.count ? ": " : "",
-		    e.count ? strchr(e.msg[0], ' ') + 1 : "");
-	cfg_free(out);
-	cfg_free(root);
-	cfg_errors_clear(&e);
-	cfg_errors_clear(&w);
-	return res;
 }
 
 /* _create_defaults_tree_impl for the config at root->node. */
@@ -546,7 +264,8 @@ expand(struct comp *c, struct dtree *root, bool is_root, bool interpolated)
 		cfg__dflt_header(parent, l->header);
 	if (parent->is_group) {
 		char *key = cfg__dflt_override_key(parent);
-		struct choice *del = find(c->deletions, c->ndeletions, key);
+		struct choice *del = cfg__choice_find(c->deletions,
+		    c->ndeletions, key);
 		free(key);
 		if (del != NULL && (del->value->name == NULL || (name != NULL &&
 		    strcmp(del->value->name, name) == 0))) {
@@ -556,7 +275,7 @@ expand(struct comp *c, struct dtree *root, bool is_root, bool interpolated)
 			goto out;
 		}
 	}
-	if (known_choice(c, parent) == -1)
+	if (cfg__choice_known(c, parent) == -1)
 		goto out;
 	if (name == NULL) {
 		rc = 0;
@@ -615,16 +334,17 @@ expand(struct comp *c, struct dtree *root, bool is_root, bool interpolated)
 			continue;
 		cfg__dflt_parent(d, gpath, ppkg);
 		char *g = cfg__dflt_group_path(d);
-		bool hydra = hydras(g);
+		bool hydra = cfg__hydras(g);
 		free(g);
 		if (hydra)
 			continue;
 		if (d->is_group) {
 			char *key = cfg__dflt_override_key(d);
-			struct choice *ch = find(c->choices, c->nchoices, key);
+			struct choice *ch = cfg__choice_find(c->choices,
+			    c->nchoices, key);
 			free(key);
 			if (ch != NULL) {
-				take_choice(d, ch->value);
+				cfg__choice_take(d, ch->value);
 				ch->used = true;
 			}
 		}
@@ -670,7 +390,8 @@ expand(struct comp *c, struct dtree *root, bool is_root, bool interpolated)
 			continue;
 		t->deferred = false;
 		if (d->is_group) {
-			if ((v = resolve_choice(c, d, d->name, list, n)) == NULL) {
+			v = cfg__choice_resolve(c, d, d->name, list, n);
+			if (v == NULL) {
 				rc = -1;
 				break;
 			}
@@ -678,7 +399,7 @@ expand(struct comp *c, struct dtree *root, bool is_root, bool interpolated)
 			d->name = v;
 		} else {
 			char *cp = cfg__dflt_config_path(d);
-			v = resolve_choice(c, d, cp, list, n);
+			v = cfg__choice_resolve(c, d, cp, list, n);
 			free(cp);
 			if (v == NULL) {
 				rc = -1;
@@ -757,33 +478,6 @@ walk(struct comp *c, struct dtree *t)
 			return -1;
 	}
 	return 0;
-}
-
-/* ensure_overrides_used, ensure_deletions_used */
-static int
-all_used(struct comp *c)
-{
-	int errors = c->e->count;
-
-	for (size_t i = 0; i < c->nchoices; i++) {
-		struct choice *ch = &c->choices[i];
-		if (ch->used)
-			continue;
-		if (ch->external)
-			cfg_errorf(c->e, "command line", 0, "could not override "
-			    "'%s': no match in the defaults list (to append to "
-			    "it use +%s=...)", ch->key, ch->key);
-		else
-			cfg_errorf(c->e, ch->value->file, ch->value->line,
-			    "defaults: could not override '%s': no match in the "
-			    "defaults list", ch->key);
-	}
-	for (size_t i = 0; i < c->ndeletions; i++)
-		if (!c->deletions[i].used)
-			cfg_errorf(c->e, "command line", 0, "could not delete "
-			    "'%s': no match in the defaults list",
-			    c->deletions[i].key);
-	return c->e->count > errors ? -1 : 0;
 }
 
 /*
@@ -874,7 +568,7 @@ cfg_compose(const char *path, const char *const *args, int nargs, bool *used,
 	if (nl > 5 && strcmp(name + nl - 5, ".yaml") == 0)
 		name[nl - 5] = '\0';
 	for (int i = 0; i < nargs; i++) {
-		int rc = external(c, args[i]);
+		int rc = cfg__choice_external(c, args[i]);
 		if (rc == -1)
 			goto out;
 		if (used != NULL && rc == 1)
@@ -893,7 +587,7 @@ cfg_compose(const char *path, const char *const *args, int nargs, bool *used,
 	root->node->file = cfg__strdup(path);
 	cfg__dflt_parent(root->node, "", "");
 	if (expand(c, root, true, false) == -1 || walk(c, root) == -1 ||
-	    all_used(c) == -1)
+	    cfg__choices_used(c) == -1)
 		goto out;
 	out = cfg__node_new(CFG_MAP, path, 1);
 	for (size_t i = 0; i < c->nresults; i++) {
