@@ -304,15 +304,20 @@ expand(struct comp *c, struct dtree *root, bool is_root, bool interpolated)
 			    "out", path, c->repo);
 		goto out;
 	}
-	list = cfg__calloc(l->ndefaults + c->nappends + 1, sizeof(*list));
+	list = cfg__calloc(l->ndefaults + 1, sizeof(*list));
 	for (size_t i = 0; i < l->ndefaults; i++)
 		list[n++] = cfg__dflt_copy(l->defaults[i]);
 	if ((n > 0 || (is_root && c->nappends > 0)) &&
 	    validate_self(c, l->file, &list, &n) == -1)
 		goto out;
-	if (is_root)
+	if (is_root && c->nappends > 0) {
+		/* +group=option entries go last, after _self_ if added. */
+		if ((list = realloc(list, (n + c->nappends) * sizeof(*list))) ==
+		    NULL)
+			abort();
 		for (size_t i = 0; i < c->nappends; i++)
 			list[n++] = cfg__dflt_copy(c->appends[i]);
+	}
 	gpath = cfg__dflt_group_path(parent);
 	ppkg = cfg__dflt_package(parent, true);
 	if (gather_overrides(c, list, n, parent, gpath, ppkg, interpolated) ==

@@ -330,6 +330,16 @@ test_cfg_compose_hydra(void **state)
 	assert_false(used[5]);		/* a config override: not a group */
 	cfg_free(r);
 
+	/* Appended after the _self_ a list without one gets. */
+	const char *app[] = { "+extra2=mysql", "+db=pg" };
+	r = compose_args(dir, "noself.yaml", "defaults:\n  - srv: a\n"
+	    "e: own\n", app, 2, &e, &w);
+	assert_non_null(r);
+	assert_string_equal(val(r, "extra2.e"), "2");
+	assert_string_equal(val(r, "db.driver"), "pg");
+	assert_string_equal(val(r, "e"), "own");
+	cfg_free(r);
+
 	/* A choice that matches nothing is Hydra's error. */
 	const char *bad[] = { "db@nowhere=mysql" };
 	assert_null(compose_args(dir, "main.yaml", NULL, bad, 1, &e, &w));
