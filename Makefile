@@ -7,7 +7,8 @@
 #                   (fnmatch patterns); SHUFFLE=SEED: in a shuffled order
 #   make check-long a million churn operations, valgrind, then a load run of
 #                   1000 clients and 50 hostile ones (LOAD_S=60 seconds)
-#   make check-omegaconf  hycod --print-config against OmegaConf (issue 8)
+#   make check-omegaconf  hycod --print-config against OmegaConf, longer
+#                   than check does (SEEDS='1 2 3' COUNT=5000)
 #   make valgrind   hycod (a gcc build in build/vg) under valgrind
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same)
@@ -65,8 +66,14 @@ CPPFLAGS += $(shell pkg-config --cflags libsystemd 2>/dev/null)
 CPPFLAGS += $(PKG_CFLAGS)
 
 PROTO_OBJ  = $(B)/protocol/proto.o $(B)/protocol/frame.o
-CFG_OBJ    = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
-	     $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_interp.o
+CFG_TREE_OBJ = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o \
+	     $(B)/daemon/cfg_parse.o $(B)/daemon/cfg_print.o \
+	     $(B)/daemon/cfg_pyfmt.o $(B)/daemon/cfg_unicode.o
+CFG_INTERP_OBJ = $(B)/daemon/cfg_interp.o $(B)/daemon/cfg_eval.o \
+	     $(B)/daemon/cfg_grammar.o $(B)/daemon/cfg_resolvers.o
+CFG_COMPOSE_OBJ = $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_choices.o \
+	     $(B)/daemon/cfg_defaults.o $(B)/daemon/cfg_override.o
+CFG_OBJ    = $(CFG_TREE_OBJ) $(CFG_INTERP_OBJ) $(CFG_COMPOSE_OBJ)
 CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
 	     $(B)/daemon/log.o $(B)/daemon/access.o
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
@@ -79,15 +86,17 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(B)/daemon/fsutil.o $(B)/daemon/perm.o $(B)/daemon/lock.o $(B)/daemon/fdlimit.o $(B)/daemon/events.o $(B)/daemon/stats.o \
 	     $(B)/daemon/metrics.o $(B)/daemon/textfile.o \
 	     $(B)/daemon/notify.o $(B)/daemon/activation.o \
-	     $(B)/daemon/early.o $(B)/daemon/reload.o $(B)/daemon/measure.o \
+	     $(B)/daemon/early.o $(B)/daemon/reload.o $(B)/daemon/measure.o $(B)/daemon/config_rpc.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
 CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(B)/client/check.o \
 	     $(B)/client/format.o $(B)/client/refresh.o \
-	     $(B)/client/owner.o $(B)/daemon/lock.o $(CONFIG_OBJ)
+	     $(B)/client/owner.o $(B)/daemon/lock.o $(B)/client/config_yaml.o \
+	     $(CONFIG_OBJ)
 
-UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_compose \
+UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_pyfmt \
+	     test_cfg_compose \
 	     test_cfg_interp test_config test_proto test_index \
 	     test_scan test_remove test_json test_decode test_disk \
 	     test_events test_stats test_access test_lock test_frame \
@@ -148,14 +157,14 @@ $(LIB)/libhyco.so: $(LIB)/$(SOFILE) Makefile
 
 # Unit tests: each links its module and what that module needs.
 $(B)/tests/test_layout: $(B)/tests/test_layout.o $(B)/daemon/layout.o
-CFG_TREE_OBJ = $(B)/daemon/cfg_tree.o $(B)/daemon/cfg_type.o
 $(B)/tests/test_cfg_tree: $(B)/tests/test_cfg_tree.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_type: $(B)/tests/test_cfg_type.o $(CFG_TREE_OBJ)
+$(B)/tests/test_cfg_pyfmt: $(B)/tests/test_cfg_pyfmt.o $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_compose: $(B)/tests/test_cfg_compose.o \
-	$(B)/daemon/cfg_compose.o $(CFG_TREE_OBJ)
+	$(CFG_COMPOSE_OBJ) $(CFG_INTERP_OBJ) $(CFG_TREE_OBJ)
 $(B)/tests/test_cfg_compose: LDFLAGS += -Wl,--wrap=fopen
 $(B)/tests/test_cfg_interp: $(B)/tests/test_cfg_interp.o \
-	$(B)/daemon/cfg_interp.o $(CFG_TREE_OBJ)
+	$(CFG_INTERP_OBJ) $(CFG_TREE_OBJ)
 $(B)/tests/test_config: $(B)/tests/test_config.o $(CONFIG_OBJ)
 $(B)/tests/test_access: $(B)/tests/test_access.o $(CONFIG_OBJ)
 $(B)/tests/test_lock: $(B)/tests/test_lock.o $(B)/daemon/lock.o \
@@ -220,6 +229,14 @@ else
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	@echo "== fuzz targets: seeds and reproducers"; $(FUZZ_REPLAY)
 	@echo "== golden config tests"; $(TEST_ENV) sh tests/config_golden.sh
+	@echo "== Hydra project layouts"; $(TEST_ENV) /usr/bin/python3 tests/config/hydra/check.py
+	@echo "== Hydra's own defaults-list cases"; \
+	    $(TEST_ENV) /usr/bin/python3 tests/config/hydra_defaults/check.py
+	@echo "== --print-config against OmegaConf, 1000 random configs"; \
+	    $(TEST_ENV) /usr/bin/python3 tests/omegaconf_diff.py --seed 1 \
+	    --count 1000 --examples 3
+	@echo "== --print-config against OmegaConf, edge cases"; \
+	    $(TEST_ENV) /usr/bin/python3 tests/omegaconf_cases.py
 	@echo "== integration"; $(INTEGRATION)
 	@echo "== libhyco: exports, old API, shared library"; $(TEST_ENV) \
 	    LIB=$(LIB) CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' \
@@ -279,12 +296,15 @@ valgrind: deps
 	HYCOD=$(abspath $(VG_B)/bin/hycod) TOP=$(CURDIR) \
 	    /usr/bin/python3 tests/valgrind.py
 
-# hycod --print-config against OmegaConf on 1000 random configs (issue
-# 8); one repro per class of disagreement. Not part of check until the
-# config code agrees with OmegaConf.
+# hycod --print-config against OmegaConf on more random configs than
+# check runs (issue 8): SEEDS and COUNT per seed; one repro per class of
+# disagreement.
+SEEDS	?= 1 2 3 4 5 6 7 8 9 10
+COUNT	?= 1000
 check-omegaconf: $(BIN)/hycod
-	$(TEST_ENV) /usr/bin/python3 tests/omegaconf_diff.py --seed 1 \
-	    --count 1000 --examples 1
+	@set -e; for s in $(SEEDS); do $(TEST_ENV) /usr/bin/python3 \
+	    tests/omegaconf_diff.py --seed $$s --count $(COUNT) --examples 1; \
+	done
 
 run: all
 	$(BIN)/hycod -c conf/config.yaml

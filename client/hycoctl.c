@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "config_yaml.h"
 #include "format.h"
 #include "hyco.h"
 #include "json.h"
@@ -73,6 +74,7 @@ union result {
 		const char	*text;
 		size_t		 len;
 	}			metrics;
+	const hyco_value	*value;		/* config: the whole result */
 };
 
 struct command {
@@ -897,6 +899,22 @@ done_reload(union result *r)
 	hyco_reload_free(&r->reload);
 }
 
+/* -- config ------------------------------------------------------------------ */
+
+static int
+call_config(hyco_client *c, const struct opts *o, union result *r)
+{
+	(void)o;
+	return hyco_call(c, "config", NULL, 0, &r->value);
+}
+
+static void
+print_config(const struct opts *o, const union result *r)
+{
+	(void)o;
+	(void)config_yaml_print(stdout, hyco_map_get(r->value, "config"));
+}
+
 static const struct command commands[] = {
 	{ "summary", "[--watch [--interval S]]",
 	    "cache usage, alert level (-v: per dataset and cycle)\n"
@@ -936,6 +954,9 @@ static const struct command commands[] = {
 	    "a line\n(alert, cycle_created, cycle_removed, prune, exact_lost,\n"
 	    "exact_regained, reload, shutdown; default all)",
 	    0, check_watch, NULL, NULL, NULL, NULL },
+	{ "config", "", "the daemon's resolved config, as YAML (--json: "
+	    "with\nthe paths it uses and its working directory)",
+	    0, NULL, call_config, print_config, NULL, NULL },
 };
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 

@@ -225,7 +225,7 @@ main(int argc, char **argv)
 	};
 	const char *files[MAX_CONFIG_FILES], *overrides[MAX_OVERRIDES];
 	const char *socket_arg = NULL;
-	struct cfg_errors errs = { 0 };
+	struct cfg_errors errs = { 0 }, warns = { 0 };
 	struct hycod d;
 	int nfiles = 0, noverrides = 0, print = 0, ch, rc;
 
@@ -278,7 +278,16 @@ main(int argc, char **argv)
 	/* Kept for reloads: the same files and overrides, read again. */
 	d.src = (struct reload_source){ files, nfiles, overrides, noverrides,
 	    socket_arg };
-	if (reload_read(&d.src, &d.cfg, &errs) == -1) {
+	rc = reload_read(&d.src, &d.cfg, print ? CONFIG_STRICT : 0, &errs,
+	    &warns);
+	/* --print-config's warnings go to stderr as its errors do. */
+	for (int i = 0; i < warns.count; i++)
+		if (print)
+			fprintf(stderr, "%s\n", warns.msg[i]);
+		else
+			log_warnx("config: %s", warns.msg[i]);
+	cfg_errors_clear(&warns);
+	if (rc == -1) {
 		char line[64];
 		char *const lines[] = { line };
 		log_lines(LOG_LEVEL_ERROR, errs.msg, errs.count);

@@ -50,13 +50,13 @@ reload_restart_only(const char *key)
 
 int
 reload_read(const struct reload_source *src, struct hyco_config *cfg,
-    struct cfg_errors *e)
+    int flags, struct cfg_errors *e, struct cfg_errors *warn)
 {
 	struct hyco_config c;
 	char cwd[PATH_MAX];
 
-	if (config_load(&c, src->files, src->nfiles, src->overrides,
-	    src->noverrides, e) == -1)
+	if (config_load_flags(&c, src->files, src->nfiles, src->overrides,
+	    src->noverrides, flags, e, warn) == -1)
 		return -1;
 	if (src->socket != NULL && (getcwd(cwd, sizeof(cwd)) == NULL ||
 	    layout_absolute(cwd, src->socket, c.socket, sizeof(c.socket))
@@ -241,7 +241,8 @@ keep_old_node(struct cfg_node *tree, struct cfg_node *old, const char *key)
 	struct cfg_node *o = cfg_get(old, key);
 
 	if (o != NULL && o->type == CFG_SCALAR)
-		(void)cfg_set(tree, key, o->value, o->quoted, o->file, o->line);
+		(void)cfg_set(tree, key, o->value, o->vtype == CFG_TYPE_STR,
+		    o->file, o->line);
 }
 
 /*
@@ -311,11 +312,18 @@ void
 reload_run(struct hycod *d, const char *why, struct reload_report *rep)
 {
 	struct hyco_config next;
+	struct cfg_errors warns = { 0 };
+	int rc;
 
 	memset(rep, 0, sizeof(*rep));
 	notify_reloading(&d->notify);
 	log_info("reload (%s): reading the config again", why);
-	if (reload_read(&d->src, &next, &rep->errors) == -1) {
+	rc = reload_read(&d->src, &next, 0, &rep->errors, &warns);
+
+	for (int i = 0; i < warns.count; i++)
+		log_warnx("reload: %s", warns.msg[i]);
+	cfg_errors_clear(&warns);
+	if (rc == -1) {
 		for (int i = 0; i < rep->errors.count; i++)
 			log_warnx("reload: %s", rep->errors.msg[i]);
 		log_warnx("reload: %d error%s: the config in force is unchanged",

@@ -52,11 +52,13 @@ struct reload_report {
 };
 
 /*
- * Load src into cfg: the files and overrides, then --socket. -1 with
+ * Load src into cfg: the files and overrides, then --socket; flags as
+ * config_load_flags (CONFIG_STRICT for --print-config), what is left
+ * unresolved outside the daemon's keys warned about in warn. -1 with
  * every error in e; cfg is untouched then.
  */
 int	reload_read(const struct reload_source *src, struct hyco_config *cfg,
-	    struct cfg_errors *e);
+	    int flags, struct cfg_errors *e, struct cfg_errors *warn);
 
 /*
  * Read the config again and apply what may change live; why names the

@@ -17,6 +17,7 @@
 #include "access.h"
 #include "early.h"
 #include "frame.h"
+#include "config_rpc.h"
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
@@ -915,6 +916,14 @@ m_reload(struct reply *r, const msgpack_object_map *args)
 	reload_report_free(&rep);
 }
 
+/* The resolved config and what the daemon made of it: answered at once. */
+static void
+m_config(struct reply *r, const msgpack_object_map *args)
+{
+	(void)args;
+	config_pack(reply_result(r), &r->d->cfg);
+}
+
 static const char *const no_args[] = { NULL };
 static const char *const summary_args[] = { "wait", NULL };
 static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset", NULL };
@@ -946,6 +955,7 @@ static const struct method {
 	{ "stats", m_stats, no_args },
 	{ "metrics", m_metrics, no_args },
 	{ "reload", m_reload, no_args },
+	{ "config", m_config, no_args },
 };
 
 #define NMETHODS	(sizeof(methods) / sizeof(methods[0]))
