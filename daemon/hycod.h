@@ -37,6 +37,8 @@ struct hycod {
 	uint64_t		 start_ns;	/* uv_hrtime() at start-up */
 	uv_signal_t		 sigterm, sigint;
 	uv_signal_t		 sighup;	/* reload */
+	uv_timer_t		 hup_timer;	/* a SIGHUP deferred (main.c) */
+	uint64_t		 hup_next_ms;	/* uv_now before which one waits */
 	struct reload_source	 src;		/* files read at start */
 	struct notify		 notify;	/* systemd's sd_notify */
 	struct early		 early;		/* requests waiting for the

@@ -60,6 +60,7 @@ on_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
+	uv_close((uv_handle_t *)&d->hup_timer, NULL);
 	/*
 	 * Closing the last SIGHUP handle gave the signal its default
 	 * action back, which kills: a reload asked for while the daemon
@@ -68,15 +69,44 @@ on_signal(uv_signal_t *h, int signum)
 	signal(SIGHUP, SIG_IGN);
 }
 
-/* SIGHUP (systemctl reload): read the config again; never fatal. */
+/*
+ * SIGHUP (systemctl reload): read the config again; never fatal. A
+ * storm of signals must not starve the clients: after a reload the
+ * next waits as long as that one took, so reloading takes at most half
+ * the loop's time, and the signals meanwhile make one reload.
+ */
+static void
+sighup_reload(struct hycod *d)
+{
+	struct reload_report rep;
+	uint64_t t0 = uv_hrtime();
+
+	reload_run(d, "SIGHUP", &rep);
+	reload_report_free(&rep);
+	uv_update_time(d->loop);
+	d->hup_next_ms = uv_now(d->loop) + (uv_hrtime() - t0) / 1000000 + 1;
+}
+
+static void
+on_hup_timer(uv_timer_t *h)
+{
+	sighup_reload(h->data);
+}
+
 static void
 on_sighup(uv_signal_t *h, int signum)
 {
-	struct reload_report rep;
+	struct hycod *d = h->data;
+	uint64_t now = uv_now(d->loop);
 
 	(void)signum;
-	reload_run(h->data, "SIGHUP", &rep);
-	reload_report_free(&rep);
+	if (now >= d->hup_next_ms) {
+		sighup_reload(d);
+		return;
+	}
+	if (!uv_is_active((uv_handle_t *)&d->hup_timer))
+		uv_timer_start(&d->hup_timer, on_hup_timer, d->hup_next_ms - now,
+		    0);
 }
 
 static void
@@ -336,6 +366,8 @@ main(int argc, char **argv)
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
 	uv_signal_start(&d.sighup, on_sighup, SIGHUP);
+	uv_timer_init(d.loop, &d.hup_timer);
+	d.hup_timer.data = &d;
 	d.start_ns = uv_hrtime();
 	stats_init(&d.stats, d.cfg.metrics_max_datasets);
 	rpc_start(&d);
