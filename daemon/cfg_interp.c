@@ -107,8 +107,9 @@ cfg__scalar(enum cfg_type type, const char *text)
 {
 	struct cfg_node *n = cfg__node_new(CFG_SCALAR, NULL, 0);
 
-	n->vtype = type;
-	n->value = type == CFG_TYPE_NULL ? NULL : cfg__strdup(text);
+	/* No text is a null, whatever was asked: value NULL means null. */
+	n->vtype = text == NULL ? CFG_TYPE_NULL : type;
+	n->value = n->vtype == CFG_TYPE_NULL ? NULL : cfg__strdup(text);
 	return n;
 }
 
