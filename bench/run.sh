@@ -14,6 +14,8 @@
 #   6. bench/python_cache.py: hyco.CacheManager's get_cache_size() and
 #      print_cache_summary() vs the seed's rglob+stat walk on a tree of
 #      $BENCH_FILES files when set, else 1M.
+#   7. bench/startup.py: time to first reply and to exact summary at
+#      100k, 1M and 5M files (sizes without free inodes are skipped).
 # Needs $HYCOD, $TOP, $LOADGEN; BENCH_FILES (default 100000) sets the
 # tree size. BENCH_QUICK=1 runs section 1 alone, short (under a minute).
 set -eu
@@ -58,3 +60,6 @@ echo "== 5. observability (bench/obs.py)"
 BENCH_RPC="$BR/bench_rpc" /usr/bin/python3 "$TOP/bench/obs.py"
 
 echo "== 6. Python CacheManager vs the seed's walk (bench/python_cache.py)"; /usr/bin/python3 "$TOP/bench/python_cache.py"
+
+echo "== 7. serving from the first moment (bench/startup.py)"
+/usr/bin/python3 "$TOP/bench/startup.py"

@@ -191,6 +191,14 @@ static const struct hyco__field summary_fields[] = {
 	MANY(HYCO__LIST, filesystems, nfilesystems, &filesystem_shape),
 	STRBUF(alert_level),
 	{ "alerts", HYCO__SUB, 0, 0, &alerts_shape },
+	NAMED(HYCO__BOOL, scanning),
+	NAMED(HYCO__U64, closed_too_deep),
+	NAMED(HYCO__U64, frame_steps),
+	NAMED(HYCO__U64, jobs),
+	NAMED(HYCO__U64, paused_max_jobs_per_client),
+	NAMED(HYCO__U64, paused_max_jobs),
+	NAMED(HYCO__U64, asked),
+	NAMED(HYCO__U64, asked_forgotten),
 };
 static const struct hyco__shape summary_shape = SHAPE(summary_fields, pruning);
 #undef T
@@ -338,6 +346,26 @@ static const struct hyco__field stats_fields[] = {
 static const struct hyco__shape stats_shape = SHAPE(stats_fields,
     emitted_dropped);
 #undef INNER
+#undef T
+
+#define T struct hyco_reload_change
+static const struct hyco__field reload_change_fields[] = {
+	NAMED(HYCO__STR, key),
+	NAMED(HYCO__STR, from),
+	NAMED(HYCO__STR, to),
+};
+static const struct hyco__shape reload_change_shape =
+    SHAPE(reload_change_fields, to);
+#undef T
+
+#define T struct hyco_reload
+static const struct hyco__field reload_fields[] = {
+	NAMED(HYCO__BOOL, ok),
+	MANY(HYCO__LIST, changed, nchanged, &reload_change_shape),
+	MANY(HYCO__LIST, refused, nrefused, &reload_change_shape),
+	MANY(HYCO__STRS, errors, nerrors, NULL),
+};
+static const struct hyco__shape reload_shape = SHAPE(reload_fields, errors);
 #undef T
 
 /* Argument list builders: each appends one named argument. */
@@ -515,6 +543,13 @@ hyco_stats_sized(hyco_client *c, struct hyco_stats *out, size_t size)
 	    size);
 }
 
+int
+hyco_reload_sized(hyco_client *c, struct hyco_reload *out, size_t size)
+{
+	return hyco__call_sized(c, "reload", 0, 0, NULL, 0, &reload_shape, out,
+	    size);
+}
+
 void
 hyco_stats_free_sized(struct hyco_stats *s, size_t size)
 {
@@ -549,4 +584,10 @@ hyco_metrics(hyco_client *c, const char **text, size_t *len)
 	*text = s;
 	*len = n;
 	return HYCO_OK;
+}
+
+void
+hyco_reload_free_sized(struct hyco_reload *r, size_t size)
+{
+	hyco__free_sized(&reload_shape, r, size);
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "proto.h"
 
 #define HYCO_CONNECT_MS		5000
@@ -40,6 +41,13 @@ struct hyco_client {
 	 */
 	char			*in;
 	size_t			in_off, in_len, in_cap;
+	/*
+	 * How far the message at in_off is walked: a reply is unpacked
+	 * only once it is whole and within HYCO_REPLY_MAX, its declared
+	 * sizes and nesting included (frame.h), and is walked once
+	 * however it arrives.
+	 */
+	struct frame		frame;
 	msgpack_unpacked	reply;		/* the last reply */
 	const msgpack_object	*result;	/* in reply, if the last call succeeded */
 	char			err_code[32];
@@ -86,6 +94,7 @@ hyco_new(const char *socket_path)
 	msgpack_sbuffer_init(&c->out);
 	msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
 	msgpack_unpacked_init(&c->reply);
+	frame_init(&c->frame, HYCO_REPLY_MAX);
 	return c;
 }
 
@@ -96,6 +105,7 @@ disconnect(hyco_client *c)
 		close(c->fd);
 	c->fd = -1;
 	c->in_off = c->in_len = 0;
+	frame_next(&c->frame);
 	/* A subscription lives and dies with its connection. */
 	c->subscribed = 0;
 	c->kept_off = c->kept_len = 0;
@@ -276,15 +286,25 @@ static int
 next_message(hyco_client *c, int64_t deadline, int drop_on_timeout)
 {
 	for (;;) {
-		size_t off = c->in_off;
-		msgpack_unpack_return r = c->in_len == c->in_off ?
-		    MSGPACK_UNPACK_CONTINUE : msgpack_unpack_next(&c->reply,
-		    c->in, c->in_len, &off);
-		if (r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES) {
-			c->in_off = off;
+		enum frame_status fs = c->in_len == c->in_off ? FRAME_MORE :
+		    frame_walk(&c->frame, c->in + c->in_off, c->in_len - c->in_off);
+		size_t len = c->frame.pos, used = 0;
+		if (fs == FRAME_TOO_LARGE || fs == FRAME_TOO_DEEP) {
+			disconnect(c);
+			return hyco__fail(c, HYCO_EPROTO, "protocol", "reply "
+			    "larger than %u bytes (declared sizes included) or "
+			    "nested over %d levels", HYCO_REPLY_MAX,
+			    FRAME_DEPTH_MAX);
+		}
+		/* Whole and within bounds: only now may msgpack-c allocate. */
+		if (fs == FRAME_DONE && msgpack_unpack_next(&c->reply,
+		    c->in + c->in_off, len, &used) == MSGPACK_UNPACK_SUCCESS &&
+		    used == len) {
+			c->in_off += len;
+			frame_next(&c->frame);
 			return HYCO_OK;
 		}
-		if (r < 0) {
+		if (fs != FRAME_MORE) {
 			disconnect(c);
 			return hyco__fail(c, HYCO_EPROTO, "protocol",
 			    "hycod sent bytes that are not msgpack");

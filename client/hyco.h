@@ -298,6 +298,16 @@ struct hyco_summary {
 	uint64_t			  alerts_hook_coalesced;
 	/* Calls refused by daemon.access. */
 	uint64_t			  errors_permission_denied;
+	/*
+	 * The start-up scan still runs: the figures are what is known so
+	 * far (only with the wait: false argument; plain summary waits).
+	 */
+	int				  scanning;
+	/* Bounded input, work and policy state. */
+	uint64_t			  closed_too_deep, frame_steps;
+	uint64_t			  jobs, paused_max_jobs_per_client;
+	uint64_t			  paused_max_jobs;
+	uint64_t			  asked, asked_forgotten;
 };
 
 int	hyco_summary_sized(hyco_client *c, struct hyco_summary *out, size_t size);
@@ -429,6 +439,33 @@ int	hyco_unsubscribe(hyco_client *c);
  * "shutdown" or "dropped" event, or on a crash).
  */
 int	hyco_next_event(hyco_client *c, int timeout_ms, const hyco_value **event);
+
+/* A config key a reload changed, or refused to change: values as text. */
+struct hyco_reload_change {
+	char		*key;		/* "retention.keep_last_cycles" */
+	char		*from, *to;
+};
+
+/*
+ * What a reload did. ok: the config was valid and is in force, but for
+ * the keys in refused (they need a restart: the old value stays). Not
+ * ok: nothing changed, errors says why ("file:line: key: message").
+ */
+struct hyco_reload {
+	int				  ok;
+	size_t				  nchanged;
+	struct hyco_reload_change	**changed;	/* NULL-terminated */
+	size_t				  nrefused;
+	struct hyco_reload_change	**refused;	/* NULL-terminated */
+	size_t				  nerrors;
+	char				**errors;	/* NULL-terminated */
+};
+
+/* Have hycod read its config files again (as SIGHUP does). */
+int	hyco_reload_sized(hyco_client *c, struct hyco_reload *out, size_t size);
+#define hyco_reload(c, out)	hyco_reload_sized((c), (out), sizeof *(out))
+void	hyco_reload_free_sized(struct hyco_reload *r, size_t size);
+#define hyco_reload_free(r)	hyco_reload_free_sized((r), sizeof *(r))
 
 #ifdef __cplusplus
 }

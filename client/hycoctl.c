@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "config_yaml.h"
 #include "format.h"
 #include "hyco.h"
 #include "json.h"
@@ -62,6 +63,7 @@ union result {
 	struct hyco_summary	summary;
 	struct hyco_disk_check	disk;
 	struct hyco_prune	prune;
+	struct hyco_reload	reload;
 	struct {
 		struct hyco_summary s;
 		int		 status;	/* EXIT_* of the plugin */
@@ -72,6 +74,7 @@ union result {
 		const char	*text;
 		size_t		 len;
 	}			metrics;
+	const hyco_value	*value;		/* config: the whole result */
 };
 
 struct command {
@@ -849,6 +852,69 @@ print_ping(const struct opts *o, const union result *r)
 	    r->ping.uptime_s);
 }
 
+/* -- reload ----------------------------------------------------------------- */
+
+static int
+call_reload(hyco_client *c, const struct opts *o, union result *r)
+{
+	(void)o;
+	return hyco_reload(c, &r->reload);
+}
+
+/* What changed, what waits for a restart; or why nothing did (stderr). */
+static void
+print_reload(const struct opts *o, const union result *r)
+{
+	const struct hyco_reload *rl = &r->reload;
+
+	(void)o;
+	if (!rl->ok) {
+		for (size_t i = 0; i < rl->nerrors; i++)
+			fprintf(stderr, "%s\n", rl->errors[i]);
+		fprintf(stderr, "hycoctl: reload refused: %zu error%s in the "
+		    "config; the one in force is unchanged\n", rl->nerrors,
+		    rl->nerrors == 1 ? "" : "s");
+		return;
+	}
+	printf("reloaded: %zu changed, %zu need a restart\n", rl->nchanged,
+	    rl->nrefused);
+	for (size_t i = 0; i < rl->nchanged; i++)
+		printf("  %s: %s -> %s\n", rl->changed[i]->key,
+		    rl->changed[i]->from, rl->changed[i]->to);
+	for (size_t i = 0; i < rl->nrefused; i++)
+		printf("  %s: %s -> %s (needs a restart; %s until then)\n",
+		    rl->refused[i]->key, rl->refused[i]->from,
+		    rl->refused[i]->to, rl->refused[i]->from);
+}
+
+static int
+status_reload(const union result *r)
+{
+	return r->reload.ok ? 0 : 1;
+}
+
+static void
+done_reload(union result *r)
+{
+	hyco_reload_free(&r->reload);
+}
+
+/* -- config ------------------------------------------------------------------ */
+
+static int
+call_config(hyco_client *c, const struct opts *o, union result *r)
+{
+	(void)o;
+	return hyco_call(c, "config", NULL, 0, &r->value);
+}
+
+static void
+print_config(const struct opts *o, const union result *r)
+{
+	(void)o;
+	(void)config_yaml_print(stdout, hyco_map_get(r->value, "config"));
+}
+
 static const struct command commands[] = {
 	{ "summary", "[--watch [--interval S]]",
 	    "cache usage, alert level (-v: per dataset and cycle)\n"
@@ -872,6 +938,9 @@ static const struct command commands[] = {
 	    0, check_disk, call_disk, print_disk, status_disk, NULL },
 	{ "ping", "", "daemon version, pid, uptime",
 	    0, NULL, call_ping, print_ping, NULL, NULL },
+	{ "reload", "", "read the config files again (as SIGHUP);\n"
+	    "exit 1 if they have errors (the old config stays)",
+	    0, NULL, call_reload, print_reload, status_reload, done_reload },
 	{ "check", "[--warn 15%] [--critical 5%] [--inodes]",
 	    "Nagios plugin: free space of each filesystem; exit 0 OK,\n"
 	    "1 WARNING, 2 CRITICAL, 3 UNKNOWN (default: hycod's levels)",
@@ -885,6 +954,9 @@ static const struct command commands[] = {
 	    "a line\n(alert, cycle_created, cycle_removed, prune, exact_lost,\n"
 	    "exact_regained, reload, shutdown; default all)",
 	    0, check_watch, NULL, NULL, NULL, NULL },
+	{ "config", "", "the daemon's resolved config, as YAML (--json: "
+	    "with\nthe paths it uses and its working directory)",
+	    0, NULL, call_config, print_config, NULL, NULL },
 };
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 

@@ -1,11 +1,10 @@
-/* cfg_tree.c: the config tree: errors, nodes, parse, merge, lookup, print. */
+/* cfg_tree.c: the config tree: errors, nodes, merge, lookup. */
 #include "cfg_int.h"
 
-#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 /* -- errors ------------------------------------------------------------- */
 
@@ -20,7 +19,19 @@ cfg_errorf(struct cfg_errors *e, const char *file, int line, const char *fmt,
 	if (e->count >= CFG_MAX_ERRORS)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg)) {
+		/* Cut whole: no UTF-8 sequence left half at the end. */
+		size_t n = strlen(msg), start = n, want;
+		while (start > 0 && ((unsigned char)msg[start - 1] & 0xc0) ==
+		    0x80)
+			start--;
+		if (start > 0 && (unsigned char)msg[start - 1] >= 0xc0) {
+			unsigned char lead = (unsigned char)msg[--start];
+			want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+			if (n - start < want)
+				msg[start] = '\0';
+		}
+	}
 	va_end(ap);
 	if (file != NULL && line > 0) {
 		if (asprintf(&s, "%s:%d: %s", file, line, msg) == -1)
@@ -78,6 +89,8 @@ cfg__node_new(enum cfg_node_type type, const char *file, int line)
 	struct cfg_node *n = cfg__calloc(1, sizeof(*n));
 
 	n->type = type;
+	n->vtype = CFG_TYPE_NULL;
+	n->ktype = CFG_TYPE_STR;
 	n->file = cfg__strdup(file);
 	n->line = line;
 	return n;
@@ -125,26 +138,72 @@ cfg_free(struct cfg_node *n)
 	}
 }
 
-static struct cfg_node *
-node_copy(const struct cfg_node *n)
+struct cfg_node *
+cfg_copy(const struct cfg_node *n)
 {
 	struct cfg_node *c = cfg__node_new(n->type, n->file, n->line);
 
 	c->key = cfg__strdup(n->key);
+	c->ktype = n->ktype;
+	c->kplain = n->kplain;
 	c->value = cfg__strdup(n->value);
-	c->quoted = n->quoted;
+	c->vtype = n->vtype;
+	c->plain = n->plain;
+	c->unresolved = n->unresolved;
 	for (const struct cfg_node *ch = n->child; ch != NULL; ch = ch->next)
-		cfg__append(c, node_copy(ch));
+		cfg__append(c, cfg_copy(ch));
 	return c;
+}
+
+/* A number key's value as a double, for comparing int, float and bool. */
+static double
+key_number(enum cfg_type t, const char *k)
+{
+	if (t == CFG_TYPE_BOOL)
+		return strcmp(k, "True") == 0;
+	return strtod(k, NULL);		/* "inf", "nan" and digits all read */
+}
+
+bool
+cfg__key_equal(enum cfg_type ta, const char *a, enum cfg_type tb,
+    const char *b)
+{
+	if (ta == CFG_TYPE_STR || tb == CFG_TYPE_STR || ta == CFG_TYPE_NULL ||
+	    tb == CFG_TYPE_NULL)
+		return ta == tb && strcmp(a, b) == 0;
+	/* ints are kept in decimal, so equal ints have equal text. */
+	if (ta == CFG_TYPE_INT && tb == CFG_TYPE_INT)
+		return strcmp(a, b) == 0;
+	/* A nan key is a new object each time: never equal, as in Python. */
+	double x = key_number(ta, a), y = key_number(tb, b);
+	return !isnan(x) && x == y;
+}
+
+struct cfg_node *
+cfg__map_find(const struct cfg_node *map, enum cfg_type ktype,
+    const char *key)
+{
+	for (struct cfg_node *c = map->child; c != NULL; c = c->next)
+		if (cfg__key_equal(c->ktype, c->key, ktype, key))
+			return c;
+	return NULL;
 }
 
 static struct cfg_node *
 map_find(const struct cfg_node *map, const char *key, size_t len)
 {
 	for (struct cfg_node *c = map->child; c != NULL; c = c->next)
-		if (strlen(c->key) == len && memcmp(c->key, key, len) == 0)
+		if (c->ktype == CFG_TYPE_STR && strlen(c->key) == len &&
+		    memcmp(c->key, key, len) == 0)
 			return c;
 	return NULL;
+}
+
+bool
+cfg__missing(const struct cfg_node *n)
+{
+	return n->type == CFG_SCALAR && n->vtype == CFG_TYPE_STR &&
+	    strcmp(n->value, "???") == 0;
 }
 
 void
@@ -154,6 +213,8 @@ cfg__replace(struct cfg_node *old, struct cfg_node *new)
 
 	free(new->key);
 	new->key = old->key;
+	new->ktype = old->ktype;
+	new->kplain = old->kplain;
 	old->key = NULL;
 	new->parent = old->parent;
 	new->next = old->next;
@@ -162,260 +223,6 @@ cfg__replace(struct cfg_node *old, struct cfg_node *new)
 	*pp = new;
 	old->next = NULL;
 	cfg_free(old);
-}
-
-/* -- parsing ------------------------------------------------------------ */
-
-/*
- * An anchor names a node of the tree being built; it is not copied
- * until an alias asks for it.
- */
-struct anchor {
-	char		*name;
-	struct cfg_node	*node;
-	struct anchor	*next;
-};
-
-struct pctx {
-	yaml_parser_t		 parser;
-	const char		*name;
-	struct cfg_errors	*e;
-	struct anchor		*anchors;
-	int			 depth;		/* collections open */
-	size_t			 alias_nodes;	/* copied for aliases */
-	int			 failed;
-};
-
-static int
-next_event(struct pctx *c, yaml_event_t *ev)
-{
-	if (!yaml_parser_parse(&c->parser, ev)) {
-		cfg_errorf(c->e, c->name, (int)c->parser.problem_mark.line + 1,
-		    "YAML syntax: %s", c->parser.problem ? c->parser.problem :
-		    "parse error");
-		c->failed = 1;
-		return -1;
-	}
-	return 0;
-}
-
-static bool
-plain_is_null(const char *v)
-{
-	return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
-}
-
-static void
-add_anchor(struct pctx *c, const yaml_char_t *name, struct cfg_node *n)
-{
-	struct anchor *a = cfg__calloc(1, sizeof(*a));
-
-	a->name = cfg__strdup((const char *)name);
-	a->node = n;
-	a->next = c->anchors;
-	c->anchors = a;
-}
-
-/* Nodes in n's subtree, counting no further than limit + 1. */
-static size_t
-count_nodes(const struct cfg_node *n, size_t limit)
-{
-	size_t k = 1;
-
-	for (const struct cfg_node *ch = n->child; ch != NULL && k <= limit;
-	    ch = ch->next)
-		k += count_nodes(ch, limit - k);
-	return k;
-}
-
-/*
- * A copy of the anchored node for an alias at line. Each alias copies
- * a whole subtree, so nested aliases grow exponentially ("billion
- * laughs"): the copies of one file share a budget of nodes.
- */
-static struct cfg_node *
-expand_alias(struct pctx *c, const struct anchor *a, int line)
-{
-	size_t left = CFG_MAX_ALIAS_NODES - c->alias_nodes;
-	size_t k = count_nodes(a->node, left);
-	struct cfg_node *n;
-
-	if (k > left) {
-		cfg_errorf(c->e, c->name, line, "aliases expand to more than "
-		    "%d nodes", CFG_MAX_ALIAS_NODES);
-		return NULL;
-	}
-	c->alias_nodes += k;
-	n = node_copy(a->node);
-	free(n->key);		/* the alias's own key is set by its map */
-	n->key = NULL;
-	n->line = line;
-	return n;
-}
-
-static struct cfg_node *parse_value(struct pctx *c, yaml_event_t *ev);
-
-static struct cfg_node *
-parse_collection(struct pctx *c, yaml_event_t *start)
-{
-	bool is_map = start->type == YAML_MAPPING_START_EVENT;
-	yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT :
-	    YAML_SEQUENCE_END_EVENT;
-	struct cfg_node *n = cfg__node_new(is_map ? CFG_MAP : CFG_SEQ, c->name,
-	    (int)start->start_mark.line + 1);
-	yaml_char_t *anchor = is_map ? start->data.mapping_start.anchor :
-	    start->data.sequence_start.anchor;
-	char *anchor_copy = anchor ? cfg__strdup((char *)anchor) : NULL;
-	yaml_event_t ev;
-
-	/* Each level is a recursion here and in every walk of the tree. */
-	if (++c->depth > CFG_MAX_DEPTH) {
-		cfg_errorf(c->e, c->name, n->line, "nested deeper than %d "
-		    "levels", CFG_MAX_DEPTH);
-		goto fail;
-	}
-
-	for (;;) {
-		char *key = NULL;
-		int line;
-
-		if (next_event(c, &ev) == -1)
-			goto fail;
-		if (ev.type == end) {
-			yaml_event_delete(&ev);
-			break;
-		}
-		if (is_map) {
-			line = (int)ev.start_mark.line + 1;
-			if (ev.type != YAML_SCALAR_EVENT) {
-				cfg_errorf(c->e, c->name, line,
-				    "mapping keys must be scalars");
-				yaml_event_delete(&ev);
-				goto fail;
-			}
-			key = cfg__strdup((char *)ev.data.scalar.value);
-			yaml_event_delete(&ev);
-			if (map_find(n, key, strlen(key)) != NULL) {
-				cfg_errorf(c->e, c->name, line,
-				    "duplicate key '%s'", key);
-				c->failed = 1;
-			}
-			if (next_event(c, &ev) == -1) {
-				free(key);
-				goto fail;
-			}
-		}
-		struct cfg_node *child = parse_value(c, &ev);
-		yaml_event_delete(&ev);
-		if (child == NULL) {
-			free(key);
-			goto fail;
-		}
-		child->key = key;
-		cfg__append(n, child);
-	}
-	if (anchor_copy != NULL)
-		add_anchor(c, (yaml_char_t *)anchor_copy, n);
-	free(anchor_copy);
-	c->depth--;
-	return n;
-fail:
-	/* Anchors may point into n now; parsing stops, none is used. */
-	free(anchor_copy);
-	cfg_free(n);
-	return NULL;
-}
-
-static struct cfg_node *
-parse_value(struct pctx *c, yaml_event_t *ev)
-{
-	int line = (int)ev->start_mark.line + 1;
-	struct cfg_node *n;
-
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT: {
-		const char *v = (const char *)ev->data.scalar.value;
-		const char *tag = (const char *)ev->data.scalar.tag;
-		n = cfg__node_new(CFG_SCALAR, c->name, line);
-		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-		    (tag != NULL && strcmp(tag, YAML_STR_TAG) == 0);
-		if (n->quoted || !plain_is_null(v))
-			n->value = cfg__strdup(v);
-		if (ev->data.scalar.anchor != NULL)
-			add_anchor(c, ev->data.scalar.anchor, n);
-		return n;
-	}
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		return parse_collection(c, ev);
-	case YAML_ALIAS_EVENT:
-		for (struct anchor *a = c->anchors; a != NULL; a = a->next)
-			if (strcmp(a->name, (char *)ev->data.alias.anchor) == 0)
-				return expand_alias(c, a, line);
-		cfg_errorf(c->e, c->name, line, "unknown alias '*%s'",
-		    ev->data.alias.anchor);
-		return NULL;
-	default:
-		cfg_errorf(c->e, c->name, line, "unexpected YAML event");
-		return NULL;
-	}
-}
-
-struct cfg_node *
-cfg_parse(const char *text, size_t len, const char *name,
-    struct cfg_errors *e)
-{
-	struct pctx c = { .name = name, .e = e };
-	struct cfg_node *root = NULL;
-	yaml_event_t ev;
-	bool done = false;
-
-	yaml_parser_initialize(&c.parser);
-	yaml_parser_set_input_string(&c.parser, (const unsigned char *)text, len);
-	while (!done) {
-		if (next_event(&c, &ev) == -1)
-			break;
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (root != NULL) {
-				cfg_errorf(e, name, (int)ev.start_mark.line + 1,
-				    "more than one YAML document");
-				c.failed = 1;
-				done = true;
-			}
-			break;
-		case YAML_SCALAR_EVENT:
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-		case YAML_ALIAS_EVENT:
-			if ((root = parse_value(&c, &ev)) == NULL) {
-				c.failed = 1;
-				done = true;
-			}
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&c.parser);
-	while (c.anchors != NULL) {
-		struct anchor *a = c.anchors;
-		c.anchors = a->next;
-		free(a->name);
-		free(a);
-	}
-	if (c.failed) {
-		cfg_free(root);
-		return NULL;
-	}
-	if (root == NULL)	/* an empty document is an empty mapping */
-		root = cfg__node_new(CFG_MAP, name, 1);
-	return root;
 }
 
 /* -- merge -------------------------------------------------------------- */
@@ -427,7 +234,7 @@ cfg_merge(struct cfg_node *dst, struct cfg_node *src)
 
 	for (c = src->child; c != NULL; c = next) {
 		next = c->next;
-		struct cfg_node *d = map_find(dst, c->key, strlen(c->key));
+		struct cfg_node *d = cfg__map_find(dst, c->ktype, c->key);
 		cfg__unlink(c);
 		if (d == NULL)
 			cfg__append(dst, c);
@@ -437,7 +244,9 @@ cfg_merge(struct cfg_node *dst, struct cfg_node *src)
 			d->file = cfg__strdup(c->file);
 			d->line = c->line;
 			cfg_merge(d, c);	/* consumes c */
-		} else
+		} else if (cfg__missing(c))
+			cfg_free(c);	/* a ??? leaves what is there */
+		else
 			cfg__replace(d, c);
 	}
 	cfg_free(src);
@@ -500,6 +309,7 @@ cfg__walk(struct cfg_node *root, char *path, bool make, const char *file,
 				return NULL;
 			c = cfg__node_new(CFG_MAP, file, line);
 			c->key = cfg__strdup(*last);
+			c->ktype = CFG_TYPE_STR;
 			cfg__append(at, c);
 		}
 		if (c->type == CFG_SCALAR) {
@@ -521,9 +331,27 @@ cfg__place(struct cfg_node *at, const char *last, struct cfg_node *val)
 	if (old != NULL)
 		cfg__replace(old, val);
 	else {
+		free(val->key);
 		val->key = cfg__strdup(last);
+		val->ktype = CFG_TYPE_STR;
+		val->kplain = false;
 		cfg__append(at, val);
 	}
+}
+
+void
+cfg__map_set(struct cfg_node *map, const char *key, struct cfg_node *val)
+{
+	struct cfg_node *old = cfg__map_find(map, CFG_TYPE_STR, key);
+
+	if (old != NULL) {
+		cfg__replace(old, val);
+		return;
+	}
+	free(val->key);
+	val->key = cfg__strdup(key);
+	val->ktype = CFG_TYPE_STR;
+	cfg__append(map, val);
 }
 
 int
@@ -540,7 +368,8 @@ cfg_set(struct cfg_node *root, const char *dotted, const char *value,
 	}
 	n = cfg__node_new(CFG_SCALAR, file, line);
 	n->value = cfg__strdup(value);
-	n->quoted = value != NULL && quoted;
+	n->vtype = value == NULL ? CFG_TYPE_NULL : quoted ? CFG_TYPE_STR :
+	    cfg__plain_type(value, NULL);
 	cfg__place(at, last, n);
 	free(path);
 	return 0;
@@ -575,134 +404,3 @@ cfg_keypath(const struct cfg_node *n, char *buf, size_t size)
 	keypath(n, buf, size);
 }
 
-/* -- printing ----------------------------------------------------------- */
-
-/*
- * Printing goes through libyaml's emitter, which knows YAML's syntax;
- * what it cannot know is which strings another reader would take for
- * a number, a bool or a null. A scalar that was plain in its file is
- * printed plain, so that every reader reads it as it read the file. A
- * string is printed plain only where no reader would take it for
- * anything else (cfg__ambiguous); otherwise plain_implicit is false
- * and the emitter quotes it, as PyYAML's dumper does.
- */
-struct printer {
-	yaml_emitter_t		 em;
-	struct cfg_errors	*e;
-};
-
-static int
-print_failed(struct printer *p)
-{
-	if (p->em.error == YAML_WRITER_ERROR)
-		cfg_errorf(p->e, NULL, 0, "cfg_print: write: %s",
-		    strerror(errno));
-	else
-		cfg_errorf(p->e, NULL, 0, "cfg_print: %s", p->em.problem ?
-		    p->em.problem : strerror(ENOMEM));
-	return -1;
-}
-
-/* Emit an event made (made != 0) by a yaml_*_event_initialize call. */
-static int
-emitted(struct printer *p, yaml_event_t *ev, int made)
-{
-	/* yaml_emitter_emit frees the event, also when it fails. */
-	if (made && yaml_emitter_emit(&p->em, ev))
-		return 0;
-	return print_failed(p);
-}
-
-/*
- * A scalar. Text with a line break or control character is printed in
- * double quotes, as escapes on one line rather than folded. libyaml
- * refuses text that is not UTF-8 (a ${oc.env:...} could hold it).
- */
-static int
-emit_scalar(struct printer *p, const struct cfg_node *n, const char *text,
-    bool plain)
-{
-	yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
-	yaml_event_t ev;
-	char key[256];
-
-	for (const unsigned char *c = (const unsigned char *)text; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text,
-	    -1, plain, 1, style)) {
-		cfg_keypath(n, key, sizeof(key));
-		cfg_errorf(p->e, n->file, n->line, "%s: cannot print: not "
-		    "valid UTF-8", key);
-		return -1;
-	}
-	return emitted(p, &ev, 1);
-}
-
-static int
-emit_node(struct printer *p, const struct cfg_node *n)
-{
-	yaml_event_t ev;
-	int made;
-
-	if (n->type == CFG_SCALAR) {
-		if (n->value == NULL)
-			return emit_scalar(p, n, "null", true);
-		return emit_scalar(p, n, n->value, !n->quoted ||
-		    !cfg__ambiguous(n->value));
-	}
-	if (n->type == CFG_MAP)
-		made = yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-		    YAML_BLOCK_MAPPING_STYLE);
-	else
-		made = yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-		    YAML_BLOCK_SEQUENCE_STYLE);
-	if (emitted(p, &ev, made) == -1)
-		return -1;
-	for (const struct cfg_node *c = n->child; c != NULL; c = c->next) {
-		/* Keys are printed plain where YAML allows, as written. */
-		if (n->type == CFG_MAP && emit_scalar(p, c, c->key, true) == -1)
-			return -1;
-		if (emit_node(p, c) == -1)
-			return -1;
-	}
-	if (n->type == CFG_MAP)
-		made = yaml_mapping_end_event_initialize(&ev);
-	else
-		made = yaml_sequence_end_event_initialize(&ev);
-	return emitted(p, &ev, made);
-}
-
-int
-cfg_print(FILE *out, const struct cfg_node *root, struct cfg_errors *e)
-{
-	struct printer p = { .e = e };
-	yaml_event_t ev;
-	int rc = -1;
-
-	if (!yaml_emitter_initialize(&p.em))
-		abort();
-	yaml_emitter_set_output_file(&p.em, out);
-	yaml_emitter_set_unicode(&p.em, 1);
-	yaml_emitter_set_width(&p.em, -1);	/* never fold a long path */
-	if (emitted(&p, &ev, yaml_stream_start_event_initialize(&ev,
-	    YAML_UTF8_ENCODING)) == -1 ||
-	    emitted(&p, &ev, yaml_document_start_event_initialize(&ev, NULL,
-	    NULL, NULL, 1)) == -1 ||
-	    emit_node(&p, root) == -1 ||
-	    emitted(&p, &ev, yaml_document_end_event_initialize(&ev, 1)) == -1 ||
-	    emitted(&p, &ev, yaml_stream_end_event_initialize(&ev)) == -1)
-		goto out;
-	if (!yaml_emitter_flush(&p.em)) {
-		print_failed(&p);
-		goto out;
-	}
-	if (fflush(out) == EOF) {
-		cfg_errorf(e, NULL, 0, "cfg_print: write: %s", strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	yaml_emitter_delete(&p.em);
-	return rc;
-}

@@ -98,6 +98,12 @@ static const struct config_key keys[] = {
 	{ "daemon.access.admin", CONFIG_ACCESS, "daemon-user", 0, 0,
 	  FIELD(access.class[ACCESS_ADMIN]), "cleanup-generated, clean, "
 	  "prune, reload" },
+	{ "daemon.max_jobs_per_client", CONFIG_INT, "16", 1, 65536,
+	  FIELD(max_jobs_per_client), "filesystem requests in flight per "
+	  "connection; at the limit its requests wait unread" },
+	{ "daemon.max_jobs", CONFIG_INT, "256", 1, 1 << 20, FIELD(max_jobs),
+	  "filesystem requests in flight in all; at the limit requests wait "
+	  "unread" },
 	{ "retention", MAP, "what the retention policy removes, and when" },
 	{ "retention.trash_dir", PATH("${paths.cache_root}/.trash", trash_dir),
 	  "removals are renamed here, then deleted; outside every root" },
@@ -446,12 +452,15 @@ parse_typed(const struct config_key *k, const struct cfg_node *n,
 		struct mark	mk;
 		bool		cats[CAT_COUNT];
 	} u;
+	struct cfg_value cv = { 0 };
 	bool ok = false;
-	char *end;
 
 	switch (k->type) {
 	case CONFIG_INT:
-		ok = !n->quoted && parse_long(v, 10, &u.l) == 0;
+		/* Any YAML int (0x400, 1_024) as OmegaConf reads it. */
+		ok = n->vtype == CFG_TYPE_INT && cfg_scalar_value(n, &cv) == 0 &&
+		    cv.i >= LONG_MIN && cv.i <= LONG_MAX;
+		u.l = ok ? (long)cv.i : 0;
 		if (ok && (u.l < k->min || u.l > k->max)) {
 			cfg_errorf(e, n->file, n->line, "%s: %ld is outside "
 			    "%ld..%ld", k->key, u.l, k->min, k->max);
@@ -459,9 +468,9 @@ parse_typed(const struct config_key *k, const struct cfg_node *n,
 		}
 		break;
 	case CONFIG_FLOAT:
-		errno = 0;
-		u.d = strtod(v, &end);
-		ok = !n->quoted && errno == 0 && end != v && *end == '\0';
+		ok = (n->vtype == CFG_TYPE_INT || n->vtype == CFG_TYPE_FLOAT) &&
+		    cfg_scalar_value(n, &cv) == 0;
+		u.d = n->vtype == CFG_TYPE_INT ? (double)cv.i : cv.f;
 		if (ok && k->max != 0 && !(u.d > k->min && u.d <= k->max)) {
 			cfg_errorf(e, n->file, n->line, "%s: %s is outside "
 			    "(%ld, %ld]", k->key, v, k->min, k->max);
@@ -599,6 +608,9 @@ check_keys(struct cfg_node *tree, enum phase phase, const char *cwd,
 		if (phase == LITERALS && (n->value == NULL ||
 		    strstr(n->value, "${") != NULL))
 			continue;
+		/* Left as its text for a trainer to resolve: not checked. */
+		if (n->unresolved)
+			continue;
 		parse_value(k, n, cwd, c, e);
 	}
 }
@@ -652,38 +664,75 @@ check_trash(const struct layout *l, const char *trash, struct cfg_errors *e)
 			    "trainer.synthetic_pred_cache", l->pred_root[k]);
 }
 
+/* The keys the daemon keeps: they must resolve, or it cannot start. */
+static const char *const *
+strict_keys(size_t *n)
+{
+	static const char *strict[NKEYS];
+	static size_t count;
+
+	if (count == 0)
+		for (size_t i = 0; i < NKEYS; i++)
+			if (keys[i].off != CONFIG_NO_FIELD)
+				strict[count++] = keys[i].key;
+	*n = count;
+	return strict;
+}
+
 int
-config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
-    const char *const *overrides, int noverrides, struct cfg_errors *e)
+config_load_flags(struct hyco_config *cfg, const char *const *files,
+    int nfiles, const char *const *overrides, int noverrides, int flags,
+    struct cfg_errors *e, struct cfg_errors *warn)
 {
 	struct hyco_config c;
-	struct cfg_node *tree;
-	char cwd[PATH_MAX];
+	struct cfg_node *tree, *out;
+	struct cfg_resolve_opts ro = { .all_strict = flags & CONFIG_STRICT };
+	bool used[CONFIG_MAX_OVERRIDES] = { false };
 	int errors = e->count;
 
 	memset(&c, 0, sizeof(c));
-	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+	if (getcwd(c.cwd, sizeof(c.cwd)) == NULL) {
 		cfg_errorf(e, NULL, 0, "getcwd: %s", strerror(errno));
 		return -1;
 	}
+	if (noverrides > CONFIG_MAX_OVERRIDES) {
+		cfg_errorf(e, NULL, 0, "more than %d overrides",
+		    CONFIG_MAX_OVERRIDES);
+		return -1;
+	}
 	tree = defaults_tree();
+	/*
+	 * Each file is composed as Hydra composes a primary config; the
+	 * overrides that choose a group of one are taken there.
+	 */
 	for (int i = 0; i < nfiles; i++) {
-		struct cfg_node *f = cfg_compose(files[i], e);
+		struct cfg_node *f = cfg_compose(files[i], overrides, noverrides,
+		    used, e, warn);
 		if (f != NULL)
 			cfg_merge(tree, f);
 	}
 	if (e->count > errors)
 		goto fail;
 	for (int i = 0; i < noverrides; i++)
-		(void)cfg_override(tree, overrides[i], e);
+		if (!used[i])
+			(void)cfg_override(tree, overrides[i], e);
 	if (e->count > errors)
 		goto fail;
-	check_keys(tree, SHAPES, cwd, &c, e);
-	if (e->count > errors || cfg_resolve(tree, e) == -1) {
-		check_keys(tree, LITERALS, cwd, &c, e);
+	ro.strict = strict_keys(&ro.nstrict);
+	check_keys(tree, SHAPES, c.cwd, &c, e);
+	if (e->count > errors ||
+	    (out = cfg_resolve(tree, &ro, e, warn)) == NULL) {
+		/* Still report every literal value that is wrong. */
+		check_keys(tree, LITERALS, c.cwd, &c, e);
 		goto fail;
 	}
-	check_keys(tree, VALUES, cwd, &c, e);
+	cfg_free(tree);
+	tree = out;
+	/* ${x} may have put a map or list where a value belongs. */
+	check_keys(tree, SHAPES, c.cwd, &c, e);
+	if (e->count > errors)
+		goto fail;
+	check_keys(tree, VALUES, c.cwd, &c, e);
 	if (e->count > errors)
 		goto fail;
 	check_layout(&c.layout, e);
@@ -696,6 +745,18 @@ config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
 fail:
 	cfg_free(tree);
 	return -1;
+}
+
+int
+config_load(struct hyco_config *cfg, const char *const *files, int nfiles,
+    const char *const *overrides, int noverrides, struct cfg_errors *e)
+{
+	struct cfg_errors warn = { 0 };
+	int rc = config_load_flags(cfg, files, nfiles, overrides, noverrides,
+	    0, e, &warn);
+
+	cfg_errors_clear(&warn);
+	return rc;
 }
 
 void

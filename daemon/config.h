@@ -67,6 +67,8 @@ struct hyco_config {
 	long		 max_watches;		/* daemon.max_watches, 0: any */
 	double		 rescan_interval_s;	/* daemon.rescan_interval_s */
 	int		 scan_threads;		/* daemon.scan_threads */
+	unsigned	 max_jobs_per_client;	/* daemon.max_jobs_per_client */
+	unsigned	 max_jobs;		/* daemon.max_jobs */
 	char		 trash_dir[PATH_MAX];	/* retention.trash_dir */
 	struct retention retention;		/* retention.* */
 	struct alerts	 alerts;		/* alerts.* */
@@ -76,6 +78,7 @@ struct hyco_config {
 	size_t		 metrics_max_datasets;	/* metrics.max_datasets */
 	struct access_rules access;		/* daemon.access.* */
 	struct cfg_node	*tree;			/* resolved tree (print-config) */
+	char		 cwd[PATH_MAX];		/* relative paths' base */
 };
 
 enum config_type {
@@ -106,11 +109,30 @@ struct config_key {
 	const char	*doc;		/* one line */
 };
 
+#define CONFIG_MAX_OVERRIDES	64	/* KEY=VALUE arguments */
+
 /*
- * Load files in order (later wins), apply overrides, resolve and check.
- * Relative paths resolve against the current directory. On error
- * returns -1 with every problem found collected in e; cfg is untouched.
+ * --print-config: a failure OmegaConf would raise (a missing key, a
+ * cycle, bad grammar) is an error in any key, as a trainer's
+ * OmegaConf.to_container(resolve=True) would fail on it; without it
+ * only the keys the daemon keeps must resolve, and the rest is warned
+ * about.
  */
+#define CONFIG_STRICT	0x1
+
+/*
+ * Load files in order (later wins; each composed as Hydra composes a
+ * primary config, overrides that choose a group consumed there), apply
+ * the other overrides, resolve and check. Relative paths resolve
+ * against the current directory. On error returns -1 with every
+ * problem found collected in e; cfg is untouched. What is left
+ * unresolved (a resolver hycod does not know, a ??? group) is warned
+ * about in warn either way.
+ */
+int	config_load_flags(struct hyco_config *cfg, const char *const *files,
+	    int nfiles, const char *const *overrides, int noverrides,
+	    int flags, struct cfg_errors *e, struct cfg_errors *warn);
+/* config_load_flags without flags, its warnings dropped. */
 int	config_load(struct hyco_config *cfg, const char *const *files,
 	    int nfiles, const char *const *overrides, int noverrides,
 	    struct cfg_errors *e);

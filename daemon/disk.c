@@ -573,6 +573,18 @@ disk_start(struct disk *d, uv_loop_t *loop, const struct alerts *cfg,
 }
 
 void
+disk_retune(struct disk *d)
+{
+	uint64_t every = (uint64_t)(d->cfg->check_interval_s * 1000);
+
+	if (d->closing)
+		return;
+	uv_timer_start(&d->timer, on_timer, every > 0 ? every : 1,
+	    every > 0 ? every : 1);
+	disk_refresh(d, 0);
+}
+
+void
 disk_close(struct disk *d)
 {
 	if (d->closing)

@@ -168,6 +168,12 @@ struct disk {
  */
 int	disk_start(struct disk *d, uv_loop_t *loop, const struct alerts *cfg,
 	    const struct layout *l, const struct trash *t);
+/*
+ * The alerts settings changed in place (reload): sample every
+ * alerts.check_interval_s from now on, and each filesystem now, so its
+ * level follows the new thresholds at once.
+ */
+void	disk_retune(struct disk *d);
 /* Stop sampling; a running alert command gets SIGTERM (alert_close). */
 void	disk_close(struct disk *d);
 /* Where level changes go (main.c; fn NULL: nowhere). */

@@ -11,8 +11,11 @@
 #include "disk.h"
 #include "events.h"
 #include "lock.h"
+#include "early.h"
+#include "notify.h"
 #include "proto.h"
 #include "policy.h"
+#include "reload.h"
 #include "server.h"
 #include "stats.h"
 #include "textfile.h"
@@ -33,6 +36,13 @@ struct hycod {
 	struct server		 server;
 	uint64_t		 start_ns;	/* uv_hrtime() at start-up */
 	uv_signal_t		 sigterm, sigint;
+	uv_signal_t		 sighup;	/* reload */
+	uv_timer_t		 hup_timer;	/* a SIGHUP deferred (main.c) */
+	uint64_t		 hup_next_ms;	/* uv_now before which one waits */
+	struct reload_source	 src;		/* files read at start */
+	struct notify		 notify;	/* systemd's sd_notify */
+	struct early		 early;		/* requests waiting for the
+						   start-up scan */
 	struct watch		 watch;		/* the index and its inotify */
 	struct trash		 trash;		/* removals finish here */
 	struct policy		 policy;	/* retention and watermarks */

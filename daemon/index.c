@@ -492,15 +492,20 @@ index_add_top(struct index *ix, const char *path)
 	return id;
 }
 
-/* Add (size, files, mtime) to dir and every directory above it. */
+/*
+ * Add (size, files, mtime) to dir and every directory above it. The
+ * counts are unsigned and wrap, so a removal adds 0 - what it takes:
+ * a subtree's total can pass INT64_MAX (sparse files), and negating it
+ * as a signed number would overflow.
+ */
 static void
-carry(struct index *ix, uint32_t dir, int64_t bytes, int64_t files,
+carry(struct index *ix, uint32_t dir, uint64_t bytes, uint64_t files,
     int64_t mtime)
 {
 	for (uint32_t p = dir; p != IX_NIL; p = index_node(ix, p)->parent) {
 		struct ix_dir *d = index_dir(ix, p);
-		d->bytes += (uint64_t)bytes;
-		d->nfiles += (uint64_t)files;
+		d->bytes += bytes;
+		d->nfiles += files;
 		if (mtime > d->mtime)
 			d->mtime = mtime;
 	}
@@ -552,7 +557,7 @@ index_set_file(struct index *ix, uint32_t node, uint64_t size, int64_t mtime)
 
 	if (index_set_size(ix, node, size) == -1)
 		return;		/* ix->nomem: not exact */
-	carry(ix, index_node(ix, node)->parent, (int64_t)(size - old), 0,
+	carry(ix, index_node(ix, node)->parent, size - old, 0,
 	    mtime);
 }
 
@@ -739,16 +744,16 @@ free_children(struct index *ix, uint32_t dir, ix_unwatch_fn unwatch,
 
 /* What node adds to its ancestors' totals. */
 static void
-weight(const struct index *ix, uint32_t id, int64_t *bytes, int64_t *files)
+weight(const struct index *ix, uint32_t id, uint64_t *bytes, uint64_t *files)
 {
 	const struct ix_node *x = index_node(ix, id);
 
 	if (x->flags & IX_DIR) {
 		const struct ix_dir *d = index_dir(ix, id);
-		*bytes = (int64_t)d->bytes;
-		*files = (int64_t)d->nfiles;
+		*bytes = d->bytes;
+		*files = d->nfiles;
 	} else {
-		*bytes = (int64_t)index_file_size(ix, id);
+		*bytes = index_file_size(ix, id);
 		*files = 1;
 	}
 }
@@ -758,9 +763,9 @@ static void
 clear_dir(struct index *ix, uint32_t dir, ix_unwatch_fn unwatch, void *arg)
 {
 	struct ix_dir *d = index_dir(ix, dir);
-	int64_t b = (int64_t)d->bytes, f = (int64_t)d->nfiles;
+	uint64_t b = d->bytes, f = d->nfiles;
 
-	carry(ix, dir, -b, -f, 0);
+	carry(ix, dir, 0 - b, 0 - f, 0);
 	free_children(ix, dir, unwatch, arg);
 }
 
@@ -769,14 +774,14 @@ index_remove(struct index *ix, uint32_t node, ix_unwatch_fn unwatch,
     void *arg)
 {
 	struct ix_node *x = index_node(ix, node);
-	int64_t b, f;
+	uint64_t b, f;
 
 	if (x->parent == IX_NIL) {
 		clear_dir(ix, node, unwatch, arg);
 		return;		/* tops stay */
 	}
 	weight(ix, node, &b, &f);
-	carry(ix, x->parent, -b, -f, 0);
+	carry(ix, x->parent, 0 - b, 0 - f, 0);
 	detach(ix, node, true);
 	free_subtree(ix, node, unwatch, arg);
 }
@@ -787,7 +792,7 @@ index_move(struct index *ix, uint32_t node, uint32_t dir, const char *name,
 {
 	struct ix_node *x;
 	uint32_t off;
-	int64_t b, f;
+	uint64_t b, f;
 
 	if (len > 255 || kids_reserve(ix, index_dir(ix, dir), 1) == -1 ||
 	    names_add(ix, name, len, &off) == -1) {
@@ -796,7 +801,7 @@ index_move(struct index *ix, uint32_t node, uint32_t dir, const char *name,
 	}
 	x = index_node(ix, node);
 	weight(ix, node, &b, &f);
-	carry(ix, x->parent, -b, -f, 0);
+	carry(ix, x->parent, 0 - b, 0 - f, 0);
 	detach(ix, node, false);	/* keeps the room reserved in dir */
 	ix->names_garbage += x->nlen + 1u;
 	x->parent = dir;
@@ -805,6 +810,29 @@ index_move(struct index *ix, uint32_t node, uint32_t dir, const char *name,
 	attach(ix, node);
 	carry(ix, dir, b, f, 0);
 	return 0;
+}
+
+/* True if a is node or one of its ancestors. */
+static bool
+holds(const struct index *ix, uint32_t a, uint32_t node)
+{
+	for (uint32_t p = node; p != IX_NIL; p = index_node(ix, p)->parent)
+		if (p == a)
+			return true;
+	return false;
+}
+
+int
+index_rename(struct index *ix, uint32_t node, uint32_t dir, const char *name,
+    size_t len, ix_unwatch_fn unwatch, void *arg)
+{
+	uint32_t old = index_lookup(ix, dir, name, len);
+
+	if (holds(ix, node, dir) || (old != IX_NIL && holds(ix, old, node)))
+		return -1;
+	if (old != IX_NIL)
+		index_remove(ix, old, unwatch, arg);
+	return index_move(ix, node, dir, name, len);
 }
 
 /* -- whole-index passes ------------------------------------------------- */
@@ -914,7 +942,7 @@ index_graft(struct index *dst, uint32_t at, struct index *src, uint32_t top)
 	if (index_set_wd(dst, at, s->wd) == -1)
 		rc = -1;
 	/* Copied directories brought their totals: add them above at. */
-	carry(dst, at, (int64_t)s->bytes, (int64_t)s->nfiles, s->mtime);
+	carry(dst, at, s->bytes, s->nfiles, s->mtime);
 	if (rc == -1)
 		dst->nomem = true;
 	return rc;

@@ -198,6 +198,18 @@ void		 index_remove(struct index *ix, uint32_t node,
 int		 index_move(struct index *ix, uint32_t node, uint32_t dir,
 		    const char *name, size_t len);
 
+/*
+ * A rename seen by inotify: node becomes dir/name, replacing what the
+ * index holds there (unwatch gets its watches). The index may be stale
+ * (events not read yet, a scan's view), so the rename is refused (-1,
+ * nothing changed) when it would make a directory its own ancestor or
+ * when what name holds is node or above it: removing that would free
+ * node. -1 also when out of memory.
+ */
+int		 index_rename(struct index *ix, uint32_t node, uint32_t dir,
+		    const char *name, size_t len, ix_unwatch_fn unwatch,
+		    void *arg);
+
 /* Watches: wd -> directory node. */
 int		 index_set_wd(struct index *ix, uint32_t dir, int32_t wd);
 uint32_t	 index_by_wd(const struct index *ix, int32_t wd);

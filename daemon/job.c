@@ -16,6 +16,7 @@
 
 #include "array.h"
 #include "log.h"
+#include "measure.h"
 #include "remove.h"
 
 /* -- thread pool -------------------------------------------------------- */
@@ -72,9 +73,17 @@ discard(struct job *j, int dirfd, const char *name, uint64_t bytes,
 	case 1:
 		m->which = which;
 		m->bytes = bytes;
+		if (j->measure) {
+			/* In the trash now: nobody adds to it by its path. */
+			struct measure ms = { 0 };
+			measure_at(t->fd[which], m->name, &ms);
+			m->bytes = ms.bytes;
+			j->measured += ms.bytes;
+		}
 		j->nmoved++;
 		return true;
 	case 0:
+		j->measured += st.bytes;
 		return true;	/* deleted in place: no trash there */
 	default:
 		/* Gone already: another request took it first. */
@@ -264,6 +273,8 @@ on_work(uv_work_t *w)
 	for (int i = 0; i < JOB_PARTS; i++)
 		if (j->took[i])
 			j->freed += j->held[i];
+	if (j->measure)
+		j->freed = j->measured;
 }
 
 /* -- loop thread -------------------------------------------------------- */
@@ -302,7 +313,7 @@ answer(struct job *j)
 		j->answer(j);
 		conn_flush(c);
 	}
-	conn_unref(c);		/* taken in job_start */
+	conn_work_end(c);	/* begun in job_start */
 }
 
 /* The daemon's own changes go into the index before the reply does. */
@@ -445,11 +456,15 @@ after_work(uv_work_t *w, int status)
 	/* pending starts at one, for this function: no early reply. */
 	j->pending = 1;
 	for (size_t i = 0; i < j->nmoved; i++) {
-		if (j->wait)
-			j->pending++;
-		trash_put(t, j->moved[i].which, j->moved[i].name,
-		    j->moved[i].bytes, j->wait ? on_freed : NULL, j);
+		/* on_freed comes later, from the loop (trash.h). */
+		if (trash_put(t, j->moved[i].which, j->moved[i].name,
+		    j->moved[i].bytes, j->wait ? on_freed : NULL, j) == 0)
+			j->pending += j->wait;
+		else if (j->wait)
+			set_error(j, ENOMEM, "queue for deletion",
+			    j->moved[i].name);
 	}
+	trash_release(t);	/* held since job_start */
 	on_freed(j, NULL);
 }
 
@@ -489,11 +504,14 @@ job_start(struct job *j)
 		for (int k = 0; k < KIND_COUNT; k++)
 			list_cycles(j, k);
 	j->work.data = j;
+	/* on_work may use the trash's descriptors: they stay open. */
+	trash_hold(&j->r.d->trash);
 	if ((r = uv_queue_work(j->r.d->loop, &j->work, on_work,
 	    after_work)) < 0) {
 		log_warnx("job_start: uv_queue_work: %s", uv_strerror(r));
+		trash_release(&j->r.d->trash);
 		return -1;
 	}
-	conn_ref(j->r.conn);	/* a reply must not land in freed memory */
+	conn_work_begin(j->r.conn);	/* a slot, and a reference */
 	return 0;
 }

@@ -66,6 +66,8 @@ struct job {
 	unsigned		 targets;	/* clean: 1 << enum category */
 	bool			 wait;		/* reply once freed */
 	bool			 leased;	/* a connection leases it */
+	bool			 measure;	/* no index yet (start-up scan):
+						   count what is taken */
 	uint64_t		 seq;		/* names in the trash */
 	uint64_t		 held[JOB_PARTS]; /* index bytes, at request */
 	struct job_cycle	*cycles;	/* emptying a root: its cycles */
@@ -77,6 +79,7 @@ struct job {
 	char			 path[PATH_MAX];
 	bool			 took[JOB_PARTS]; /* found something there */
 	uint64_t		 freed;		/* held, of the parts it took */
+	uint64_t		 measured;	/* counted, with measure */
 	struct moved {
 		int		 which;		/* trash */
 		char		 name[TRASH_NAME_MAX];

@@ -6,18 +6,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 static const char *log_prog = "hycod";
 static int log_level = LOG_LEVEL_INFO;
+static bool log_to_journal;	/* stderr is the journal: <N> prefixes */
 
 static const char *const level_names[] = { "debug", "info", "warn", "error",
     "crit" };
+/* Syslog priorities by level, as the journal reads them (sd-daemon.h). */
+static const char *const level_prefixes[] = { SD_DEBUG, SD_INFO, SD_WARNING,
+    SD_ERR, SD_CRIT };
+
+/*
+ * $JOURNAL_STREAM names the stream systemd connected to the journal;
+ * it must be stderr itself, not an inherited variable whose stderr was
+ * redirected since (systemd.exec(5)).
+ */
+static bool
+stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (v == NULL || sscanf(v, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *progname, enum log_level level)
 {
 	log_prog = progname;
 	log_level = level;
+	log_to_journal = stderr_is_journal();
+}
+
+bool
+log_journal(void)
+{
+	return log_to_journal;
+}
+
+void
+log_lines(enum log_level level, char *const *lines, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(stderr, "%s%s\n", log_to_journal ?
+		    level_prefixes[level] : "", lines[i]);
 }
 
 void
@@ -48,7 +90,12 @@ vlog(int level, int with_errno, const char *fmt, va_list ap)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* One fprintf per line so concurrent writers do not interleave. */
-	if (with_errno)
+	if (log_to_journal && with_errno)
+		fprintf(stderr, "%s%s: %s\n", level_prefixes[level], msg,
+		    strerror(saved));
+	else if (log_to_journal)
+		fprintf(stderr, "%s%s\n", level_prefixes[level], msg);
+	else if (with_errno)
 		fprintf(stderr, "%s: %s: %s: %s\n", log_prog, level_names[level],
 		    msg, strerror(saved));
 	else

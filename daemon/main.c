@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "config.h"
+#include "fdlimit.h"
 #include "fsutil.h"
 #include "hycod.h"
 #include "log.h"
@@ -48,13 +50,63 @@ on_signal(uv_signal_t *h, int signum)
 	    signum == SIGINT ? "SIGINT" : "signal");
 	events_close(&d->events);
 	textfile_close(&d->textfile);
+	notify_stopping(&d->notify);
 	server_close(&d->server);
+	early_free(&d->early);
 	watch_close(&d->watch);
 	trash_close(&d->trash);
 	policy_close(&d->policy);
 	disk_close(&d->disk);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+	uv_close((uv_handle_t *)&d->hup_timer, NULL);
+	/*
+	 * Closing the last SIGHUP handle gave the signal its default
+	 * action back, which kills: a reload asked for while the daemon
+	 * finishes its last deletion must not.
+	 */
+	signal(SIGHUP, SIG_IGN);
+}
+
+/*
+ * SIGHUP (systemctl reload): read the config again; never fatal. A
+ * storm of signals must not starve the clients: after a reload the
+ * next waits as long as that one took, so reloading takes at most half
+ * the loop's time, and the signals meanwhile make one reload.
+ */
+static void
+sighup_reload(struct hycod *d)
+{
+	struct reload_report rep;
+	uint64_t t0 = uv_hrtime();
+
+	reload_run(d, "SIGHUP", &rep);
+	reload_report_free(&rep);
+	uv_update_time(d->loop);
+	d->hup_next_ms = uv_now(d->loop) + (uv_hrtime() - t0) / 1000000 + 1;
+}
+
+static void
+on_hup_timer(uv_timer_t *h)
+{
+	sighup_reload(h->data);
+}
+
+static void
+on_sighup(uv_signal_t *h, int signum)
+{
+	struct hycod *d = h->data;
+	uint64_t now = uv_now(d->loop);
+
+	(void)signum;
+	if (now >= d->hup_next_ms) {
+		sighup_reload(d);
+		return;
+	}
+	if (!uv_is_active((uv_handle_t *)&d->hup_timer))
+		uv_timer_start(&d->hup_timer, on_hup_timer, d->hup_next_ms - now,
+		    0);
 }
 
 static void
@@ -101,26 +153,72 @@ check_method_classes(void)
 			    "daemon/access.c", name);
 }
 
-/* The first scan is in: only now are summaries exact, so listen. */
+/*
+ * The first scan is in: summaries can be exact from now on. Answer the
+ * requests that waited for it, and let the policy look at the tree.
+ */
 static void
 on_ready(void *arg)
 {
 	struct hycod *d = arg;
-	struct stat st;
 
 	check_inner_locks(d);
-	if (server_listen(&d->server, d->loop, d->cfg.socket,
-	    d->cfg.socket_mode, d->cfg.max_clients, d->cfg.max_request_bytes,
-	    &rpc_server_ops, d) == -1)
-		fatalx("cannot listen on %s", d->cfg.socket);
-	/* socket-group in daemon.access: whoever owns the file now. */
-	if (stat(d->cfg.socket, &st) == -1)
-		fatal("stat %s", d->cfg.socket);
-	access_set_socket_gid(&d->access, st.st_gid);
-	log_info("hycod %s ready on %s (pid %d), cache %s", HYCO_VERSION,
-	    d->cfg.socket, (int)getpid(), d->cfg.layout.cache_root);
+	log_info("start-up scan in, %.3f s after start: serving every method",
+	    (double)(uv_hrtime() - d->start_ns) / 1e9);
+	rpc_scan_ready(d);
+	policy_run(&d->policy);
+	notify_status(&d->notify);
+	/* The metrics file says what the index knows: from now on. */
 	textfile_start(&d->textfile, d->loop, d, d->cfg.metrics_textfile,
 	    d->cfg.metrics_interval_s);
+}
+
+/*
+ * Serve the socket systemd passed (socket activation), else bind
+ * daemon.socket. Either way it accepts from now on, before the
+ * start-up scan: clients are answered while it runs (early.h).
+ */
+static void
+serve(struct hycod *d)
+{
+	char passed[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if ((fd = activation_socket(passed, sizeof(passed))) == -1)
+		fatalx("cannot use the socket systemd passed");
+	if (fd == 0) {
+		if (server_listen(&d->server, d->loop, d->cfg.socket,
+		    d->cfg.socket_mode, d->cfg.max_clients,
+		    d->cfg.max_request_bytes, &rpc_server_ops, d) == -1)
+			fatalx("cannot listen on %s", d->cfg.socket);
+	} else {
+		if (server_open(&d->server, d->loop, fd, passed,
+		    d->cfg.max_clients, d->cfg.max_request_bytes,
+		    &rpc_server_ops, d) == -1)
+			fatalx("cannot serve the socket systemd passed");
+		/*
+		 * Clients that read the config look for daemon.socket. It
+		 * stays as configured: a reload must not call the
+		 * difference a change.
+		 */
+		if (strcmp(passed, d->cfg.socket) != 0)
+			log_warnx("serving the socket systemd passed, %s; "
+			    "daemon.socket says %s, where hycoctl and trainers "
+			    "reading the config will look", passed[0] ? passed :
+			    "(unnamed)", d->cfg.socket);
+	}
+	/*
+	 * socket-group in daemon.access: whoever owns the socket file
+	 * (systemd's SocketGroup= for a passed one); an unnamed socket
+	 * has no file, and its group is the daemon's.
+	 */
+	if (fd > 0 ? fstat(fd, &st) == 0 : stat(d->server.path, &st) == 0)
+		access_set_socket_gid(&d->access, st.st_gid);
+	else
+		access_set_socket_gid(&d->access, getegid());
+	server_limit_work(&d->server, d->cfg.max_jobs_per_client,
+	    d->cfg.max_jobs);
 }
 
 /* The index's figures stopped or started being exact: tell subscribers. */
@@ -157,10 +255,12 @@ main(int argc, char **argv)
 	};
 	const char *files[MAX_CONFIG_FILES], *overrides[MAX_OVERRIDES];
 	const char *socket_arg = NULL;
-	struct cfg_errors errs = { 0 };
+	struct cfg_errors errs = { 0 }, warns = { 0 };
 	struct hycod d;
 	int nfiles = 0, noverrides = 0, print = 0, ch, rc;
 
+	/* Until the loop handles it (a reload), SIGHUP must not kill. */
+	signal(SIGHUP, SIG_IGN);
 	log_init("hycod", LOG_LEVEL_INFO);
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -205,20 +305,27 @@ main(int argc, char **argv)
 		files[nfiles++] = config_default_path();
 
 	memset(&d, 0, sizeof(d));
-	if (config_load(&d.cfg, files, nfiles, overrides, noverrides, &errs)
-	    == -1) {
-		cfg_errors_print(&errs, stderr);
-		fprintf(stderr, "hycod: %d config error%s\n", errs.count,
-		    errs.count == 1 ? "" : "s");
+	/* Kept for reloads: the same files and overrides, read again. */
+	d.src = (struct reload_source){ files, nfiles, overrides, noverrides,
+	    socket_arg };
+	rc = reload_read(&d.src, &d.cfg, print ? CONFIG_STRICT : 0, &errs,
+	    &warns);
+	/* --print-config's warnings go to stderr as its errors do. */
+	for (int i = 0; i < warns.count; i++)
+		if (print)
+			fprintf(stderr, "%s\n", warns.msg[i]);
+		else
+			log_warnx("config: %s", warns.msg[i]);
+	cfg_errors_clear(&warns);
+	if (rc == -1) {
+		char line[64];
+		char *const lines[] = { line };
+		log_lines(LOG_LEVEL_ERROR, errs.msg, errs.count);
+		snprintf(line, sizeof(line), "hycod: %d config error%s",
+		    errs.count, errs.count == 1 ? "" : "s");
+		log_lines(LOG_LEVEL_ERROR, lines, 1);
 		cfg_errors_clear(&errs);
 		return 1;
-	}
-	if (socket_arg != NULL) {
-		char cwd[PATH_MAX];
-		if (getcwd(cwd, sizeof(cwd)) == NULL ||
-		    layout_absolute(cwd, socket_arg, d.cfg.socket,
-		    sizeof(d.cfg.socket)) == -1)
-			fatalx("--socket: cannot make %s absolute", socket_arg);
 	}
 	if (print) {
 		rc = cfg_print(stdout, d.cfg.tree, &errs);
@@ -228,6 +335,10 @@ main(int argc, char **argv)
 		return rc == 0 ? 0 : 1;
 	}
 	log_setlevel(d.cfg.log_level);
+	if (fdlimit_check(&d.cfg) == -1) {
+		config_free(&d.cfg);
+		return 1;
+	}
 	check_method_classes();
 	access_init(&d.access, &d.cfg.access);
 
@@ -243,6 +354,20 @@ main(int argc, char **argv)
 	/* A client that goes away mid-write must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 	d.loop = uv_default_loop();
+	/*
+	 * Caught from here, handled once the loop runs, when every module
+	 * is up: a SIGTERM after the socket exists (it does before the
+	 * modules start) must not kill the daemon and leave the socket.
+	 */
+	uv_signal_init(d.loop, &d.sigterm);
+	uv_signal_init(d.loop, &d.sigint);
+	uv_signal_init(d.loop, &d.sighup);
+	d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	uv_signal_start(&d.sighup, on_sighup, SIGHUP);
+	uv_timer_init(d.loop, &d.hup_timer);
+	d.hup_timer.data = &d;
 	d.start_ns = uv_hrtime();
 	stats_init(&d.stats, d.cfg.metrics_max_datasets);
 	rpc_start(&d);
@@ -257,6 +382,7 @@ main(int argc, char **argv)
 		    "part of it (see above)");
 	if (trash_open(&d.trash, d.loop, d.cfg.trash_dir, &d.cfg.layout) == -1)
 		fatalx("cannot use the trash %s", d.cfg.trash_dir);
+	serve(&d);
 	struct watch_opts wo = {
 		.max_watches = d.cfg.max_watches,
 		.rescan_interval_s = d.cfg.rescan_interval_s,
@@ -277,11 +403,12 @@ main(int argc, char **argv)
 	d.watch.on_exact = on_exact;
 	d.watch.exact_arg = &d;
 	d.policy.events = &d.events;
-	uv_signal_init(d.loop, &d.sigterm);
-	uv_signal_init(d.loop, &d.sigint);
-	d.sigterm.data = d.sigint.data = &d;
-	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
-	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	notify_start(&d.notify, d.loop, &d);
+	log_info("hycod %s serving on %s (pid %d), cache %s; scanning it",
+	    HYCO_VERSION, d.server.path[0] ? d.server.path : "(unnamed)",
+	    (int)getpid(), d.cfg.layout.cache_root);
+	/* Serving: the socket accepts, and the loop answers from here. */
+	notify_ready(&d.notify);
 
 	uv_run(d.loop, UV_RUN_DEFAULT);
 

@@ -21,14 +21,6 @@ struct lease {
 	long		 cycle;
 };
 
-/* When a cycle (kind >= 0) or a dataset (kind -1) was last asked for. */
-struct asked {
-	int		 kind;
-	long		 cycle;
-	char		 dataset[HYCO_DATASET_MAX + 1];
-	uint64_t	 at;		/* uv_now */
-};
-
 struct prune_job {
 	uv_work_t		 work;
 	struct policy		*p;
@@ -59,27 +51,11 @@ policy_lease(struct policy *p, const void *conn, int kind, long cycle,
 		p->nleases++;
 	}
 	p->leases[i] = (struct lease){ conn, kind, cycle };
-	for (int pass = 0; pass < 2; pass++) {
-		/* The cycle, then the dataset: both were just used. */
-		int k = pass == 0 ? kind : -1;
-		long c = pass == 0 ? cycle : 0;
-		const char *ds = pass == 0 ? "" : dataset;
-		for (i = 0; i < p->nasked; i++)
-			if (p->asked[i].kind == k && p->asked[i].cycle == c &&
-			    strcmp(p->asked[i].dataset, ds) == 0)
-				break;
-		if (i == p->nasked) {
-			if (array_grow((void **)&p->asked, &p->capasked, i + 1,
-			    sizeof(*p->asked)) == -1)
-				return;
-			p->nasked++;
-			p->asked[i].kind = k;
-			p->asked[i].cycle = c;
-			snprintf(p->asked[i].dataset, sizeof(p->asked[i].dataset),
-			    "%s", ds);
-		}
-		p->asked[i].at = uv_now(p->loop);
-	}
+	/* The cycle, then the dataset: both were just used. */
+	if (asked_touch(&p->asked, kind, cycle, "", uv_now(p->loop)) == -1 ||
+	    asked_touch(&p->asked, -1, 0, dataset, uv_now(p->loop)) == -1)
+		log_warnx("policy_lease: out of memory: cycle %ld or dataset "
+		    "%s not protected as recently asked", cycle, dataset);
 }
 
 void
@@ -106,11 +82,11 @@ policy_leased(const struct policy *p, int kind, long cycle)
 static double
 asked_ago(const struct policy *p, int kind, long cycle, const char *ds)
 {
-	for (size_t i = 0; i < p->nasked; i++)
-		if (p->asked[i].kind == kind && p->asked[i].cycle == cycle &&
-		    strcmp(p->asked[i].dataset, ds) == 0)
-			return (double)(uv_now(p->loop) - p->asked[i].at) / 1e3;
-	return -1;
+	uint64_t at;
+
+	if (!asked_when(&p->asked, kind, cycle, ds, &at))
+		return -1;
+	return (double)(uv_now(p->loop) - at) / 1e3;
 }
 
 /* -- refusing ----------------------------------------------------------- */
@@ -149,17 +125,50 @@ policy_refuse(struct policy *p, int kind, char *why, size_t size)
 
 /* -- planning ----------------------------------------------------------- */
 
+/*
+ * Put node in the plan's set of nodes: 1 if it was there already, 0 if
+ * added, -1 when out of memory. Open addressing, at most half full, so
+ * the plan costs O(items), not a string compare against each item.
+ */
+static int
+plan_node(struct policy_plan *plan, uint32_t node)
+{
+	size_t mask, i;
+
+	if ((plan->n + 1) * 2 > plan->nodecap) {
+		size_t cap = plan->nodecap ? plan->nodecap * 2 : 64;
+		uint32_t *v = malloc(cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		memset(v, 0xff, cap * sizeof(*v));	/* IX_NIL: empty */
+		for (size_t k = 0; k < plan->n; k++) {
+			for (i = (plan->v[k].node * 2654435761u) & (cap - 1);
+			    v[i] != IX_NIL; i = (i + 1) & (cap - 1))
+				;
+			v[i] = plan->v[k].node;
+		}
+		free(plan->nodes);
+		plan->nodes = v;
+		plan->nodecap = cap;
+	}
+	mask = plan->nodecap - 1;
+	for (i = (node * 2654435761u) & mask; plan->nodes[i] != IX_NIL;
+	    i = (i + 1) & mask)
+		if (plan->nodes[i] == node)
+			return 1;
+	plan->nodes[i] = node;
+	return 0;
+}
+
 static struct policy_item *
 plan_add(struct policy_plan *plan, const struct index *ix, uint32_t node,
     const char *path, int cat, int kind, long cycle)
 {
 	struct policy_item *it;
 
-	for (size_t i = 0; i < plan->n; i++)
-		if (strcmp(plan->v[i].path, path) == 0)
-			return NULL;	/* already in, for another reason */
+	/* Already in, for another reason (a node has one path). */
 	if (array_grow((void **)&plan->v, &plan->cap, plan->n + 1,
-	    sizeof(*plan->v)) == -1)
+	    sizeof(*plan->v)) == -1 || plan_node(plan, node) != 0)
 		return NULL;
 	it = &plan->v[plan->n++];
 	memset(it, 0, sizeof(*it));
@@ -167,6 +176,7 @@ plan_add(struct policy_plan *plan, const struct index *ix, uint32_t node,
 	it->cat = cat;
 	it->kind = kind;
 	it->cycle = cycle;
+	it->node = node;
 	it->bytes = index_dir(ix, node)->bytes;
 	it->files = index_dir(ix, node)->nfiles;
 	return it;
@@ -337,6 +347,8 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 	int r, f;
 
 	plan->n = 0;
+	if (plan->nodes != NULL)
+		memset(plan->nodes, 0xff, plan->nodecap * sizeof(*plan->nodes));
 	/* Retention: the newest keep_last_cycles of each kind stay. */
 	for (int k = 0; k < KIND_COUNT && rt->keep_last_cycles > 0; k++) {
 		n = list_cycles(p, k, &v, &cap);
@@ -429,6 +441,7 @@ policy_plan(struct policy *p, struct policy_plan *plan)
 void
 policy_plan_free(struct policy_plan *plan)
 {
+	free(plan->nodes);
 	free(plan->v);
 	memset(plan, 0, sizeof(*plan));
 }
@@ -514,6 +527,7 @@ prune_done(uv_work_t *w, int status)
 		    (unsigned long long)freed);
 	if (items > 0 && p->events != NULL)
 		events_prune(p->events, items, freed, cycles, items - cycles);
+	trash_release(p->trash);	/* held since policy_run */
 	policy_plan_free(&j->plan);
 	free(j->done);
 	free(j);
@@ -575,8 +589,11 @@ policy_run(struct policy *p)
 	j->p = p;
 	j->seq = trash_reserve(p->trash);
 	j->work.data = j;
+	/* prune_work may use the trash's descriptors: they stay open. */
+	trash_hold(p->trash);
 	if ((r = uv_queue_work(p->loop, &j->work, prune_work, prune_done)) < 0) {
 		log_warnx("prune: uv_queue_work: %s", uv_strerror(r));
+		trash_release(p->trash);
 		policy_plan_free(&j->plan);
 		free(j->done);
 		free(j);
@@ -612,10 +629,22 @@ policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
 	p->watch = w;
 	p->trash = t;
 	p->disk = disk;
+	asked_init(&p->asked);
 	backoff_init(&p->backoff, PRUNE_BACKOFF_MIN_MS, PRUNE_BACKOFF_MAX_MS);
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
 	uv_timer_start(&p->timer, on_timer, every, every);
+}
+
+void
+policy_retune(struct policy *p)
+{
+	uint64_t every = (uint64_t)(p->rt->check_interval_s * 1000);
+
+	if (p->closing)
+		return;
+	uv_timer_start(&p->timer, on_timer, every, every);
+	policy_run_now(p);
 }
 
 void
@@ -626,8 +655,7 @@ policy_close(struct policy *p)
 	p->closing = true;
 	uv_close((uv_handle_t *)&p->timer, NULL);
 	free(p->leases);
-	free(p->asked);
+	asked_free(&p->asked);
 	p->leases = NULL;
-	p->asked = NULL;
-	p->nleases = p->nasked = 0;
+	p->nleases = 0;
 }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "asked.h"
 #include "backoff.h"
 #include "config.h"
 #include "disk.h"
@@ -38,6 +39,7 @@ struct policy_item {
 	int		cat;		/* enum category */
 	int		kind;		/* enum kind; -1 for a dataset */
 	long		cycle;
+	uint32_t	node;		/* in the index */
 	uint64_t	bytes, files;	/* as the index holds them */
 	bool		skipped;	/* protected: why says by what */
 	char		why[512];
@@ -47,6 +49,8 @@ struct policy_item {
 struct policy_plan {
 	struct policy_item	*v;
 	size_t			 n, cap;
+	uint32_t		*nodes;		/* index nodes in v, hashed */
+	size_t			 nodecap;
 };
 
 struct policy_stats {
@@ -59,7 +63,6 @@ struct policy_stats {
 };
 
 struct lease;
-struct asked;
 
 struct policy {
 	uv_loop_t		*loop;
@@ -71,8 +74,7 @@ struct policy {
 	uv_timer_t		 timer;
 	struct lease		*leases;
 	size_t			 nleases, capleases;
-	struct asked		*asked;
-	size_t			 nasked, capasked;
+	struct asked_table	 asked;		/* last asked, bounded */
 	bool			 running;	/* a removal job in flight */
 	bool			 closing;
 	bool			 again;		/* run once more after it */
@@ -85,6 +87,11 @@ void	policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
 	    const struct retention *rt, struct watch *w, struct trash *t,
 	    struct disk *disk);
 void	policy_close(struct policy *p);
+/*
+ * The retention settings changed in place (reload): check every new
+ * retention.check_interval_s, and run a pass now, no backing off.
+ */
+void	policy_retune(struct policy *p);
 
 /* conn was given kind's cycle for dataset: its lease, and a use. */
 void	policy_lease(struct policy *p, const void *conn, int kind, long cycle,

@@ -11,7 +11,6 @@
 #include "fsutil.h"
 #include "perm.h"
 
-#define REMOVE_MAX_DEPTH	512	/* directory levels below the target */
 #define REMOVE_RETRIES		4	/* entry changed under us: try again */
 
 static int

@@ -12,6 +12,9 @@
 
 #include <stdint.h>
 
+/* Directory levels below the target: a descriptor each, held at once. */
+#define REMOVE_MAX_DEPTH	512
+
 struct remove_stats {
 	uint64_t	bytes;		/* st_size of regular files unlinked */
 	uint64_t	files;		/* non-directories unlinked */

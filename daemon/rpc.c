@@ -6,6 +6,7 @@
 #include "rpc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,9 +15,13 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "early.h"
+#include "frame.h"
+#include "config_rpc.h"
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
+#include "reload.h"
 #include "tally.h"
 
 /* -- replies ------------------------------------------------------------ */
@@ -62,9 +67,12 @@ reply_error(struct reply *r, enum rpc_error code, const char *fmt, ...)
 		stats_latency(&r->d->stats, r->method, uv_hrtime() - r->t0);
 }
 
+/* Out of memory, or work the thread pool refused, is the daemon's own. */
 static enum rpc_error
 errno_code(int err)
 {
+	if (err == ENOMEM)
+		return RPC_EINTERNAL;
 	return err == ENOSPC || err == EDQUOT ? RPC_ENOSPC : RPC_EIO;
 }
 
@@ -203,6 +211,19 @@ start_job(struct job *j)
 	}
 }
 
+/*
+ * A request whose answer is made of the index, during the start-up
+ * scan: answered once the scan is in (rpc_scan_ready); refused now when
+ * too many wait already.
+ */
+static void
+park(struct reply *r)
+{
+	if (early_park(&r->d->early, r->conn, r->msg) == -1)
+		reply_error(r, RPC_EINTERNAL, "too many requests wait for the "
+		    "start-up scan (at most %d); ask again", EARLY_MAX);
+}
+
 /* -- results ------------------------------------------------------------ */
 
 #define RESCANNING_MAX	16
@@ -248,6 +269,8 @@ pack_removals(struct rpc_container *m, const struct trash *t,
 	kv_u64(m, "prune_passes", p->stats.passes);
 	kv_u64(m, "idle_passes", p->stats.idle_passes);
 	kv_bool(m, "pruning", p->running);
+	kv_u64(m, "asked", p->asked.n);
+	kv_u64(m, "asked_forgotten", p->asked.forgotten);
 }
 
 /* The socket and the requests on it, since start. */
@@ -264,6 +287,11 @@ pack_traffic(struct rpc_container *m, const struct server_stats *ss,
 	kv_u64(m, "closed_too_large", ss->closed_too_large);
 	kv_u64(m, "closed_bad_input", ss->closed_bad_input);
 	kv_u64(m, "paused_reads", ss->paused_reads);
+	kv_u64(m, "closed_too_deep", ss->closed_too_deep);
+	kv_u64(m, "frame_steps", ss->frame_steps);
+	kv_u64(m, "jobs", ss->work);
+	kv_u64(m, "paused_max_jobs_per_client", ss->paused_work_per_conn);
+	kv_u64(m, "paused_max_jobs", ss->paused_work);
 	kv_u64(m, "requests", rs->requests);
 	rpc_map_key(m, "errors");
 	rpc_map_begin(&e, m->pk);
@@ -378,6 +406,8 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 	pack_removals(&m, &d->trash, &d->policy);
 	pack_traffic(&m, &d->server.stats, &d->rpc);
 	pack_filesystems(&m, &d->disk);
+	/* The start-up scan runs: the figures above are partial. */
+	kv_bool(&m, "scanning", !d->watch.ready);
 	rpc_map_end(&m);
 }
 
@@ -476,8 +506,13 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 		job_free(j);
 		return;
 	}
-	/* A new directory below refuse_below would let a trainer fill it. */
-	if (watch_find(&r->d->watch, j->path) == IX_NIL &&
+	/*
+	 * A new directory below refuse_below would let a trainer fill it.
+	 * Whether it is new: the index says, or during the start-up scan
+	 * (the index knows nothing yet) the filesystem.
+	 */
+	if ((r->d->watch.ready ? watch_find(&r->d->watch, j->path) == IX_NIL :
+	    faccessat(AT_FDCWD, j->path, F_OK, AT_SYMLINK_NOFOLLOW) == -1) &&
 	    policy_refuse(&r->d->policy, kind, why, sizeof(why))) {
 		reply_error(r, RPC_ENOSPC, "not creating %s: %s", j->path, why);
 		job_free(j);
@@ -503,6 +538,8 @@ m_cleanup_cycle(struct reply *r, const msgpack_object_map *args)
 	j->kind = kind;
 	j->cycle = cycle;
 	j->wait = wait;
+	/* During the start-up scan the index holds no bytes: count them. */
+	j->measure = !r->d->watch.ready;
 	for (int k = 0; k < KIND_COUNT; k++) {
 		char path[PATH_MAX];
 		if (kind != KIND_ALL && kind != k)
@@ -522,8 +559,13 @@ m_cleanup_generated(struct reply *r, const msgpack_object_map *args)
 	struct job *j;
 	bool wait;
 
-	if (arg_wait(r, args, &wait) == -1 ||
-	    (j = new_job(r, JOB_CLEANUP_GENERATED)) == NULL)
+	if (arg_wait(r, args, &wait) == -1)
+		return;
+	if (!r->d->watch.ready) {
+		park(r);
+		return;
+	}
+	if ((j = new_job(r, JOB_CLEANUP_GENERATED)) == NULL)
 		return;
 	j->wait = wait;
 	for (int k = 0; k < KIND_COUNT; k++)
@@ -602,8 +644,13 @@ m_clean(struct reply *r, const msgpack_object_map *args)
 		    "take long to rebuild: send confirm: true");
 		return;
 	}
-	if (arg_wait(r, args, &wait) == -1 ||
-	    (j = new_job(r, JOB_CLEAN)) == NULL)
+	if (arg_wait(r, args, &wait) == -1)
+		return;
+	if (!r->d->watch.ready) {
+		park(r);
+		return;
+	}
+	if ((j = new_job(r, JOB_CLEAN)) == NULL)
 		return;
 	j->targets = targets;
 	j->wait = wait;
@@ -629,6 +676,10 @@ m_prune(struct reply *r, const msgpack_object_map *args)
 		return;
 	}
 	dry = o != NULL && o->via.boolean;
+	if (!r->d->watch.ready) {
+		park(r);
+		return;
+	}
 	watch_sync(&r->d->watch);
 	if ((rc = policy_plan(p, &plan)) < 0) {
 		reply_error(r, errno_code(-rc), "statvfs %s: %s",
@@ -656,16 +707,28 @@ m_prune(struct reply *r, const msgpack_object_map *args)
 		policy_run_now(p);
 }
 
-/* O(datasets + cycles) off the index, answered at once. */
+/*
+ * O(datasets + cycles) off the index, answered at once; during the
+ * start-up scan once it is in, or with wait: false at once with what
+ * is known (exact false, scanning true).
+ */
 static void
 m_summary(struct reply *r, const msgpack_object_map *args)
 {
+	const msgpack_object *o = rpc_args_get(args, "wait");
 	struct hycod *d = r->d;
 	struct tally t = { 0 };
 	const struct disk_fs *fs;
 	int f;
 
-	(void)args;
+	if (o != NULL && o->type != MSGPACK_OBJECT_BOOLEAN) {
+		reply_error(r, RPC_EINVAL, "wait must be true or false");
+		return;
+	}
+	if (!d->watch.ready && (o == NULL || o->via.boolean)) {
+		park(r);
+		return;
+	}
 	watch_sync(&d->watch);
 	if (watch_tally(&d->watch, &t) == -1) {
 		reply_error(r, RPC_EINTERNAL, "out of memory");
@@ -817,7 +880,52 @@ m_metrics(struct reply *r, const msgpack_object_map *args)
 	metrics_text_free(&text);
 }
 
+/* Read the config files again; what changed, what was refused, errors. */
+static void
+m_reload(struct reply *r, const msgpack_object_map *args)
+{
+	struct reload_report rep;
+	struct rpc_container m, a, c;
+	const struct reload_list *lists[2];
+
+	(void)args;
+	reload_run(r->d, "reload request", &rep);
+	lists[0] = &rep.changed;
+	lists[1] = &rep.refused;
+	rpc_map_begin(&m, reply_result(r));
+	kv_bool(&m, "ok", rep.ok);
+	for (int l = 0; l < 2; l++) {
+		rpc_map_key(&m, l == 0 ? "changed" : "refused");
+		msgpack_pack_array(m.pk, lists[l]->n);
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			rpc_map_begin(&c, m.pk);
+			kv_str(&c, "key", lists[l]->v[i].key);
+			kv_str(&c, "from", lists[l]->v[i].from);
+			kv_str(&c, "to", lists[l]->v[i].to);
+			rpc_map_end(&c);
+		}
+	}
+	rpc_map_key(&m, "errors");
+	rpc_array_begin(&a, m.pk);
+	for (int i = 0; i < rep.errors.count; i++) {
+		rpc_array_next(&a);
+		rpc_pack_cstr(m.pk, rep.errors.msg[i]);
+	}
+	rpc_array_end(&a);
+	rpc_map_end(&m);
+	reload_report_free(&rep);
+}
+
+/* The resolved config and what the daemon made of it: answered at once. */
+static void
+m_config(struct reply *r, const msgpack_object_map *args)
+{
+	(void)args;
+	config_pack(reply_result(r), &r->d->cfg);
+}
+
 static const char *const no_args[] = { NULL };
+static const char *const summary_args[] = { "wait", NULL };
 static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset", NULL };
 static const char *const cleanup_cycle_args[] = { "cycle", "kind", "wait",
 	NULL };
@@ -838,7 +946,7 @@ static const struct method {
 	{ "get-cycle-dir", m_get_cycle_dir, cycle_dir_args },
 	{ "cleanup-cycle", m_cleanup_cycle, cleanup_cycle_args },
 	{ "cleanup-generated", m_cleanup_generated, cleanup_generated_args },
-	{ "summary", m_summary, no_args },
+	{ "summary", m_summary, summary_args },
 	{ "disk-check", m_disk_check, disk_check_args },
 	{ "prune", m_prune, prune_args },
 	{ "clean", m_clean, clean_args },
@@ -846,6 +954,8 @@ static const struct method {
 	{ "unsubscribe", m_unsubscribe, no_args },
 	{ "stats", m_stats, no_args },
 	{ "metrics", m_metrics, no_args },
+	{ "reload", m_reload, no_args },
+	{ "config", m_config, no_args },
 };
 
 #define NMETHODS	(sizeof(methods) / sizeof(methods[0]))
@@ -887,13 +997,33 @@ permitted(struct reply *r, const struct method *m,
 	return false;
 }
 
+static const struct method *
+find_method(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NMETHODS; i++)
+		if (strlen(methods[i].name) == len &&
+		    memcmp(methods[i].name, name, len) == 0)
+			return &methods[i];
+	return NULL;
+}
+
+/* Methods whose handler starts a job (job.h): they take a work slot. */
+static bool
+makes_job(const struct method *m)
+{
+	return m->fn == m_get_cycle_dir || m->fn == m_cleanup_cycle ||
+	    m->fn == m_cleanup_generated || m->fn == m_clean ||
+	    m->fn == m_disk_check;
+}
+
 static int
 handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 {
 	struct hycod *d = ctx;
 	struct rpc_request req;
-	struct reply r = { .d = d, .conn = c, .t0 = uv_hrtime() };
-	const struct method *m = NULL;
+	struct reply r = { .d = d, .conn = c, .t0 = uv_hrtime(),
+	    .msg = msg };
+	const struct method *m;
 	const char *why;
 	char buf[160];
 	int rc;
@@ -902,14 +1032,18 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 		log_debug("rpc: %s, closing connection", why);
 		return -1;
 	}
+	/*
+	 * At daemon.max_jobs_per_client or daemon.max_jobs: not failed,
+	 * kept; the server reads this connection no further until a job
+	 * ends, then hands this request again.
+	 */
+	m = find_method(req.method, req.method_len);
+	if (rc == RPC_DECODE_OK && m != NULL && makes_job(m) &&
+	    !conn_may_work(c))
+		return SERVER_HOLD;
 	r.msgid = req.msgid;
 	r.notify = req.type == RPC_NOTIFY;
-	for (size_t i = 0; i < NMETHODS && m == NULL; i++)
-		if (strlen(methods[i].name) == req.method_len &&
-		    memcmp(methods[i].name, req.method, req.method_len) == 0) {
-			m = &methods[i];
-			r.method = SLOT(i);
-		}
+	r.method = m != NULL ? SLOT(m - methods) : 0;
 	d->rpc.requests++;
 	stats_request(&d->stats, r.method);
 	if (rc == RPC_DECODE_BADPARAMS) {
@@ -941,8 +1075,8 @@ handle_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 	struct reply r = { .d = d, .conn = c };
 	uint32_t msgid;
 
-	log_debug("rpc: request of %zu+ bytes over the %zu limit", len,
-	    d->cfg.max_request_bytes);
+	log_debug("rpc: request of %zu+ bytes over the %zu limit, or nested "
+	    "over %d levels", len, d->cfg.max_request_bytes, FRAME_DEPTH_MAX);
 	if (rpc_peek_msgid(start, len, &msgid) == -1) {
 		d->rpc.errors[RPC_ETOOLARGE]++;
 		stats_error(&d->stats, STATS_UNKNOWN, RPC_ETOOLARGE);
@@ -950,7 +1084,9 @@ handle_too_large(void *ctx, struct conn *c, const char *start, size_t len)
 	}
 	r.msgid = msgid;
 	reply_error(&r, RPC_ETOOLARGE, "request is larger than "
-	    "daemon.max_request_bytes (%zu)", d->cfg.max_request_bytes);
+	    "daemon.max_request_bytes (%zu), counting the sizes it declares, "
+	    "or nests deeper than %d levels", d->cfg.max_request_bytes,
+	    FRAME_DEPTH_MAX);
 }
 
 /* Its leases end with the connection, and its subscription. */
@@ -961,6 +1097,41 @@ handle_closed(void *ctx, struct conn *c)
 
 	policy_release(&d->policy, c);
 	events_closed(&d->events, c);
+}
+
+/*
+ * A request that waited for the start-up scan, now: counted when it
+ * came, its arguments checked then too.
+ */
+static void
+run_parked(void *ctx, struct conn *c, const msgpack_object *msg)
+{
+	struct hycod *d = ctx;
+	struct rpc_request req;
+	struct reply r = { .d = d, .conn = c, .msg = msg, .t0 = uv_hrtime() };
+	const char *why;
+
+	if (rpc_decode_request(msg, &req, &why) != RPC_DECODE_OK)
+		return;
+	r.msgid = req.msgid;
+	r.notify = req.type == RPC_NOTIFY;
+	for (size_t i = 0; i < NMETHODS; i++)
+		if (strlen(methods[i].name) == req.method_len &&
+		    memcmp(methods[i].name, req.method, req.method_len) == 0) {
+			r.method = SLOT(i);
+			methods[i].fn(&r, req.args);
+			/* Timed from now: its wait for the scan is not its cost. */
+			if (r.packed)
+				stats_latency(&d->stats, r.method,
+				    uv_hrtime() - r.t0);
+			return;
+		}
+}
+
+void
+rpc_scan_ready(struct hycod *d)
+{
+	early_release(&d->early, run_parked, d);
 }
 
 const struct server_ops rpc_server_ops = {

@@ -22,6 +22,7 @@ struct reply {
 	int		 method;	/* its stats slot; 0: no method */
 	uint64_t	 t0;		/* uv_hrtime() when framed; 0: untimed */
 	bool		 packed;	/* a result was packed (stats) */
+	const msgpack_object *msg;	/* the request, to park it (early.h) */
 };
 
 extern const struct server_ops rpc_server_ops;	/* ctx is struct hycod */
@@ -31,6 +32,12 @@ void	rpc_start(struct hycod *d);
 
 /* The name of method i of the table; NULL past its end. */
 const char *rpc_method_name(size_t i);
+
+/*
+ * The start-up scan is in: answer the requests that waited for it
+ * (early.h), in the order they came.
+ */
+void	rpc_scan_ready(struct hycod *d);
 
 /* Free what replies kept between requests (at exit). */
 void	rpc_free(struct hycod *d);

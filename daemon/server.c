@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "log.h"
 
 #define CONN_IN_INITIAL	(16 * 1024)	/* first input buffer */
@@ -30,9 +32,21 @@ struct conn {
 	bool		 closing;	/* uv_close called */
 	bool		 close_after_write;
 	bool		 paused;	/* reading stopped for backpressure */
+	bool		 reading;	/* uv_read_start in effect */
 	bool		 writing;	/* wreq in flight with wbuf */
+	/*
+	 * Held: a message waits for a work slot, its own (HOLD_CONN,
+	 * resumed by its own work ending) or any (HOLD_ALL, in srv->held,
+	 * resumed in turn). queued: in srv->ready. Each list holds a
+	 * reference, so a connection closed meanwhile is not freed there.
+	 */
+	enum { HOLD_NONE, HOLD_CONN, HOLD_ALL } held;
+	bool		 queued;
+	struct conn	*held_next, *ready_next;
+	unsigned	 work;		/* work in flight for it */
 	char		*in;		/* unparsed input */
 	size_t		 in_len, in_cap;
+	struct frame	 frame;		/* how far in's first message is walked */
 	msgpack_unpacked unpacked;	/* its zone is reused per message */
 	msgpack_sbuffer	 out;		/* replies not yet handed to libuv */
 	msgpack_packer	 pk;		/* packs into out */
@@ -44,6 +58,9 @@ struct conn {
 
 static void on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void on_alloc(uv_handle_t *, size_t, uv_buf_t *);
+static void process_input(struct conn *);
+static void conn_hold(struct conn *);
+static void on_resume(uv_idle_t *);
 
 static void
 conn_free(struct conn *c)
@@ -121,6 +138,25 @@ conn_close_now(struct conn *c)
 	uv_close((uv_handle_t *)&c->pipe, on_close);
 }
 
+/* Read from c only while nothing holds it back: output, or work. */
+static void
+update_reading(struct conn *c)
+{
+	bool want = conn_is_open(c) && !c->paused && c->held == HOLD_NONE;
+	int r;
+
+	if (want == c->reading)
+		return;
+	c->reading = want;
+	if (!want)
+		uv_read_stop((uv_stream_t *)&c->pipe);
+	else if ((r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc,
+	    on_read)) < 0) {
+		log_warnx("update_reading: uv_read_start: %s", uv_strerror(r));
+		conn_close_now(c);
+	}
+}
+
 static void
 on_write(uv_write_t *req, int status)
 {
@@ -140,11 +176,9 @@ on_write(uv_write_t *req, int status)
 		conn_close_now(c);
 		return;
 	}
-	if (c->paused && pending_out(c) < CONN_OUT_LOW &&
-	    !c->close_after_write) {
+	if (c->paused && pending_out(c) < CONN_OUT_LOW) {
 		c->paused = false;
-		if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
-			conn_close_now(c);
+		update_reading(c);
 	}
 }
 
@@ -188,7 +222,7 @@ conn_close(struct conn *c)
 	if (c->closing || c->close_after_write)
 		return;
 	c->close_after_write = true;
-	uv_read_stop((uv_stream_t *)&c->pipe);
+	update_reading(c);
 	if (c->writing || c->out.size > 0)
 		conn_flush(c);
 	else
@@ -237,43 +271,51 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init(c->in + c->in_len, (unsigned)(c->in_cap - c->in_len));
 }
 
+/* Hand each complete message in c->in on, until one is held. */
 static void
-on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+process_input(struct conn *c)
 {
-	struct conn *c = st->data;
 	struct server *s = c->srv;
 	size_t off = 0;
 
-	(void)buf;
-	if (nread < 0) {
-		if (nread != UV_EOF)
-			log_debug("on_read: %s", uv_strerror((int)nread));
-		conn_close_now(c);
-		return;
-	}
-	c->in_len += (size_t)nread;
 	while (off < c->in_len && conn_is_open(c)) {
-		size_t start = off;
-		msgpack_unpack_return r = msgpack_unpack_next(&c->unpacked,
-		    c->in, c->in_len, &off);
-		if (r == MSGPACK_UNPACK_CONTINUE) {
-			off = start;
+		uint64_t steps = c->frame.steps;
+		enum frame_status fs = frame_walk(&c->frame, c->in + off,
+		    c->in_len - off);
+		size_t len = c->frame.pos, used = 0;
+		int rc;
+
+		s->stats.frame_steps += c->frame.steps - steps;
+		if (fs == FRAME_MORE)
+			break;
+		if (fs == FRAME_TOO_LARGE || fs == FRAME_TOO_DEEP) {
+			if (fs == FRAME_TOO_LARGE)
+				s->stats.closed_too_large++;
+			else
+				s->stats.closed_too_deep++;
+			s->ops->too_large(s->ctx, c, c->in + off, c->in_len - off);
+			conn_close(c);
 			break;
 		}
-		if (r < 0) {
+		/* Walked whole, so within every limit: unpack it. */
+		if (fs == FRAME_BAD || msgpack_unpack_next(&c->unpacked,
+		    c->in + off, len, &used) != MSGPACK_UNPACK_SUCCESS ||
+		    used != len) {
 			s->stats.closed_bad_input++;
 			log_debug("on_read: input is not msgpack, closing");
 			conn_close_now(c);
 			return;
 		}
-		if (off - start > s->max_request) {
-			s->stats.closed_too_large++;
-			s->ops->too_large(s->ctx, c, c->in + start, off - start);
-			conn_close(c);
+		if ((rc = s->ops->message(s->ctx, c, &c->unpacked.data)) ==
+		    SERVER_HOLD) {
+			/* It stays walked (frame_walk answers DONE again). */
+			conn_hold(c);
 			break;
 		}
 		s->stats.messages++;
-		if (s->ops->message(s->ctx, c, &c->unpacked.data) == -1) {
+		off += len;
+		frame_next(&c->frame);
+		if (rc == -1) {
 			s->stats.closed_bad_input++;
 			conn_close(c);
 		}
@@ -284,19 +326,139 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
 	}
-	if (conn_is_open(c) && c->in_len >= s->max_request) {
-		s->stats.closed_too_large++;
-		s->ops->too_large(s->ctx, c, c->in, c->in_len);
-		conn_close(c);
-	}
 	conn_flush(c);
-	if (conn_is_open(c) && !c->paused &&
-	    pending_out(c) > CONN_OUT_HIGH) {
+	if (conn_is_open(c) && !c->paused && pending_out(c) > CONN_OUT_HIGH) {
 		/* The peer is not reading its replies: stop reading its requests. */
 		c->paused = true;
 		s->stats.paused_reads++;
-		uv_read_stop(st);
 	}
+	update_reading(c);
+}
+
+static void
+on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = st->data;
+
+	(void)buf;
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			log_debug("on_read: %s", uv_strerror((int)nread));
+		conn_close_now(c);
+		return;
+	}
+	c->in_len += (size_t)nread;
+	process_input(c);
+}
+
+/* -- work slots ----------------------------------------------------------- */
+
+bool
+conn_may_work(const struct conn *c)
+{
+	const struct server *s = c->srv;
+
+	return (s->max_work_per_conn == 0 || c->work < s->max_work_per_conn) &&
+	    (s->max_work == 0 || s->stats.work < s->max_work);
+}
+
+void
+conn_work_begin(struct conn *c)
+{
+	conn_ref(c);	/* a reply must not land in freed memory */
+	c->work++;
+	c->srv->stats.work++;
+}
+
+/* Let held c go on from the resume idle callback, not from here. */
+static void
+schedule(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (c->queued || c->closing || !s->listening)
+		return;
+	c->queued = true;
+	conn_ref(c);		/* held by srv->ready until on_resume */
+	c->ready_next = NULL;
+	if (s->ready_tail != NULL)
+		s->ready_tail->ready_next = c;
+	else
+		s->ready = c;
+	s->ready_tail = c;
+	uv_idle_start(&s->resume, on_resume);
+}
+
+void
+conn_work_end(struct conn *c)
+{
+	struct server *s = c->srv;
+	struct conn *h;
+
+	c->work--;
+	s->stats.work--;
+	if (c->held == HOLD_CONN)
+		schedule(c);
+	/* A slot is free: the connection that waited longest for one. */
+	while ((h = s->held) != NULL) {
+		if ((s->held = h->held_next) == NULL)
+			s->held_tail = NULL;
+		if (!h->closing) {
+			schedule(h);
+			conn_unref(h);	/* srv->held's */
+			break;
+		}
+		conn_unref(h);
+	}
+	conn_unref(c);	/* taken in conn_work_begin */
+}
+
+/* c's next message waits for a work slot: stop reading until then. */
+static void
+conn_hold(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (s->max_work_per_conn != 0 && c->work >= s->max_work_per_conn) {
+		c->held = HOLD_CONN;
+		s->stats.paused_work_per_conn++;
+		return;
+	}
+	c->held = HOLD_ALL;
+	s->stats.paused_work++;
+	conn_ref(c);		/* held by srv->held until a slot frees */
+	c->held_next = NULL;
+	if (s->held_tail != NULL)
+		s->held_tail->held_next = c;
+	else
+		s->held = c;
+	s->held_tail = c;
+}
+
+static void
+on_resume(uv_idle_t *h)
+{
+	struct server *s = h->data;
+	struct conn *c;
+
+	uv_idle_stop(h);
+	while ((c = s->ready) != NULL) {
+		if ((s->ready = c->ready_next) == NULL)
+			s->ready_tail = NULL;
+		c->queued = false;
+		if (!c->closing && c->held != HOLD_NONE) {
+			c->held = HOLD_NONE;
+			process_input(c);
+		}
+		conn_unref(c);	/* srv->ready's */
+	}
+}
+
+void
+server_limit_work(struct server *s, unsigned per_conn, unsigned total)
+{
+	s->max_work_per_conn = per_conn;
+	s->max_work = total;
 }
 
 /*
@@ -374,6 +536,7 @@ on_connection(uv_stream_t *listener, int status)
 	}
 	c->srv = s;
 	c->refs = 1;
+	frame_init(&c->frame, s->max_request);
 	msgpack_unpacked_init(&c->unpacked);
 	msgpack_sbuffer_init(&c->out);
 	msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
@@ -400,10 +563,7 @@ on_connection(uv_stream_t *listener, int status)
 		return;
 	}
 	read_peer(c);
-	if ((r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read)) < 0) {
-		log_warnx("on_connection: uv_read_start: %s", uv_strerror(r));
-		conn_close_now(c);
-	}
+	update_reading(c);
 }
 
 /* Replace a stale socket file; refuse a live socket or a non-socket. */
@@ -501,19 +661,77 @@ server_listen(struct server *s, uv_loop_t *loop, const char *path,
 		unlink(tmp);
 		return -1;
 	}
+	uv_idle_init(loop, &s->resume);
+	s->resume.data = s;
+	s->listening = true;
+	s->owned = true;
+	return 0;
+}
+
+int
+server_open(struct server *s, uv_loop_t *loop, int fd, const char *path,
+    unsigned max_clients, size_t max_request, const struct server_ops *ops,
+    void *ctx)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->loop = loop;
+	s->max_clients = max_clients;
+	s->max_request = max_request;
+	s->ops = ops;
+	s->ctx = ctx;
+	uv_pipe_init(loop, &s->listener, 0);
+	s->listener.data = s;
+	/*
+	 * listen() again on a listening socket only sets its backlog;
+	 * connections already waiting in it stay there, to be accepted.
+	 */
+	if ((r = uv_pipe_open(&s->listener, fd)) == 0)
+		r = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG,
+		    on_connection);
+	if (r < 0) {
+		log_warnx("server_open: descriptor %d: %s", fd, uv_strerror(r));
+		uv_close((uv_handle_t *)&s->listener, NULL);
+		return -1;
+	}
+	uv_idle_init(loop, &s->resume);
+	s->resume.data = s;
 	s->listening = true;
 	return 0;
 }
 
 void
+server_set_limits(struct server *s, unsigned max_clients, size_t max_request)
+{
+	s->max_clients = max_clients;
+	s->max_request = max_request;
+}
+
+void
 server_close(struct server *s)
 {
+	struct conn *c;
+
 	if (s->listening) {
 		s->listening = false;
 		uv_close((uv_handle_t *)&s->listener, NULL);
-		if (unlink(s->path) == -1 && errno != ENOENT)
+		uv_close((uv_handle_t *)&s->resume, NULL);
+		/* A socket systemd passed is systemd's: it stays. */
+		if (s->owned && unlink(s->path) == -1 && errno != ENOENT)
 			log_warn("server_close: unlink: %s", s->path);
 	}
 	while (s->conns != NULL)
 		conn_close_now(s->conns);
+	/* Nothing goes on now: drop the references the lists held. */
+	while ((c = s->held) != NULL) {
+		s->held = c->held_next;
+		conn_unref(c);
+	}
+	while ((c = s->ready) != NULL) {
+		s->ready = c->ready_next;
+		conn_unref(c);
+	}
+	s->held_tail = s->ready_tail = NULL;
 }

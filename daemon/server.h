@@ -33,10 +33,21 @@ struct peer_cred {
 	gid_t		*groups;	/* supplementary, ngroups of them */
 };
 
+/* What ops->message returns besides 0 and -1. */
+#define SERVER_HOLD	1
+
 struct server_ops {
-	/* One complete message; return -1 to close the connection. */
+	/*
+	 * One complete message; return -1 to close the connection, or
+	 * SERVER_HOLD when it would start work and conn_may_work(c) says
+	 * no: the message is kept, the connection is no longer read, and
+	 * the same message comes again once work ends.
+	 */
 	int	(*message)(void *ctx, struct conn *c, const msgpack_object *msg);
-	/* A message over the size limit; the connection closes after. */
+	/*
+	 * A message over the size limit, or whose declared sizes or
+	 * nesting could not fit it (frame.h); the connection closes after.
+	 */
 	void	(*too_large)(void *ctx, struct conn *c, const char *start,
 		    size_t len);
 	/* The connection is closing (may be NULL): drop what it held. */
@@ -52,6 +63,11 @@ struct server_stats {
 	uint64_t	closed_too_large;    /* closed: request over the limit */
 	uint64_t	closed_bad_input;    /* closed: not msgpack-RPC */
 	uint64_t	paused_reads;	/* reads paused: peer not reading */
+	uint64_t	closed_too_deep;     /* closed: nested over FRAME_DEPTH_MAX */
+	uint64_t	frame_steps;	/* request bytes the frame walker examined */
+	uint64_t	work;		/* work in flight now (conn_work_begin) */
+	uint64_t	paused_work_per_conn; /* reads paused: max_work_per_conn */
+	uint64_t	paused_work;	/* reads paused: max_work, all connections */
 };
 
 struct server {
@@ -64,7 +80,17 @@ struct server {
 	void			*ctx;
 	struct conn		*conns;		/* all open connections */
 	bool			 listening;
+	bool			 owned;		/* bound here: unlink at close */
 	struct server_stats	 stats;
+	/*
+	 * Work in flight (jobs) per connection and in all: at either
+	 * limit a connection is held, no longer read, until work ends.
+	 * 0 means no limit.
+	 */
+	unsigned		 max_work_per_conn, max_work;
+	struct conn		*held, *held_tail; /* FIFO: waiting for max_work */
+	struct conn		*ready, *ready_tail; /* to go on, from resume */
+	uv_idle_t		 resume;	/* runs ready, off any callback */
 };
 
 /*
@@ -75,8 +101,28 @@ struct server {
 int	server_listen(struct server *s, uv_loop_t *loop, const char *path,
 	    unsigned mode, unsigned max_clients, size_t max_request,
 	    const struct server_ops *ops, void *ctx);
-/* Stop listening, remove the socket file and close every connection. */
+/*
+ * Serve fd, a Unix stream socket bound and listening already (passed
+ * by systemd, activation.h) at path (for the log; may be ""): used as
+ * it is, never unlinked. Returns 0, or -1 after logging why.
+ */
+int	server_open(struct server *s, uv_loop_t *loop, int fd,
+	    const char *path, unsigned max_clients, size_t max_request,
+	    const struct server_ops *ops, void *ctx);
+/*
+ * New limits (reload): max_clients for the connections accepted from
+ * now on, max_request for every read from now on, open connections
+ * included.
+ */
+void	server_set_limits(struct server *s, unsigned max_clients,
+	    size_t max_request);
+/*
+ * Stop listening, remove the socket file (only one server_listen
+ * bound) and close every connection.
+ */
 void	server_close(struct server *s);
+/* Work in flight allowed per connection and in all (0: no limit). */
+void	server_limit_work(struct server *s, unsigned per_conn, unsigned total);
 
 /*
  * Replies are packed into the connection's output buffer with
@@ -92,6 +138,14 @@ const struct peer_cred *conn_peer(const struct conn *c);
 /* Keep the struct alive across asynchronous work (see conn_unref). */
 void		 conn_ref(struct conn *c);
 void		 conn_unref(struct conn *c);
+/*
+ * Work for c (a job): whether one more may start now; its start (a
+ * reference, and a slot counted against the limits); its end, which
+ * drops both and lets a held connection go on (from the loop, later).
+ */
+bool		 conn_may_work(const struct conn *c);
+void		 conn_work_begin(struct conn *c);
+void		 conn_work_end(struct conn *c);
 
 /*
  * For messages the daemon sends unasked (events.c): the bytes queued

@@ -27,6 +27,7 @@ struct trash_item {
 };
 
 static void run_next(struct trash *t);
+static void finish(struct trash *t);
 
 static void
 work_delete(uv_work_t *w)
@@ -34,6 +35,38 @@ work_delete(uv_work_t *w)
 	struct trash_item *it = w->data;
 
 	(void)remove_at(it->t->fd[it->which], it->name, &it->st);
+}
+
+/* Make the callbacks waiting in t->done; then close if that was all. */
+static void
+on_idle(uv_idle_t *h)
+{
+	struct trash *t = h->data;
+	struct trash_item *it;
+
+	uv_idle_stop(h);
+	while ((it = t->done) != NULL) {
+		if ((t->done = it->next) == NULL)
+			t->done_tail = NULL;
+		if (it->done != NULL)
+			it->done(it->arg, &it->st);
+		free(it);
+	}
+	finish(t);
+}
+
+/* it's callback, with err, from on_idle: never from its caller. */
+static void
+defer(struct trash *t, struct trash_item *it, int err)
+{
+	it->st.error = err;
+	it->next = NULL;
+	if (t->done_tail != NULL)
+		t->done_tail->next = it;
+	else
+		t->done = it;
+	t->done_tail = it;
+	uv_idle_start(&t->idle, on_idle);
 }
 
 static void
@@ -49,9 +82,7 @@ after_delete(uv_work_t *w, int status)
 		if (it->done != NULL)
 			it->done(it->arg, &it->st);
 		free(it);
-		for (int i = 0; i < t->n; i++)
-			close(t->fd[i]);
-		t->n = 0;
+		finish(t);
 		return;
 	}
 	t->bytes -= it->bytes;
@@ -77,39 +108,40 @@ after_delete(uv_work_t *w, int status)
 static void
 run_next(struct trash *t)
 {
-	struct trash_item *it = t->head;
+	struct trash_item *it;
 	int r;
 
-	if (t->running || it == NULL || t->closing)
-		return;
-	if ((t->head = it->next) == NULL)
-		t->tail = NULL;
-	it->work.data = it;
-	t->running = true;
-	if ((r = uv_queue_work(t->loop, &it->work, work_delete,
-	    after_delete)) < 0) {
-		log_warnx("trash: uv_queue_work: %s", uv_strerror(r));
-		it->st.error = -r;
-		t->running = true;	/* after_delete clears it */
-		after_delete(&it->work, 0);
+	while (!t->running && (it = t->head) != NULL && !t->closing) {
+		if ((t->head = it->next) == NULL)
+			t->tail = NULL;
+		it->work.data = it;
+		t->running = true;
+		if ((r = uv_queue_work(t->loop, &it->work, work_delete,
+		    after_delete)) == 0)
+			break;
+		/* Left for the next start; its caller hears of it later. */
+		log_warnx("trash: uv_queue_work: %s: %s/%s left for the next "
+		    "start", uv_strerror(r), t->path[it->which], it->name);
+		t->running = false;
+		t->bytes -= it->bytes;
+		t->items--;
+		defer(t, it, -r);
 	}
 }
 
-void
+int
 trash_put(struct trash *t, int which, const char *out, uint64_t bytes,
     trash_done_fn done, void *arg)
 {
-	struct trash_item *it = calloc(1, sizeof(*it));
+	struct trash_item *it;
 
-	if (it == NULL) {
+	if (t->closing && done == NULL)
+		return 0;	/* stays for the next start; nobody waits */
+	if ((it = calloc(1, sizeof(*it))) == NULL) {
 		/* Stays in the trash until the next start empties it. */
 		log_warnx("trash_put: out of memory: %s left in %s", out,
 		    t->path[which]);
-		if (done != NULL) {
-			struct remove_stats st = { .error = ENOMEM };
-			done(arg, &st);
-		}
-		return;
+		return -1;
 	}
 	it->t = t;
 	it->which = which;
@@ -117,6 +149,10 @@ trash_put(struct trash *t, int which, const char *out, uint64_t bytes,
 	it->bytes = bytes;
 	it->done = done;
 	it->arg = arg;
+	if (t->closing) {
+		defer(t, it, ECANCELED);
+		return 0;
+	}
 	t->bytes += bytes;
 	t->bytes_in[which] += bytes;
 	t->items++;
@@ -126,6 +162,20 @@ trash_put(struct trash *t, int which, const char *out, uint64_t bytes,
 		t->head = it;
 	t->tail = it;
 	run_next(t);
+	return 0;
+}
+
+void
+trash_hold(struct trash *t)
+{
+	t->users++;
+}
+
+void
+trash_release(struct trash *t)
+{
+	t->users--;
+	finish(t);
 }
 
 uint64_t
@@ -264,6 +314,8 @@ trash_open(struct trash *t, uv_loop_t *loop, const char *path,
 	t->loop = loop;
 	if (add_trash(t, path) == -1)
 		return -1;
+	uv_idle_init(loop, &t->idle);
+	t->idle.data = t;
 	for (int c = 0; c < CAT_COUNT; c++)
 		roots[c] = l->roots[c];
 	for (int k = 0; k < KIND_COUNT; k++)
@@ -296,22 +348,39 @@ trash_open(struct trash *t, uv_loop_t *loop, const char *path,
 	return 0;
 }
 
-void
-trash_close(struct trash *t)
+/*
+ * Closing, and nothing left that may use the descriptors (no job
+ * holding the trash, no deletion running) or callbacks to make: close.
+ */
+static void
+finish(struct trash *t)
 {
-	t->closing = true;
-	for (struct trash_item *it = t->head, *next; it != NULL; it = next) {
-		next = it->next;
-		if (it->done != NULL) {
-			struct remove_stats st = { .error = ECANCELED };
-			it->done(it->arg, &st);
-		}
-		free(it);
-	}
-	t->head = t->tail = NULL;
-	if (t->running)
-		return;		/* after_delete closes the descriptors */
+	if (!t->closing || t->closed || t->users > 0 || t->running ||
+	    t->done != NULL)
+		return;
+	t->closed = true;
 	for (int i = 0; i < t->n; i++)
 		close(t->fd[i]);
 	t->n = 0;
+	uv_close((uv_handle_t *)&t->idle, NULL);
+}
+
+void
+trash_close(struct trash *t)
+{
+	struct trash_item *it;
+
+	if (t->closing)
+		return;
+	t->closing = true;
+	/* Queued, not started: left for the next start, callers told so. */
+	while ((it = t->head) != NULL) {
+		t->head = it->next;
+		if (it->done != NULL)
+			defer(t, it, ECANCELED);
+		else
+			free(it);
+	}
+	t->tail = NULL;
+	finish(t);
 }

@@ -10,6 +10,13 @@
  *
  * trash_discard runs on the thread pool (it only reads what trash_open
  * set); everything else is loop-thread only.
+ *
+ * Shutdown: the trash's directory descriptors are shared with every job
+ * that may call trash_discard, so each such job holds the trash
+ * (trash_hold) from before it is queued until it is back on the loop
+ * (trash_release). trash_close closes the descriptors only once no
+ * job holds it and no deletion runs; a number reused meanwhile could
+ * otherwise make a rename land in some other directory.
  */
 #ifndef HYCO_TRASH_H
 #define HYCO_TRASH_H
@@ -41,8 +48,12 @@ struct trash {
 	int			 fd[TRASH_MAX];
 	dev_t			 dev[TRASH_MAX];
 	struct trash_item	*head, *tail;	/* waiting to be deleted */
+	struct trash_item	*done, *done_tail; /* callbacks to make */
+	uv_idle_t		 idle;		/* makes them, off any call */
 	bool			 running;	/* an item is being deleted */
 	bool			 closing;
+	bool			 closed;	/* descriptors and idle closed */
+	unsigned		 users;		/* jobs holding it (trash_hold) */
 	uint64_t		 seq;		/* names items uniquely */
 	uint64_t		 bytes;		/* known bytes waiting */
 	uint64_t		 items;		/* items waiting or running */
@@ -77,12 +88,24 @@ int	trash_discard(const struct trash *t, int dirfd, const char *name,
 
 /*
  * Queue out (in trash which) for deletion; bytes is what the index
- * counted for it. done (may be NULL) runs when it is gone.
+ * counted for it. done (may be NULL) runs when it is gone, always from
+ * the loop later, never from inside this call: with st->error
+ * ECANCELED once the trash is closing (the item stays for the next
+ * start). -1 when out of memory (logged; the item stays in the trash
+ * and done is never called).
  */
-void	trash_put(struct trash *t, int which, const char *out, uint64_t bytes,
+int	trash_put(struct trash *t, int which, const char *out, uint64_t bytes,
 	    trash_done_fn done, void *arg);
 
-/* Stop starting deletions; what is queued stays for the next run. */
+/* A job that may call trash_discard is queued (hold) or back (release). */
+void	trash_hold(struct trash *t);
+void	trash_release(struct trash *t);
+
+/*
+ * Stop starting deletions; what is queued stays for the next run, its
+ * callbacks made with ECANCELED. The descriptors close once no job
+ * holds the trash and the deletion running (if any) has ended.
+ */
 void	trash_close(struct trash *t);
 
 #endif

@@ -130,7 +130,7 @@ move_to(struct watch *w, uint32_t dir, uint32_t cookie, const char *name,
 {
 	struct watch_moves *mv = w->moves;
 	struct index *ix = &w->ix;
-	uint32_t child, old;
+	uint32_t child;
 	int i;
 
 	for (i = 0; i < mv->n && mv->v[i].cookie != cookie; i++)
@@ -144,15 +144,8 @@ move_to(struct watch *w, uint32_t dir, uint32_t cookie, const char *name,
 	if (!watch__dir_valid(ix, m.dir, m.drec, m.gen) ||
 	    (child = index_lookup(ix, m.dir, m.name, m.nlen)) == IX_NIL)
 		return;
-	/* A stale index must not make a directory its own ancestor. */
-	for (uint32_t p = dir; p != IX_NIL; p = index_node(ix, p)->parent)
-		if (p == child)
-			return;
-	if ((old = index_lookup(ix, dir, name, len)) == child)
-		return;
-	if (old != IX_NIL)
-		index_remove(ix, old, unwatch, w);
-	(void)index_move(ix, child, dir, name, len);
+	/* Refused when the index is too stale for it: reconciled below. */
+	(void)index_rename(ix, child, dir, name, len, unwatch, w);
 }
 
 void
@@ -248,7 +241,6 @@ watch_fd(struct watch *w, uint32_t dir, int fd)
 	index_set_wd(&w->ix, dir, wd);
 }
 
-#define ADOPT_DEPTH	32
 
 /*
  * A directory that just appeared (node id, empty so far): watch it,
@@ -272,7 +264,7 @@ adopt(struct watch *w, uint32_t id, int pfd, const char *name, int *budget,
 	 * until then; reading it in place in slices, a budget per
 	 * wake-up, would count it sooner without starving clients.
 	 */
-	if (depth >= ADOPT_DEPTH || *budget <= 0) {
+	if (depth >= WATCH_ADOPT_DEPTH || *budget <= 0) {
 		watch__target(w, id, false);
 		return;
 	}
@@ -632,6 +624,18 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 }
 
 void
+watch_set_opts(struct watch *w, const struct watch_opts *o)
+{
+	bool retime = o->rescan_interval_s != w->opts.rescan_interval_s;
+
+	w->opts = *o;
+	if (retime && !w->closing && w->handles > 0) {
+		uint64_t every = (uint64_t)(w->opts.rescan_interval_s * 1000);
+		uv_timer_start(&w->tick, watch__on_tick, every, every);
+	}
+}
+
+void
 watch_close(struct watch *w)
 {
 	if (w->closing || w->handles == 0)
@@ -670,6 +674,13 @@ watch_refresh(struct watch *w, const char *path, bool contents)
 
 	if (w->closing)
 		return;		/* the index may be gone already */
+	/*
+	 * During the start-up scan the index is about to be replaced by
+	 * the scan's: the change is either read by the scan or seen by a
+	 * watch it added first, logged and replayed on the new index.
+	 */
+	if (!w->ready)
+		return;
 	node = locate(w, path, &rel);
 	/* One component at a time, so that the next lookup sees it. */
 	while (node != IX_NIL && *rel != '\0') {

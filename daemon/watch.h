@@ -24,6 +24,8 @@
 #include "tally.h"
 
 #define WATCH_MAX_TOPS	(CAT_COUNT + KIND_COUNT)
+/* Levels of a new directory read in place, a descriptor each, at once. */
+#define WATCH_ADOPT_DEPTH	32
 
 struct watch_opts {
 	int64_t		max_watches;	/* 0: as many as the kernel allows */
@@ -108,6 +110,13 @@ struct watch {
 int	watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 	    const struct watch_opts *o, void (*on_ready)(void *), void *arg);
 
+/*
+ * New options (reload): max_watches for every watch added from now on,
+ * scan_threads for the next scan job, rescan_interval_s restarts the
+ * timer of unwatched parts.
+ */
+void	watch_set_opts(struct watch *w, const struct watch_opts *o);
+
 /* Close the handles (the loop finishes a running scan first). */
 void	watch_close(struct watch *w);
 
@@ -115,6 +124,7 @@ void	watch_close(struct watch *w);
  * Look at path (absolute, a root or inside one), the directories on the
  * way to it and, with contents, what it holds again, now: the daemon's
  * own mkdir and removals are in the index before their reply goes out.
+ * Nothing to do before the first scan is in: it brings the change.
  */
 void	watch_refresh(struct watch *w, const char *path, bool contents);
 

@@ -254,7 +254,7 @@ def main():
         commands = [
             ["ping"], ["cycle-dir", "--kind", "synthetic", "--cycle", "7"],
             ["summary", "-v"], ["prune", "--dry-run"],
-            ["disk-check", "--required", "1K"], ["stats"], ["metrics"],
+            ["disk-check", "--required", "1K"], ["stats"], ["metrics"], ["reload"],
             ["cleanup", "--cycle", "5"],
             ["clean", "tensors", "--dataset", "ds_a", "--yes"],
             ["clean", "generated"],

@@ -1,6 +1,7 @@
 """hytest.py: what the Python tests share: the check counter, and
 writing a file of a given size."""
 import os
+import subprocess
 
 
 class Checks:
@@ -23,6 +24,21 @@ class Checks:
         print("%s: %d passed, %d failed" % (self.name, self.passed,
                                             self.failed))
         return self.failed == 0
+
+
+def mount_tmpfs(name, what, mnt, options):
+    """Mount a tmpfs at mnt for a case that needs one; False, having
+    said SKIPPED and why (not root, or the mount refused), if not."""
+    if os.geteuid() != 0:
+        print("%s: SKIPPED %s: needs root to mount a tmpfs" % (name, what))
+        return False
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "none", mnt],
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        print("%s: SKIPPED %s: mount refused: %s" % (name, what,
+                                                     r.stderr.strip()))
+        return False
+    return True
 
 
 def write(path, size):

@@ -27,7 +27,12 @@ tell a hycod bug from a PyYAML difference.
 
 Values and types must agree (int is not bool, 1 is not 1.0, nan equals
 nan, -0.0 is not 0.0, key types count); where one side rejects a config
-(exception / non-zero exit) the other must reject it too. hycod's own
+(exception / non-zero exit) the other must reject it too. A resolver
+neither OmegaConf nor Hydra registers is taken as one the trainer
+registers, whose value hycod cannot know: hycod must print each value
+that needs it as its text (with_tokens() says how that is checked); a
+config OmegaConf then refuses for want of that value is counted
+"undecidable", apart from agreements and disagreements. hycod's own
 keys come from its built-in defaults (merged under -c FILE); only `t` is
 compared.
 
@@ -79,19 +84,93 @@ class Rejected:
         return "rejected: " + self.what
 
 
+# A resolver neither OmegaConf nor Hydra registers (${t.a:} among the
+# generator's bad grammar) is, to hycod, one a trainer registers: it
+# leaves the value as its text with a warning (README, Configuration).
+# OmegaConf is made to play that trainer: each such name gets a
+# resolver that answers a token; a value that holds a token then must
+# come out of hycod as the text it was written with. A config that
+# OmegaConf then refuses because of a token (used as a key) cannot be
+# judged: it is counted apart.
+TOKEN = "HYCOUNRESOLVED%d"
+TOKEN_RE = re.compile(r"HYCOUNRESOLVED(\d+)")
+
+
+class Unknowable:
+    def __init__(self, what):
+        self.what = what
+
+    def __repr__(self):
+        return "undecidable: " + self.what
+
+
+def with_tokens(path):
+    """OmegaConf's result, and the text each token stands for."""
+    from omegaconf.basecontainer import BaseContainer
+    raws, names = [], []
+
+    def register(name):
+        def res(*args, _node_):
+            raws.append(_node_._value())
+            return TOKEN % (len(raws) - 1)
+        OmegaConf.register_new_resolver(name, res, replace=True)
+        names.append(name)
+    try:
+        for _ in range(8):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    cfg = OmegaConf.load(path)
+                    out = OmegaConf.to_container(cfg, resolve=True)
+                break
+            except Exception as e:   # noqa: BLE001
+                m = re.search(r"Unsupported interpolation type (\S+)",
+                              str(e))
+                if type(e).__name__ != "UnsupportedInterpolationType" \
+                        or not m or m.group(1) in names:
+                    raise
+                register(m.group(1))
+        else:
+            raise RuntimeError("too many unknown resolvers")
+        if raws:
+            raw = OmegaConf.to_container(cfg, resolve=False)
+            out = untoken(out, raw, raws)
+        return out, raws
+    finally:
+        for n in names:
+            BaseContainer._resolvers.pop(n, None)
+
+
+def untoken(x, raw, raws):
+    """Each value holding a token as hycod prints it: its own text
+    where the loaded config has it, else the text of the value the
+    token came from (a map copied by ${...} from elsewhere)."""
+    if isinstance(x, dict):
+        return {k: untoken(v, raw.get(k, KeyError) if isinstance(raw, dict)
+                           else KeyError, raws) for k, v in x.items()}
+    if isinstance(x, list):
+        return [untoken(v, raw[i] if isinstance(raw, list) and
+                        i < len(raw) else KeyError, raws)
+                for i, v in enumerate(x)]
+    if isinstance(x, str) and TOKEN_RE.search(x):
+        if isinstance(raw, str):
+            return raw
+        return raws[int(TOKEN_RE.search(x).group(1))]
+    return x
+
+
 def omegaconf_side(path):
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        out, raws = with_tokens(path)
         return out["t"]
     except Exception as e:   # noqa: BLE001 - any exception is a rejection
         key = getattr(e, "full_key", None)
         mark = getattr(e, "problem_mark", None)
         first = str(e).strip().splitlines()
-        return Rejected("%s: %s" % (type(e).__name__,
-                                    first[0] if first else ""),
-                        key=key or None,
+        what = "%s: %s" % (type(e).__name__, first[0] if first else "")
+        if TOKEN_RE.search(str(e)):
+            return Unknowable(what)
+        return Rejected(what, key=key or None,
                         line=mark.line + 1 if mark else None)
 
 
@@ -210,7 +289,7 @@ def diffs(a, b, path):
 
 
 def fmt(v):
-    if isinstance(v, (Rejected, Unreadable)):
+    if isinstance(v, (Rejected, Unreadable, Unknowable)):
         return repr(v)
     return "%r (%s)" % (v, type(v).__name__)
 
@@ -483,6 +562,8 @@ def classify(root, lines, oc, hy):
     """[(class, path)] where the two sides disagree; [] if they agree."""
     if isinstance(hy, Rejected) and hy.crashed:
         return [("hycod crashed or hung: " + normalise(hy.what), ("t",))]
+    if isinstance(oc, Unknowable):
+        return []
     if isinstance(oc, Rejected) and isinstance(hy, Rejected):
         return []
     if isinstance(oc, Rejected):
@@ -617,7 +698,7 @@ def main():
     start = time.monotonic()
     t_oc = t_hy = 0.0
     classes = {}            # class -> [(index, repro text)]
-    bad = rejected_both = 0
+    bad = rejected_both = unknowable = 0
     n_run = 0
     indexes = [args.only] if args.only is not None else range(args.count)
     for i in indexes:
@@ -639,6 +720,10 @@ def main():
         if args.verbose:
             print("== config %d\n%s-- OmegaConf: %s\n-- hycod: %s" %
                   (i, text, fmt(oc), fmt(hy)))
+        if isinstance(oc, Unknowable) and not (isinstance(hy, Rejected)
+                                               and hy.crashed):
+            unknowable += 1
+            continue
         both_rej = isinstance(oc, Rejected) and isinstance(hy, Rejected) \
             and not hy.crashed
         if both_rej:
@@ -679,10 +764,11 @@ def main():
             pass
     took = time.monotonic() - start
     print("omegaconf_diff: seed %d: %d configs, %d agree (%d rejected by "
-          "both), %d disagree in %d classes; %.1fs (OmegaConf %.1fs, "
-          "%s %.1fs)" % (args.seed, n_run, n_run - bad, rejected_both,
-                         bad, len(classes), took, t_oc,
-                         "self-test" if args.self_test else "hycod", t_hy))
+          "both), %d disagree in %d classes, %d undecidable; %.1fs "
+          "(OmegaConf %.1fs, %s %.1fs)" % (
+              args.seed, n_run, n_run - bad - unknowable, rejected_both,
+              bad, len(classes), unknowable, took, t_oc,
+              "self-test" if args.self_test else "hycod", t_hy))
     return 1 if bad else 0
 
 
@@ -704,7 +790,7 @@ def make_repro(root, p, cls, text, oc, hy, hycod, env, work, i, lines):
 
 
 def side_at(v, p):
-    if isinstance(v, (Rejected, Unreadable)):
+    if isinstance(v, (Rejected, Unreadable, Unknowable)):
         return repr(v)
     try:
         return "%s = %s" % (".".join(map(str, p)), fmt(at(v, p)))

@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from removal import Hycod, checksum  # noqa: E402
-from hytest import Checks, write  # noqa: E402
+from hytest import Checks, mount_tmpfs, write  # noqa: E402
 
 MB = 1 << 20
 T_BIN = 8 * MB - 64 * 1024
@@ -143,9 +143,10 @@ def main():
     root = tempfile.mkdtemp(prefix="hyco-policy-", dir="/tmp")
     mnt = os.path.join(root, "fs")
     os.makedirs(mnt)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "none",
-                       mnt]).returncode != 0:
-        sys.exit("policy: cannot mount a tmpfs here (needs root)")
+    if not mount_tmpfs("policy", "every case (watermarks on a 64 MB "
+                       "filesystem)", mnt, "size=64m"):
+        shutil.rmtree(root)
+        return
     h = None
     try:
         log = os.path.join(root, "hycod.log")

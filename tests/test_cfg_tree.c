@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg_tree.h"
+#include "cfg_int.h"
 #include "test_cfg_util.h"
 #include "testutil.h"
 
@@ -21,8 +21,8 @@ test_cfg_tree_parse_types(void **state)
 	(void)state;
 	assert_non_null(r);
 	assert_string_equal(val(r, "a.b"), "1");
-	assert_false(cfg_get(r, "a.b")->quoted);
-	assert_true(cfg_get(r, "a.c")->quoted);
+	assert_int_equal(cfg_get(r, "a.b")->vtype, CFG_TYPE_INT);
+	assert_int_equal(cfg_get(r, "a.c")->vtype, CFG_TYPE_STR);
 	assert_null(cfg_get(r, "a.d")->value);
 	assert_int_equal(cfg_get(r, "a.e")->type, CFG_SEQ);
 	assert_string_equal(val(r, "a.e.1"), "y");
@@ -63,6 +63,22 @@ test_cfg_tree_merge(void **state)
 	assert_string_equal(val(a, "l.0"), "9");
 	assert_null(cfg_get(a, "l.1"));
 	cfg_free(a);
+
+	/*
+	 * As OmegaConf.merge: a ??? replaces nothing (a value nor a map)
+	 * but is taken where nothing was; null replaces a map; keys meet
+	 * as Python's dict keys (1 and 1.0), a string "1" is another.
+	 */
+	a = parse("v: 1\nm: {k: 1}\nn: {k: 1}\n1: a\n", &e);
+	b = parse("v: ?\?\?\nm: ?\?\?\nn: null\nw: ?\?\?\n1.0: b\n'1': c\n", &e);
+	cfg_merge(a, b);
+	assert_string_equal(val(a, "v"), "1");
+	assert_string_equal(val(a, "m.k"), "1");
+	assert_int_equal(cfg_get(a, "n")->vtype, CFG_TYPE_NULL);
+	assert_string_equal(val(a, "w"), "?\?\?");
+	assert_string_equal(cfg__map_find(a, CFG_TYPE_INT, "1")->value, "b");
+	assert_string_equal(val(a, "1"), "c");
+	cfg_free(a);
 }
 
 static void
@@ -76,11 +92,11 @@ test_cfg_tree_set(void **state)
 	assert_string_equal(val(r, "a.b"), "2");
 	assert_string_equal(cfg_get(r, "a.b")->file, "d");
 	assert_int_equal(cfg_set(r, "n.m.k", "0660", true, "d", 7), 0);
-	assert_true(cfg_get(r, "n.m.k")->quoted);
+	assert_int_equal(cfg_get(r, "n.m.k")->vtype, CFG_TYPE_STR);
 	assert_int_equal(cfg_get(r, "n.m")->line, 7);
 	assert_int_equal(cfg_set(r, "a.z", NULL, true, "d", 0), 0);
 	assert_null(cfg_get(r, "a.z")->value);
-	assert_false(cfg_get(r, "a.z")->quoted);
+	assert_int_equal(cfg_get(r, "a.z")->vtype, CFG_TYPE_NULL);
 	/* Order: new keys go last. */
 	assert_string_equal(r->child->next->next->key, "n");
 	/* No way through a scalar, nor a key in a list. */
@@ -284,7 +300,7 @@ test_cfg_tree_print_quotes_only_what_needs_it(void **state)
 	    "  s1: 'yes'\n  s2: '0660'\n  s3: '1e3'\n  s4: '2001-01-01'\n"
 	    "  s5: '~'\n  s6: ''\n  s7: '12:30'\n  s8: '.inf'\n"
 	    "  s9: \"a\\nb\"\n  s10: '- x'\n  s11: ünï\n"
-	    "p:\n  yes: yes\n  o: 0660\n  f: 1e3\n  d: 2001-01-01\n"
+	    "p:\n  true: yes\n  o: 0660\n  f: 1e3\n  d: 2001-01-01\n"
 	    "  s: /mnt/ssd cache\n  x: 5%\n");
 	/* Each reads back as the same text and type. */
 	struct cfg_node *again = parse(buf, &e);
@@ -293,7 +309,8 @@ test_cfg_tree_print_quotes_only_what_needs_it(void **state)
 		struct cfg_node *was = cfg_get(r, sections[i]);
 		for (const struct cfg_node *c = cfg_get(again,
 		    sections[i])->child; c != NULL; c = c->next) {
-			struct cfg_node *o = cfg_get(was, c->key);
+			struct cfg_node *o = cfg__map_find(was, c->ktype,
+			    c->key);
 			assert_string_equal(c->value, o->value);
 			assert_int_equal(cfg_scalar_type(c), cfg_scalar_type(o));
 		}

@@ -31,8 +31,8 @@ type_of(const char *text)
 }
 
 /*
- * Each text as PyYAML 6.0's safe_load types it (checked against it),
- * but for the date, a string as OmegaConf has it.
+ * Each text as OmegaConf's loader types it (checked against it): PyYAML
+ * 6.0's safe_load with OmegaConf's float (1e3) and no dates.
  */
 static const struct {
 	const char	*text;
@@ -54,7 +54,7 @@ static const struct {
 	{ ".5", CFG_TYPE_FLOAT }, { "-1.5e+3", CFG_TYPE_FLOAT },
 	{ "1:30.5", CFG_TYPE_FLOAT }, { ".inf", CFG_TYPE_FLOAT },
 	{ "-.Inf", CFG_TYPE_FLOAT }, { ".NaN", CFG_TYPE_FLOAT },
-	{ "1e3", CFG_TYPE_STR }, { "1.5e3", CFG_TYPE_STR },
+	{ "1e3", CFG_TYPE_FLOAT }, { "1.5e3", CFG_TYPE_FLOAT },
 	{ "inf", CFG_TYPE_STR }, { "-.nan", CFG_TYPE_STR },
 	{ "2001-01-01", CFG_TYPE_STR }, { "5%", CFG_TYPE_STR },
 	{ "20G", CFG_TYPE_STR }, { "/mnt/ssd", CFG_TYPE_STR },
@@ -155,6 +155,90 @@ test_cfg_type_ambiguous(void **state)
 			fail_msg("'%s' should not need quotes", plain[i]);
 }
 
+/* text parsed, then printed: what OmegaConf's loader makes of it. */
+static char *
+loaded(const char *text, struct cfg_errors *e)
+{
+	struct cfg_node *r = parse(text, e);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (r == NULL)
+		return NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(cfg_print(f, r, e), 0);
+	fclose(f);
+	cfg_free(r);
+	return buf;
+}
+
+/*
+ * Tags, merge keys and keys as OmegaConf.load has them; each printed
+ * tree reads back (OmegaConf's loader) as what OmegaConf.to_container
+ * gives for the text, and each refused text is one OmegaConf refuses.
+ */
+static void
+test_cfg_type_loader(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "a: !!int \"7\"", "a: 7\n" },
+		{ "a: !!float \"1\"", "a: 1.0\n" },
+		{ "a: !!bool \"yes\"", "a: yes\n" },
+		{ "a: !!null ''", "a: null\n" },
+		{ "a: !!str 5", "a: '5'\n" },
+		{ "a: !!int 0x1f", "a: 0x1f\n" },
+		{ "a: !!float 1e3", "a: 1e3\n" },
+		{ "a: !!int '0o17'", "a: 15\n" },
+		{ "a: ! x", "a: x\n" },
+		{ "a: !!str", "a: ''\n" },
+		{ "a: !!bool 'True'", "a: True\n" },
+		/* Keys typed as values are; equal ones as Python's dict has. */
+		{ "1: a\n'1': b\n2.5: c\ntrue: d\n0x10: e",
+		  "1: d\n'1': b\n2.5: c\n16: e\n" },
+		{ "1: a\n1.0: b", "1: b\n" },
+		{ "true: a\n1: b", "true: b\n" },
+		{ ".inf: a\n-.inf: b\n.nan: c\n.nan: d",
+		  ".inf: a\n-.inf: b\n.nan: c\n.nan: d\n" },
+		/* << merge keys: own keys win; the first of a list wins. */
+		{ "x: &A {b: 1, e: 0}\ny: &B {b: 5, g: 6}\n"
+		  "c: {<<: [*A, *B], d: 3}",
+		  "x:\n  b: 1\n  e: 0\ny:\n  b: 5\n  g: 6\n"
+		  "c:\n  b: 1\n  g: 6\n  e: 0\n  d: 3\n" },
+		{ "x: &A {b: 1}\nc: {b: 2, <<: *A, d: 3}",
+		  "x:\n  b: 1\nc:\n  b: 2\n  d: 3\n" },
+		{ "'=': 1\n=: 2", "'=': 2\n" },
+		{ "'<<': 1", "'<<': 1\n" },
+	};
+	static const char *const refused[] = {
+		"a: 0b_", "a: 0x_", "a: -0x_", "a: ._", "a: ._e+1", "a: =",
+		"a: <<", "<<: 1", "a: 1\n'a': 2", "!!str 1: a\n'1': b", "~: 1",
+		"a: !!binary aGVsbG8=", "a: !foo x", "a: !!set {a}",
+		"a: !!timestamp 2001-01-01", "a: !!int abc", "a: !!bool maybe",
+		"a: !!str {b: 1}", "a: !!omap [a: 1]",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cfg_errors e = { 0 };
+		char *out = loaded(cases[i].in, &e);
+		if (out == NULL)
+			fail_msg("'%s': %s", cases[i].in, first_error(&e));
+		if (strcmp(out, cases[i].out) != 0)
+			fail_msg("'%s': got\n%s", cases[i].in, out);
+		free(out);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct cfg_errors e = { 0 };
+		char *out = loaded(refused[i], &e);
+		if (out != NULL)
+			fail_msg("'%s': accepted as\n%s", refused[i], out);
+		/* Each names the file and line. */
+		assert_non_null(strstr(first_error(&e), "t.yaml:"));
+		cfg_errors_clear(&e);
+	}
+}
+
 int
 main(void)
 {
@@ -162,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_cfg_type_yaml11),
 		cmocka_unit_test(test_cfg_type_values),
 		cmocka_unit_test(test_cfg_type_ambiguous),
+		cmocka_unit_test(test_cfg_type_loader),
 	};
 	return cmocka_run_group_tests_name("cfg_type", tests, NULL, NULL);
 }

@@ -133,6 +133,51 @@ test_config_wrong_types_all_reported(void **state)
 	cfg_errors_clear(&e);
 }
 
+/* True if some message of e holds s. */
+static bool
+has(const struct cfg_errors *e, const char *s)
+{
+	for (int i = 0; i < e->count; i++)
+		if (strstr(e->msg[i], s) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * Elsewhere a value that cannot be resolved is a warning and stays as
+ * written; --print-config (CONFIG_STRICT) refuses what OmegaConf
+ * refuses, and still only warns about resolvers hycod does not know.
+ */
+static void
+test_config_warnings(void **state)
+{
+	struct fixture *f = *state;
+	struct hyco_config cfg;
+	struct cfg_errors e = { 0 }, w = { 0 };
+	const char *files[1] = { f->path };
+
+	tu_write(f->dir, "c.yaml", "a: ${nope}\nb: ${hydra:job.name}\n"
+	    "paths:\n  log_dir: ${hydra:runtime.output_dir}/logs\n");
+	assert_int_equal(config_load_flags(&cfg, files, 1, NULL, 0, 0, &e, &w),
+	    0);
+	assert_int_equal(w.count, 3);
+	assert_true(has(&w, ":1: a: interpolation key 'nope' not found"));
+	assert_true(has(&w, ":2: b: left unresolved"));
+	assert_true(has(&w, ":4: paths.log_dir: left unresolved"));
+	assert_string_equal(cfg_get(cfg.tree, "b")->value, "${hydra:job.name}");
+	config_free(&cfg);
+	cfg_errors_clear(&w);
+
+	assert_int_equal(config_load_flags(&cfg, files, 1, NULL, 0,
+	    CONFIG_STRICT, &e, &w), -1);
+	assert_int_equal(e.count, 1);
+	assert_non_null(strstr(e.msg[0], ":1: a: interpolation key 'nope' "
+	    "not found"));
+	assert_int_equal(w.count, 2);
+	cfg_errors_clear(&e);
+	cfg_errors_clear(&w);
+}
+
 static void
 test_config_errors(void **state)
 {
@@ -147,8 +192,11 @@ test_config_errors(void **state)
 	assert_int_equal(e.count, 1);	/* no echo from ${paths.cache_root} */
 	cfg_errors_clear(&e);
 
-	assert_int_equal(load(f, "a: ${nope}\n", NULL, 0, &cfg, &e), -1);
+	/* A key the daemon keeps must resolve. */
+	assert_int_equal(load(f, "paths:\n  cache_root: ${nope}\n", NULL, 0,
+	    &cfg, &e), -1);
 	assert_non_null(strstr(e.msg[0], "'nope' not found"));
+	assert_int_equal(e.count, 1);	/* not again for its dependents */
 	cfg_errors_clear(&e);
 
 	assert_int_equal(load(f, "x: 1\n", bad_ov, 1, &cfg, &e), -1);
@@ -267,8 +315,10 @@ test_config_parses_every_key(void **state)
 	assert_false(cfg.retention.prunable[CAT_TENSORS]);
 	assert_true(cfg.retention.check_interval_s == 5);
 	/* "0660" stays a string in the printed tree, 1024 a number. */
-	assert_true(cfg_get(cfg.tree, "daemon.socket_mode")->quoted);
-	assert_false(cfg_get(cfg.tree, "daemon.max_clients")->quoted);
+	assert_int_equal(cfg_get(cfg.tree, "daemon.socket_mode")->vtype,
+	    CFG_TYPE_STR);
+	assert_int_equal(cfg_get(cfg.tree, "daemon.max_clients")->vtype,
+	    CFG_TYPE_INT);
 	config_free(&cfg);
 }
 
@@ -314,7 +364,7 @@ test_config_key_table(void **state)
 				    k[i].off + k[i].size <= k[j].off);
 		kept++;
 	}
-	assert_int_equal(kept, 45);	/* every field but tree */
+	assert_int_equal(kept, 47);	/* every field but tree */
 }
 
 /* alerts.*: marks, numbers, and the command as an argv list. */
@@ -444,6 +494,8 @@ main(void)
 		    test_config_setup, test_config_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_config_wrong_types_all_reported,
+		    test_config_setup, test_config_teardown),
+		cmocka_unit_test_setup_teardown(test_config_warnings,
 		    test_config_setup, test_config_teardown),
 		cmocka_unit_test_setup_teardown(test_config_errors,
 		    test_config_setup, test_config_teardown),

@@ -240,6 +240,9 @@ test_integration_no_space(void **state)
 	snprintf(root, sizeof(root), "%s/generated/physical_preds", cache);
 	if (geteuid() != 0 || mount("none", root, "tmpfs", 0,
 	    "size=64k,nr_inodes=8") == -1) {
+		printf("SKIPPED test_integration_no_space: %s\n",
+		    geteuid() != 0 ? "needs root to mount a tmpfs" :
+		    "mount refused");
 		hyco_free(c);
 		skip();
 	}

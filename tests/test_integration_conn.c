@@ -126,36 +126,101 @@ test_integration_garbage_closes(void **state)
 	assert_alive();
 }
 
+/* Connections open now, as summary counts them (itself included). */
+static uint64_t
+open_connections(void)
+{
+	hyco_client *c = hyco_new(sock);
+	struct hyco_summary s;
+	uint64_t n;
+
+	assert_int_equal(hyco_summary(c, &s), HYCO_OK);
+	n = s.connections;
+	hyco_summary_free(&s);
+	hyco_free(c);
+	return n;
+}
+
+static uint64_t
+paused_reads(void)
+{
+	hyco_client *c = hyco_new(sock);
+	struct hyco_summary s;
+	uint64_t n;
+
+	assert_int_equal(hyco_summary(c, &s), HYCO_OK);
+	n = s.paused_reads;
+	hyco_summary_free(&s);
+	hyco_free(c);
+	return n;
+}
+
+/*
+ * Half a request: the daemon keeps the connection open and waits (no
+ * EOF, no reply: the socket stays unreadable, and summary counts it),
+ * and the request completes once the rest arrives.
+ */
 static void
 test_integration_half_request(void **state)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
+	msgpack_unpacked up;
+	char in[64 * 1024];
+	size_t got = 0, off = 0;
 
 	(void)state;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	rpc_pack_request(&pk, 1, "summary", false);
+	rpc_pack_request(&pk, 77, "summary", false);
 	/* One sends half and leaves, one sends half and stays. */
 	int gone = raw_connect(), stays = raw_connect();
 	raw_send(gone, sb.data, sb.size / 2);
 	close(gone);
 	raw_send(stays, sb.data, sb.size / 2);
 	assert_alive();
+	/* Only stays and the asking client are left open. */
+	for (int i = 0; i < 100 && open_connections() != 2; i++)
+		usleep(10000);
+	assert_int_equal(open_connections(), 2);
+	/* Nothing to read: a closed connection would read as EOF. */
+	struct pollfd p = { .fd = stays, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 300), 0);
 	/* The rest arrives later: the request completes normally. */
 	raw_send(stays, sb.data + sb.size / 2, sb.size - sb.size / 2);
-	struct pollfd p = { .fd = stays, .events = POLLIN };
-	assert_int_equal(poll(&p, 1, 5000), 1);
+	msgpack_unpacked_init(&up);
+	for (;;) {
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		ssize_t n = read(stays, in + got, sizeof(in) - got);
+		assert_true(n > 0);
+		got += (size_t)n;
+		if (msgpack_unpack_next(&up, in, got, &off) ==
+		    MSGPACK_UNPACK_SUCCESS)
+			break;
+	}
+	uint32_t id;
+	const msgpack_object *err, *res;
+	assert_int_equal(rpc_decode_response(&up.data, &id, &err, &res), 0);
+	assert_int_equal(id, 77);
+	assert_null(err);
+	assert_non_null(rpc_map_get(res, "total"));
+	msgpack_unpacked_destroy(&up);
 	close(stays);
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/*
+ * A client that sends without reading: once 1 MiB of its replies wait,
+ * its requests are no longer read (paused_reads counts it), and others
+ * are served meanwhile.
+ */
 static void
 test_integration_non_reader(void **state)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	int fd = raw_connect();
+	uint64_t before = paused_reads();
 	struct timespec t0, t1;
 
 	(void)state;
@@ -173,10 +238,13 @@ test_integration_non_reader(void **state)
 		else
 			usleep(2000);
 	}
+	/* It stopped taking bytes: not all of them went. */
+	assert_true(off < sb.size);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_alive();		/* others are still served */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	assert_true(paused_reads() > before);
 	close(fd);
 	msgpack_sbuffer_destroy(&sb);
 	assert_alive();

@@ -139,6 +139,9 @@ test_remove_skips_other_filesystem(void **state)
 	tu_file(dir, "t/m/.keep", 0);
 	snprintf(path, sizeof(path), "%s/t/m", dir);
 	if (geteuid() != 0 || mount("none", path, "tmpfs", 0, "size=1m") == -1) {
+		printf("SKIPPED test_remove_skips_other_filesystem: %s\n",
+		    geteuid() != 0 ? "needs root to mount a tmpfs" :
+		    "mount refused");
 		tu_rmrf(dir);
 		free(dir);
 		skip();

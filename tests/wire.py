@@ -8,7 +8,10 @@ standard one:
     wrong would lose or invent fields and garble the stream after it)
   - two removals of the same thing in one write free its bytes once
   - every counter summary reports moves when what it counts happens
+  - config sends the tree --print-config prints, each value and key of
+    the type OmegaConf's loader reads from the printed YAML
 Needs $HYCOD and $TOP (set by make check)."""
+import math
 import os
 import socket
 import subprocess
@@ -18,6 +21,8 @@ import threading
 import time
 
 import msgpack
+import yaml
+from omegaconf._utils import get_yaml_loader
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hytest import Checks, write  # noqa: E402
@@ -41,6 +46,10 @@ DISK_CHECK = {"ok": bool, "available_bytes": int, "required_bytes": int,
 PRUNE = {"dry_run": bool, "exact": bool,
          "items": [{"path": str, "bytes": int, "files": int, "remove": bool,
                     "why": str}]}
+EFFECTIVE = {k: str for k in (
+    "cache_root", "tensor_cache_dir", "generated_cache_dir", "eval_cache_dir",
+    "synthetic_pred_cache", "physical_pred_cache", "dset_name", "socket",
+    "trash_dir")}
 CODES = ("invalid_argument", "unknown_method", "too_large", "io_error",
          "no_space", "internal", "permission_denied")
 SUMMARY = {
@@ -75,7 +84,14 @@ SUMMARY = {
     "alerts": {"transitions": int, "samples": int, "sample_errors": int,
                "hook_runs": int, "hook_failures": int, "hook_timeouts": int,
                "hook_coalesced": int},
+    "scanning": bool,
+    "closed_too_deep": int, "frame_steps": int, "jobs": int,
+    "paused_max_jobs_per_client": int, "paused_max_jobs": int,
+    "asked": int, "asked_forgotten": int,
 }
+RELOAD_CHANGE = {"key": str, "from": str, "to": str}
+RELOAD = {"ok": bool, "changed": [RELOAD_CHANGE], "refused": [RELOAD_CHANGE],
+          "errors": [str]}
 
 KINDS = {"synthetic": int, "physical": int}
 STATS_DATASET = {"hits": KINDS, "misses": KINDS, "last_asked": float}
@@ -259,6 +275,15 @@ def test_methods(c, h, proc):
     check(r[3]["events"] == ["prune"], "subscribe %r" % (r,))
     r = c.call(21, "unsubscribe", spec=UNSUBSCRIBE)
     check(r[3]["was_subscribed"] is True, "unsubscribe %r" % (r,))
+    r = c.call(22, "reload", None, RELOAD)
+    check(r[3]["ok"] is True and r[3]["changed"] == [] and
+          r[3]["errors"] == [], "reload of the same files: %r" % (r,))
+    r = c.call(23, "summary", {"wait": False}, SUMMARY)
+    check(r[3]["scanning"] is False,
+          "summary wait false once the scan is in: %r" % (r[3]["scanning"],))
+    r = c.call(24, "summary", {"wait": 1})
+    check(r[2] is not None and r[2]["code"] == "invalid_argument",
+          "summary wait not a bool: %r" % (r,))
     # Pipelined: many requests in one write, every reply comes back.
     c.send(*[[0, 100 + i, "ping", []] for i in range(500)])
     ids = [c.next()[1] for _ in range(500)]
@@ -433,6 +458,125 @@ def test_limits(root):
         check(h.stop() == 0, "limits daemon: clean exit")
 
 
+CONFIG = """\
+paths:
+  cache_root: cache
+  results_root: ${hydra:runtime.output_dir}/results
+data:
+  dset_name: heat_64
+daemon:
+  socket: ${paths.cache_root}/../run//d.sock
+t:
+  i: 0x1f
+  neg: -7
+  u64: 18446744073709551615
+  big: 0xffffffffffffffffffff
+  f: 1.5e-4
+  inf: .inf
+  nan: .nan
+  b: yes
+  n: ~
+  s: "0660"
+  l: [1, a, null, [2.5, '']]
+  m: {x: "${t.i}", y: "v${t.i}"}
+  empty: {}
+  1: int key
+  2.5: float key
+  tk: {true: bool key}
+  "3": str key
+  e: ${oc.env:HOME}
+"""
+
+
+def same(a, b):
+    """Equal, with the same types all the way down (nan equals nan)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return [(type(k), k) for k in a] == [(type(k), k) for k in b] and \
+            all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return a == b
+
+
+def test_config(root):
+    """config: the resolved tree as --print-config prints it, typed; the
+    values the daemon uses; its working directory."""
+    root = os.path.realpath(root)
+    os.makedirs(os.path.join(root, "run"))
+    conf = os.path.join(root, "c.yaml")
+    with open(conf, "w") as f:
+        f.write(CONFIG)
+    sock = os.path.join(root, "run", "d.sock")
+    proc = subprocess.Popen([os.environ["HYCOD"], "-c", conf], cwd=root,
+                            stderr=open(os.path.join(root, "log"), "w"))
+    try:
+        deadline = time.time() + 30
+        while not os.path.exists(sock) and time.time() < deadline and \
+                proc.poll() is None:
+            time.sleep(0.01)
+        c = Conn(sock)
+        c.u = msgpack.Unpacker(raw=False, strict_map_key=False)
+        r = c.call(1, "config", spec=False)
+        check(r is not None and r[2] is None, "config: %r" % (r,))
+        res = r[3]
+        check(set(res) == {"config", "effective", "cwd"},
+              "config: fields %s" % sorted(res))
+        bad = mismatch(res["effective"], EFFECTIVE, "config.effective")
+        check(bad is None, bad)
+        cache = os.path.join(root, "cache")
+        want = {"cache_root": cache,
+                "tensor_cache_dir": cache + "/tensors",
+                "generated_cache_dir": cache + "/generated",
+                "eval_cache_dir": cache + "/evaluation",
+                "synthetic_pred_cache": cache + "/generated/synthetic_preds",
+                "physical_pred_cache": cache + "/generated/physical_preds",
+                "dset_name": "heat_64", "socket": sock,
+                "trash_dir": cache + "/.trash"}
+        check(res["effective"] == want, "config.effective: %r" %
+              (res["effective"],))
+        check(res["cwd"] == root, "config.cwd: %r" % (res["cwd"],))
+        # The same tree --print-config prints, read back by OmegaConf's
+        # loader, types and all; an int past 64 bits goes as its digits.
+        p = subprocess.run([os.environ["HYCOD"], "-c", conf,
+                            "--print-config"], cwd=root,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        printed = yaml.load(p.stdout.decode(), Loader=get_yaml_loader())
+        got = res["config"]
+        t = got.get("t", {})
+        check(t.get("big") == str(0xffffffffffffffffffff),
+              "config: an int past 64 bits as its digits: %r" %
+              (t.get("big"),))
+        check(t.get("u64") == 2**64 - 1 and t.get("neg") == -7,
+              "config: 64-bit ints %r %r" % (t.get("u64"), t.get("neg")))
+        check(got["paths"]["results_root"] ==
+              "${hydra:runtime.output_dir}/results",
+              "config: an unresolved value as its text")
+        t.pop("big", None)
+        printed["t"].pop("big", None)
+        check(same(got, printed), "config equals --print-config: %r\n%r" %
+              (got, printed))
+        # hycoctl config prints the same tree as YAML (the big int as
+        # the string it was sent as).
+        ctl = subprocess.run([os.environ["HYCOCTL"], "--socket", sock,
+                              "config"], stdout=subprocess.PIPE)
+        shown = yaml.load(ctl.stdout.decode(), Loader=get_yaml_loader())
+        check(ctl.returncode == 0 and isinstance(shown, dict) and
+              shown["t"].pop("big", None) == str(0xffffffffffffffffffff)
+              and same(shown, got), "hycoctl config: %r" % (shown,))
+        keys = [type(k).__name__ for k in t] + \
+            [type(k).__name__ for k in t.get("tk", {})]
+        check(keys.count("int") == 1 and keys.count("float") == 1 and
+              keys.count("bool") == 1, "config: typed keys %r" % (keys,))
+        c.close()
+    finally:
+        proc.terminate()
+        check(proc.wait(30) == 0, "config: clean exit")
+
+
 def main():
     d = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     h = Hycod(os.path.join(d, "main"))
@@ -446,6 +590,7 @@ def main():
         check(c.next() is None, "non-request closes")
         c.close()
         test_limits(os.path.join(d, "limits"))
+        test_config(os.path.join(d, "config"))
     finally:
         check(h.stop() == 0, "clean exit on SIGTERM")
         check(not os.path.exists(h.sock), "socket removed")

@@ -108,6 +108,9 @@ class Hycod:
                 raise RuntimeError("hycod did not start: %s" %
                                    open(self.log).read()[-2000:])
             time.sleep(0.005)
+        # hycod serves during its start-up scan; a plain summary waits
+        # for the scan, so each test starts from a tree hycod has read.
+        self.raw("summary")
 
     def stop(self):
         """SIGTERM; the exit status (None: not running). A daemon that
@@ -275,6 +278,7 @@ class ConfigProxy:
         up = self.up.get(n)
         if up is None:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(20)
             s.connect(self.hycod.sock)
             up = self.up[n] = (s, msgpack.Unpacker(raw=False))
         s, u = up
@@ -282,7 +286,14 @@ class ConfigProxy:
         while True:
             for m in u:
                 return msgpack.packb(m)
-            data = s.recv(1 << 20)
+            try:
+                data = s.recv(1 << 20)
+            except socket.timeout:
+                # Say so, rather than leave the client to its timeout.
+                sys.stderr.write("ConfigProxy: hycod did not answer %r "
+                                 "within 20 s; its log:\n%s\n" %
+                                 (msg, self.hycod.log_tail()))
+                return None
             if not data:
                 return None
             u.feed(data)

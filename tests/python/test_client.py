@@ -140,12 +140,12 @@ class TestMethods(DaemonCase):
         self.assertIs(self.c.prune()["dry_run"], False)
 
     def test_config(self):
-        try:
-            tree = self.c.config()
-        except hyco.UnknownMethod as e:
-            self.assertEqual(e.code, "unknown_method")
-            fixtures.skip(self, "daemon has no config method")
-        self.assertEqual(tree, self.h.print_config())
+        r = self.c.config()
+        self.assertEqual(set(r), {"config", "effective", "cwd"})
+        self.assertEqual(r["config"], self.h.print_config())
+        self.assertEqual(r["effective"]["cache_root"], self.h.cache)
+        self.assertEqual(r["effective"]["dset_name"], "burgers_128")
+        self.assertTrue(r["cwd"].startswith("/"))
 
     def test_generic_call(self):
         self.assertEqual(self.c.call("ping")["pid"], self.h.proc.pid)

@@ -11,7 +11,8 @@ from typing import Any, List, Optional, Tuple
 
 from .locate import lookup
 
-__all__ = ["absolute", "same_path", "daemon_cwd", "compare", "KEYS"]
+__all__ = ["absolute", "same_path", "daemon_cwd", "compare", "config_tree",
+           "KEYS"]
 
 # What the seed's CacheManager reads from the config: (key, is a path).
 KEYS = (
@@ -69,6 +70,35 @@ def daemon_cwd(tree_root: Any, abs_root: Any) -> Optional[str]:
         return None
     head = abs_root[:len(abs_root) - len(tail)] if parts else abs_root
     return head or "/"
+
+
+# The config method's "effective" names for the keys compared.
+EFFECTIVE = {
+    "paths.cache_root": "cache_root",
+    "paths.tensor_cache_dir": "tensor_cache_dir",
+    "paths.generated_cache_dir": "generated_cache_dir",
+    "paths.eval_cache_dir": "eval_cache_dir",
+    "data.dset_name": "dset_name",
+    "trainer.synthetic_pred_cache": "synthetic_pred_cache",
+    "trainer.physical_pred_cache": "physical_pred_cache",
+}
+
+
+def config_tree(result: Any) -> Any:
+    """What to compare from the config method's result: the values the
+    daemon acts on ("effective": absolute paths, the dataset), as a tree
+    keyed as the config is. A result without "effective" is taken as
+    the resolved tree itself."""
+    if not isinstance(result, dict) or not isinstance(
+            result.get("effective"), dict):
+        return result
+    eff = result["effective"]
+    tree: dict = {}
+    for key, name in EFFECTIVE.items():
+        if name in eff:
+            section, leaf = key.split(".")
+            tree.setdefault(section, {})[leaf] = eff[name]
+    return tree
 
 
 def _hint(value: Any) -> str:

@@ -130,7 +130,7 @@ class CacheManager:
         are the trainer's."""
         c = self._client
         try:
-            tree = c.config()
+            tree = agree.config_tree(c.config())
         except UnknownMethod:
             tree = None     # an older daemon: only cache_root is known
         root = c.disk_check(required_bytes=0)["path"]

@@ -463,7 +463,9 @@ class Client:
         return self.call("prune", {"dry_run": _bool("dry_run", dry_run)})
 
     def config(self) -> Dict[str, Any]:
-        """The daemon's resolved configuration tree (what
-        ``hycod --print-config`` prints), scalars typed. An older daemon
-        answers UnknownMethod."""
+        """The daemon's configuration: ``{"config": tree, "effective":
+        {...}, "cwd": str}``, the resolved tree as ``hycod --print-config``
+        prints it (scalars and keys typed), the absolute paths and
+        dataset the daemon acts on, and its working directory (see
+        protocol/PROTOCOL.md). An older daemon answers UnknownMethod."""
         return self.call("config")
