@@ -13,7 +13,7 @@
 #   make run        start hycod on conf/config.yaml, cache under ./cache
 #   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same)
 #   make abi        record libhyco's ABI, once HYCO_ABI_VERSION is raised
-#   make bench      benchmarks (bench/)
+#   make bench      benchmarks (bench/); BENCH_QUICK=1: the load client only, short
 #   make fuzz       each libFuzzer target FUZZ_S seconds (tests/fuzz/)
 #
 # SANITIZE=1 builds into build/san/ so normal and sanitized objects never mix.
@@ -222,7 +222,7 @@ INTEGRATION = set -f; $(TEST_ENV) $(B)/tests/test_integration \
 	      $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
 
 check: all dist $(UNIT_BINS) $(B)/tests/test_integration \
-	$(B)/tests/hycod-fault
+	$(B)/tests/hycod-fault $(B)/bench/loadgen
 ifneq ($(T),)
 	@echo "== integration: $(T) only"; $(INTEGRATION)
 else
@@ -309,8 +309,14 @@ check-omegaconf: $(BIN)/hycod
 run: all
 	$(BIN)/hycod -c conf/config.yaml
 
-bench: all
-	$(TEST_ENV) sh bench/run.sh
+# The load client (bench/load.sh); check builds it too, so that it keeps
+# compiling under both compilers.
+$(B)/bench/loadgen: bench/loadgen.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench: all $(B)/bench/loadgen
+	$(TEST_ENV) LOADGEN=$(abspath $(B)/bench/loadgen) sh bench/run.sh
 
 # -- install -------------------------------------------------------------
 # make install [PREFIX=/usr/local] [DESTDIR=], make uninstall (the same

@@ -7,10 +7,15 @@
   3. events absorbed: a writer creating and deleting small files as
      fast as it can; events/s, and the lag from its last write to an
      exact summary
-  4. resident memory per tracked file (VmRSS of hycod, 1M-file tree
-     minus empty tree)
+  4. resident memory per tracked file (VmRSS of hycod on each tree
+     minus VmRSS on the same directories with no file)
 
 Needs $HYCOD, $TOP; BENCH_INDEX_SIZES="100000 1000000" sets the trees.
+The trees go in a temporary directory under BENCH_TMP (/dev/shm; 5M
+files need a tmpfs with more inodes than /dev/shm may have: mount one
+with nr_inodes=8M). BENCH_INDEX_TREES=DIR keeps them in DIR instead and
+reuses them on the next run, so that two builds of hycod can be run in
+turn on the very same trees.
 """
 import os
 import shutil
@@ -73,7 +78,12 @@ class Daemon:
 
 def make_tree(cache, n, files=True):
     """n small files, 1000 a directory, in dataset and cycle directories;
-    files=False makes the same directories with no file in them."""
+    files=False makes the same directories with no file in them. A tree
+    left whole by an earlier run (its .done marker) is reused."""
+    done = os.path.join(os.path.dirname(cache), ".done")
+    if os.path.exists(done):
+        return
+    shutil.rmtree(os.path.dirname(cache), ignore_errors=True)
     per = 1000
     for d in range(n // per):
         if d % 2:
@@ -89,6 +99,7 @@ def make_tree(cache, n, files=True):
             if i % 10 == 0:
                 os.write(fd, b"x" * (i % 997))
             os.close(fd)
+    open(done, "w").close()
 
 
 def du_s(path):
@@ -117,7 +128,13 @@ def summary_us(d, n=1000):
 def main():
     sizes = [int(x) for x in os.environ.get(
         "BENCH_INDEX_SIZES", "100000 1000000").split()]
-    base = tempfile.mkdtemp(prefix="hyco-bench-index-", dir="/dev/shm")
+    keep = os.environ.get("BENCH_INDEX_TREES")
+    if keep:
+        base = keep
+        os.makedirs(base, exist_ok=True)
+    else:
+        base = tempfile.mkdtemp(prefix="hyco-bench-index-",
+                                dir=os.environ.get("BENCH_TMP", "/dev/shm"))
     try:
         # Same directories (datasets, cycles), no files: the baseline.
         make_tree(os.path.join(base, "empty", "cache"), sizes[-1], False)
@@ -133,9 +150,12 @@ def main():
             d = Daemon(cache)
             s = d.call("summary")
             scan = d.scan_s()
+            rss = d.rss_kb()
             print("%8d files: hycod index %.3f s (socket up after %.3f s), "
-                  "du -sb %.3f s, ratio index/du = %.2f" %
-                  (s["tracked_files"], scan, d.ready_s, du, scan / du))
+                  "du -sb %.3f s, ratio index/du = %.2f; %.1f bytes per "
+                  "file (VmRSS delta)" %
+                  (s["tracked_files"], scan, d.ready_s, du, scan / du,
+                   (rss - e_rss) * 1024.0 / s["tracked_files"]))
             if n == sizes[-1]:
                 big, big_n = d, s["tracked_files"]
             else:
@@ -160,6 +180,7 @@ def main():
         print("== events absorbed (create + write + delete small files)")
         cache = os.path.join(base, "empty", "cache")
         w = os.path.join(cache, "tensors", "churn")
+        shutil.rmtree(w, ignore_errors=True)
         os.makedirs(w)
         e.call("summary")
         ev0 = e.call("summary")["events"]
@@ -186,8 +207,10 @@ def main():
               (ops, t1 - t0, events, events / (t2 - t0), s["overflows"],
                (t2 - t1) * 1000))
         e.stop()
+        shutil.rmtree(w, ignore_errors=True)
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 #!/bin/sh
 # bench/run.sh: hycod against real references in the same run.
-#   1. request rate: hycod ping vs redis-server PING, same Unix-socket
-#      setup, one connection, pipelined 1 and 100 deep.
+#   1. bench/load.sh: requests per second and latency of ping, summary,
+#      get-cycle-dir, disk-check, stats and metrics vs redis-server
+#      PING, Unix sockets, 1/16/50 clients pipelined 1 and 16, and one
+#      client pipelined 100 (bench/loadgen, one thread, epoll).
 #   2. summary on a tree of N small files vs `du -sb` of the same tree.
 #   3. bench/index.py: start-up index vs du -sb, summary latency, events/s,
 #      memory per file (100k and 1M files).
@@ -14,10 +16,14 @@
 #      $BENCH_FILES files when set, else 1M.
 #   7. bench/startup.py: time to first reply and to exact summary at
 #      100k, 1M and 5M files (sizes without free inodes are skipped).
-# Needs $HYCOD, $TOP; BENCH_FILES (default 100000) sets the tree size.
+# Needs $HYCOD, $TOP, $LOADGEN; BENCH_FILES (default 100000) sets the
+# tree size. BENCH_QUICK=1 runs section 1 alone, short (under a minute).
 set -eu
 N=${BENCH_FILES:-100000}
-REQS=${BENCH_REQS:-200000}
+echo "== 1. requests vs redis-server PING (bench/load.sh)"
+sh "$TOP/bench/load.sh"
+[ "${BENCH_QUICK:-0}" = 1 ] && exit 0
+
 B=$(mktemp -d /dev/shm/hyco-bench-XXXXXX)
 BR="$TOP/build/obj/bench"
 mkdir -p "$BR"
@@ -25,26 +31,9 @@ cc -O2 -std=c11 -D_GNU_SOURCE -I"$TOP/protocol" -o "$BR/bench_rpc" \
     "$TOP/bench/bench_rpc.c" "$TOP/protocol/proto.c" $(pkg-config --libs msgpack)
 "$HYCOD" -c "$TOP/conf/config.yaml" paths.cache_root="$B/cache" 2>"$B/hycod.log" &
 HP=$!
-RP=
-trap 'kill $HP $RP 2>/dev/null; wait 2>/dev/null; rm -rf "$B"' EXIT
+trap 'kill $HP 2>/dev/null; wait 2>/dev/null; rm -rf "$B"' EXIT
 for i in $(seq 100); do [ -S "$B/cache/hycod.sock" ] && break; sleep 0.05; done
 S="$B/cache/hycod.sock"
-
-echo "== 1. request rate (one connection, Unix socket)"
-"$BR/bench_rpc" "$S" ping "$REQS" 100
-"$BR/bench_rpc" "$S" ping $((REQS / 10)) 1
-if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
-	redis-server --port 0 --unixsocket "$B/redis.sock" --save "" \
-	    --appendonly no --daemonize no >"$B/redis.log" 2>&1 &
-	RP=$!
-	for i in $(seq 100); do [ -S "$B/redis.sock" ] && break; sleep 0.05; done
-	printf "redis depth 100: "
-	redis-benchmark -s "$B/redis.sock" -c 1 -P 100 -n "$REQS" -t ping -q 2>&1 | tr "\r" "\n" | grep "per second" | tail -1
-	printf "redis depth 1: "
-	redis-benchmark -s "$B/redis.sock" -c 1 -P 1 -n $((REQS / 10)) -t ping -q 2>&1 | tr "\r" "\n" | grep "per second" | tail -1
-else
-	echo "(redis-server/redis-benchmark not installed: apt-get install redis-server redis-tools)"
-fi
 
 echo "== 2. summary vs du -sb on $N files"
 d="$B/cache/tensors/burgers_128"

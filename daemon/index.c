@@ -1,20 +1,60 @@
-/* index.c: nodes, name arena, (parent, name) hash and subtree totals. */
+/* index.c: nodes, name arena, children by name and subtree totals. */
 #include "index.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NAMES_MIN	4096
 #define WD_EMPTY	(-1)
+#define BLOCK_BYTES	((size_t)IX_BLOCK * sizeof(struct ix_node))
+/*
+ * A directory's table is filled to 4/5 when its size is known (a scan,
+ * a graft) and grown past 7/8; a lookup that misses then reads about 13
+ * slots in a row, and a slot's 4 bits of hash spare all but one of
+ * their names a comparison.
+ */
+#define KIDS_FULL(used, cap)	((uint64_t)(used) * 8 > (uint64_t)(cap) * 7)
+#define KIDS_MIN	4
+
+/* -- memory ------------------------------------------------------------- */
+
+/*
+ * Node blocks and the arena are whole mappings: they go back to the
+ * system when freed, and resident memory is what was written, whatever
+ * malloc's thresholds did before.
+ */
+static void *
+map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
 
 static uint32_t
-hash_name(uint32_t parent, const char *name, size_t len)
+hash_name(const char *name, size_t len)
 {
-	uint32_t h = 2166136261u ^ (parent * 0x9e3779b1u);
+	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)name[i]) * 16777619u;
 	return h ^ (h >> 15);
+}
+
+/* The home slot of hash h in a table of cap slots (cap > 0). */
+static inline uint32_t
+home(uint32_t h, uint32_t cap)
+{
+	return (uint32_t)(((uint64_t)h * cap) >> 32);
+}
+
+/* The slot's value for node id: 4 bits of hash above the id. */
+static inline uint32_t
+tagged(uint32_t h, uint32_t id)
+{
+	return (h & 0xf) << IX_ID_BITS | id;
 }
 
 int
@@ -23,14 +63,12 @@ index_init(struct index *ix)
 	memset(ix, 0, sizeof(*ix));
 	ix->free_node = IX_NIL;
 	ix->free_dir = IX_NIL;
+	ix->free_big = UINT64_MAX;
 	ix->blocks = calloc(IX_MAX_BLOCKS, sizeof(*ix->blocks));
-	ix->nbuckets = 1024;
-	ix->buckets = malloc(ix->nbuckets * sizeof(*ix->buckets));
-	if (ix->blocks == NULL || ix->buckets == NULL) {
+	if (ix->blocks == NULL) {
 		index_free(ix);
 		return -1;
 	}
-	memset(ix->buckets, 0xff, ix->nbuckets * sizeof(*ix->buckets));
 	return 0;
 }
 
@@ -39,12 +77,15 @@ index_free(struct index *ix)
 {
 	if (ix->blocks != NULL)
 		for (uint32_t b = 0; b < IX_MAX_BLOCKS && ix->blocks[b]; b++)
-			free(ix->blocks[b]);
+			munmap(ix->blocks[b], BLOCK_BYTES);
 	free(ix->blocks);
-	free(ix->names);
-	free(ix->buckets);
+	if (ix->names != NULL)
+		munmap(ix->names, ix->names_cap);
+	for (uint32_t d = 0; d < ix->ndirs; d++)
+		free(ix->dirs[d].kids);
 	free(ix->dirs);
 	free(ix->wds);
+	free(ix->bigs);
 	for (uint32_t i = 0; i < ix->ntops; i++)
 		free(ix->tops[i].path);
 	free(ix->tops);
@@ -57,7 +98,7 @@ index_free(struct index *ix)
 static void
 names_compact(struct index *ix)
 {
-	char *n = malloc(ix->names_cap);
+	char *n = map(ix->names_cap);
 	size_t len = 0;
 
 	if (n == NULL)
@@ -70,7 +111,7 @@ names_compact(struct index *ix)
 		x->name = (uint32_t)len;
 		len += x->nlen + 1u;
 	}
-	free(ix->names);
+	munmap(ix->names, ix->names_cap);
 	ix->names = n;
 	ix->names_len = len;
 	ix->names_garbage = 0;
@@ -84,12 +125,15 @@ names_add(struct index *ix, const char *name, size_t len, uint32_t *off)
 		names_compact(ix);
 	if (ix->names_len + len + 1 > ix->names_cap) {
 		size_t cap = ix->names_cap ? ix->names_cap * 2 : NAMES_MIN;
+		char *p;
 		while (cap < ix->names_len + len + 1)
 			cap *= 2;
-		if (cap > UINT32_MAX)
+		if (cap > (size_t)UINT32_MAX + 1)
 			return -1;
-		char *p = realloc(ix->names, cap);
-		if (p == NULL)
+		/* mremap moves pages, it does not copy them. */
+		p = ix->names == NULL ? map(cap) : mremap(ix->names,
+		    ix->names_cap, cap, MREMAP_MAYMOVE);
+		if (p == NULL || p == MAP_FAILED)
 			return -1;
 		ix->names = p;
 		ix->names_cap = cap;
@@ -101,66 +145,136 @@ names_add(struct index *ix, const char *name, size_t len, uint32_t *off)
 	return 0;
 }
 
-/* -- hash --------------------------------------------------------------- */
+/* -- children by name --------------------------------------------------- */
 
-static void
-hash_insert(struct index *ix, uint32_t id)
+static int
+kids_rehash(struct index *ix, struct ix_dir *d, uint32_t cap)
 {
-	struct ix_node *x = index_node(ix, id);
-	uint32_t b = hash_name(x->parent, ix->names + x->name, x->nlen) &
-	    (ix->nbuckets - 1);
+	uint32_t *t = malloc((size_t)cap * sizeof(*t));
 
-	x->hnext = ix->buckets[b];
-	ix->buckets[b] = id;
-}
-
-static void
-hash_delete(struct index *ix, uint32_t id)
-{
-	struct ix_node *x = index_node(ix, id);
-	uint32_t *p = &ix->buckets[hash_name(x->parent, ix->names + x->name,
-	    x->nlen) & (ix->nbuckets - 1)];
-
-	while (*p != id)
-		p = &index_node(ix, *p)->hnext;
-	*p = x->hnext;
-}
-
-/* Keep the load at most one node per bucket; a failed grow is harmless. */
-static void
-hash_grow(struct index *ix)
-{
-	uint32_t n = ix->nbuckets * 2;
-	uint32_t *b = malloc((size_t)n * sizeof(*b));
-
-	if (b == NULL)
-		return;
-	memset(b, 0xff, (size_t)n * sizeof(*b));
-	free(ix->buckets);
-	ix->buckets = b;
-	ix->nbuckets = n;
-	for (uint32_t id = 0; id < ix->nnodes; id++) {
-		struct ix_node *x = index_node(ix, id);
-		if (!(x->flags & IX_FREE) && x->parent != IX_NIL)
-			hash_insert(ix, id);
+	if (t == NULL)
+		return -1;
+	memset(t, 0xff, (size_t)cap * sizeof(*t));	/* IX_SLOT_EMPTY */
+	for (uint32_t i = 0; i < d->cap; i++) {
+		uint32_t v = d->kids[i], j;
+		if (v >= IX_SLOT_TOMB)
+			continue;
+		const struct ix_node *x = index_node(ix, v & IX_ID_MASK);
+		for (j = home(hash_name(ix->names + x->name, x->nlen), cap);
+		    t[j] != IX_SLOT_EMPTY; j = j + 1 == cap ? 0 : j + 1)
+			;
+		t[j] = v;
 	}
+	free(d->kids);
+	ix->kid_slots += cap;
+	ix->kid_slots -= d->cap;
+	d->kids = t;
+	d->cap = cap;
+	d->used = d->nkids;
+	return 0;
+}
+
+/* Room for n more children: 0, or -1 (the table is as it was). */
+static int
+kids_reserve(struct index *ix, struct ix_dir *d, uint32_t n)
+{
+	uint64_t need = (uint64_t)d->nkids + n, cap;
+
+	if (n == 0 || (d->cap > 0 && !KIDS_FULL(d->used + (uint64_t)n,
+	    d->cap)))
+		return 0;
+	/*
+	 * Known sizes are filled to 4/5; one at a time, or a listing in
+	 * several reads, grows by half again, so that growing costs O(1)
+	 * a child.
+	 */
+	cap = need + need / 4 + 1;
+	if (n == 1)
+		cap += d->nkids / 2;
+	else if (d->nkids > 0 && cap < (uint64_t)d->cap + d->cap / 2)
+		cap = (uint64_t)d->cap + d->cap / 2;
+	if (cap < KIDS_MIN)
+		cap = KIDS_MIN;
+	if (cap > UINT32_MAX / 2)
+		return -1;
+	return kids_rehash(ix, d, (uint32_t)cap);
+}
+
+/* Put id (hash h) in the first free slot; room was reserved. */
+static void
+kids_put(struct ix_dir *d, uint32_t h, uint32_t id)
+{
+	uint32_t i = home(h, d->cap);
+
+	while (d->kids[i] < IX_SLOT_TOMB)
+		i = i + 1 == d->cap ? 0 : i + 1;
+	if (d->kids[i] == IX_SLOT_EMPTY)
+		d->used++;
+	d->kids[i] = tagged(h, id);
+	d->nkids++;
+}
+
+/* The slot holding name in d, or UINT32_MAX. */
+static uint32_t
+kids_find(const struct index *ix, const struct ix_dir *d, const char *name,
+    size_t len, uint32_t h)
+{
+	uint32_t want = tagged(h, 0), i, v;
+
+	if (d->cap == 0)
+		return UINT32_MAX;
+	for (i = home(h, d->cap); (v = d->kids[i]) != IX_SLOT_EMPTY;
+	    i = i + 1 == d->cap ? 0 : i + 1) {
+		if (v == IX_SLOT_TOMB || (v & ~IX_ID_MASK) != want)
+			continue;
+		const struct ix_node *x = index_node(ix, v & IX_ID_MASK);
+		if (x->nlen == len && memcmp(ix->names + x->name, name, len) == 0)
+			return i;
+	}
+	return UINT32_MAX;
+}
+
+/*
+ * Take node id out of d's table. A table mostly empty is made smaller
+ * (shrink: not while a move holds room reserved in it).
+ */
+static void
+kids_del(struct index *ix, struct ix_dir *d, uint32_t id, bool shrink)
+{
+	const struct ix_node *x = index_node(ix, id);
+	uint32_t h = hash_name(ix->names + x->name, x->nlen), i;
+
+	/* By id, not by name: the slot must be this node's whatever else. */
+	for (i = home(h, d->cap); d->kids[i] != tagged(h, id);
+	    i = i + 1 == d->cap ? 0 : i + 1)
+		;
+	d->kids[i] = IX_SLOT_TOMB;
+	d->nkids--;
+	if (!shrink)
+		return;
+	if (d->nkids == 0) {
+		free(d->kids);
+		ix->kid_slots -= d->cap;
+		d->kids = NULL;
+		d->cap = d->used = 0;
+	} else if (d->cap > 64 && (uint64_t)d->nkids * 8 < d->cap)
+		(void)kids_rehash(ix, d, d->nkids + d->nkids * 3 / 4 + 1);
 }
 
 uint32_t
 index_lookup(const struct index *ix, uint32_t dir, const char *name,
     size_t len)
 {
-	uint32_t id = ix->buckets[hash_name(dir, name, len) &
-	    (ix->nbuckets - 1)];
+	const struct ix_dir *d;
+	uint32_t i;
 
-	while (id != IX_NIL) {
-		const struct ix_node *x = index_node(ix, id);
-		if (x->parent == dir && x->nlen == len &&
-		    memcmp(ix->names + x->name, name, len) == 0)
-			return id;
-		id = x->hnext;
-	}
-	return IX_NIL;
+	if (!(index_node(ix, dir)->flags & IX_DIR))
+		return IX_NIL;
+	d = index_dir(ix, dir);
+	if ((i = kids_find(ix, d, name, len, hash_name(name, len))) ==
+	    UINT32_MAX)
+		return IX_NIL;
+	return d->kids[i] & IX_ID_MASK;
 }
 
 uint32_t
@@ -169,12 +283,72 @@ index_find(const struct index *ix, uint32_t node, const char *rel)
 	while (node != IX_NIL && *rel != '\0') {
 		const char *slash = strchr(rel, '/');
 		size_t len = slash ? (size_t)(slash - rel) : strlen(rel);
-		if (!(index_node(ix, node)->flags & IX_DIR))
-			return IX_NIL;
 		node = index_lookup(ix, node, rel, len);
 		rel += len + (slash != NULL);
 	}
 	return node;
+}
+
+int
+index_reserve(struct index *ix, uint32_t dir, uint32_t n)
+{
+	if (kids_reserve(ix, index_dir(ix, dir), n) == -1) {
+		ix->nomem = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* -- file sizes --------------------------------------------------------- */
+
+static void
+big_release(struct index *ix, struct ix_node *x)
+{
+	uint64_t slot = x->size - IX_SIZE_INLINE;
+
+	ix->bigs[slot] = ix->free_big;
+	ix->free_big = slot;
+	ix->nbigs--;
+}
+
+int
+index_set_size(struct index *ix, uint32_t node, uint64_t size)
+{
+	struct ix_node *x = index_node(ix, node);
+	uint64_t slot;
+
+	if (x->size >= IX_SIZE_INLINE) {
+		if (size >= IX_SIZE_INLINE) {
+			ix->bigs[x->size - IX_SIZE_INLINE] = size;
+			return 0;
+		}
+		big_release(ix, x);
+	} else if (size >= IX_SIZE_INLINE) {
+		if ((slot = ix->free_big) != UINT64_MAX) {
+			ix->free_big = ix->bigs[slot];
+		} else {
+			size_t cap = ix->capbigs ? ix->capbigs * 2 : 16;
+			uint64_t *p = realloc(ix->bigs, cap * sizeof(*p));
+			if (p == NULL) {
+				ix->nomem = true;
+				return -1;
+			}
+			for (size_t i = cap; i-- > ix->capbigs;) {
+				p[i] = ix->free_big;
+				ix->free_big = i;
+			}
+			ix->bigs = p;
+			ix->capbigs = cap;
+			slot = ix->free_big;
+			ix->free_big = ix->bigs[slot];
+		}
+		ix->bigs[slot] = size;
+		ix->nbigs++;
+		x->size = IX_SIZE_INLINE + slot;
+		return 0;
+	}
+	x->size = size;
+	return 0;
 }
 
 /* -- nodes and directories ---------------------------------------------- */
@@ -185,15 +359,14 @@ node_alloc(struct index *ix)
 	uint32_t id;
 
 	if ((id = ix->free_node) != IX_NIL) {
-		ix->free_node = index_node(ix, id)->hnext;
+		ix->free_node = index_node(ix, id)->parent;
 	} else {
-		if (ix->nnodes == IX_NIL)
+		if (ix->nnodes >= IX_MAX_NODES)
 			return IX_NIL;
 		id = ix->nnodes;
 		uint32_t b = id >> IX_BLOCK_SHIFT;
 		if (ix->blocks[b] == NULL &&
-		    (ix->blocks[b] = malloc(IX_BLOCK * sizeof(struct ix_node)))
-		    == NULL)
+		    (ix->blocks[b] = map(BLOCK_BYTES)) == NULL)
 			return IX_NIL;
 		ix->nnodes++;
 	}
@@ -202,13 +375,25 @@ node_alloc(struct index *ix)
 	return id;
 }
 
+/* Give back a node that was never linked in. */
+static void
+node_unalloc(struct index *ix, uint32_t id)
+{
+	struct ix_node *x = index_node(ix, id);
+
+	x->flags = IX_FREE;
+	x->parent = ix->free_node;
+	ix->free_node = id;
+	ix->live--;
+}
+
 static uint32_t
 dir_alloc(struct index *ix, uint32_t node)
 {
 	uint32_t d;
 
 	if ((d = ix->free_dir) != IX_NIL) {
-		ix->free_dir = ix->dirs[d].files;
+		ix->free_dir = ix->dirs[d].next;
 	} else {
 		if (ix->ndirs == ix->capdirs) {
 			uint32_t cap = ix->capdirs ? ix->capdirs * 2 : 64;
@@ -226,52 +411,72 @@ dir_alloc(struct index *ix, uint32_t node)
 	memset(&ix->dirs[d], 0, sizeof(ix->dirs[d]));
 	ix->dirs[d].gen = gen;
 	ix->dirs[d].node = node;
-	ix->dirs[d].files = ix->dirs[d].dirs = IX_NIL;
+	ix->dirs[d].dirs = ix->dirs[d].next = ix->dirs[d].prev = IX_NIL;
 	ix->dirs[d].wd = -1;
 	return d;
 }
 
-/* Link id first among its parent's children of its sort. */
+/* Link directory node id first among its parent's subdirectories. */
 static void
-link_child(struct index *ix, uint32_t id)
+link_subdir(struct index *ix, uint32_t id)
 {
-	struct ix_node *x = index_node(ix, id);
-	struct ix_dir *p = index_dir(ix, x->parent);
-	uint32_t *head = (x->flags & IX_DIR) ? &p->dirs : &p->files;
+	struct ix_dir *p = index_dir(ix, index_node(ix, id)->parent);
+	struct ix_dir *x = index_dir(ix, id);
 
 	x->prev = IX_NIL;
-	x->next = *head;
-	if (*head != IX_NIL)
-		index_node(ix, *head)->prev = id;
-	*head = id;
+	x->next = p->dirs;
+	if (p->dirs != IX_NIL)
+		index_dir(ix, p->dirs)->prev = id;
+	p->dirs = id;
 }
 
 static void
-unlink_child(struct index *ix, uint32_t id)
+unlink_subdir(struct index *ix, uint32_t id)
 {
-	struct ix_node *x = index_node(ix, id);
-	struct ix_dir *p = index_dir(ix, x->parent);
+	struct ix_dir *p = index_dir(ix, index_node(ix, id)->parent);
+	struct ix_dir *x = index_dir(ix, id);
 
 	if (x->prev != IX_NIL)
-		index_node(ix, x->prev)->next = x->next;
-	else if (x->flags & IX_DIR)
-		p->dirs = x->next;
+		index_dir(ix, x->prev)->next = x->next;
 	else
-		p->files = x->next;
+		p->dirs = x->next;
 	if (x->next != IX_NIL)
-		index_node(ix, x->next)->prev = x->prev;
+		index_dir(ix, x->next)->prev = x->prev;
+}
+
+/* Enter node id (its parent and name set) in its parent; room reserved. */
+static void
+attach(struct index *ix, uint32_t id)
+{
+	struct ix_node *x = index_node(ix, id);
+
+	kids_put(index_dir(ix, x->parent), hash_name(ix->names + x->name,
+	    x->nlen), id);
+	if (x->flags & IX_DIR)
+		link_subdir(ix, id);
+}
+
+static void
+detach(struct index *ix, uint32_t id, bool shrink)
+{
+	struct ix_node *x = index_node(ix, id);
+
+	if (x->flags & IX_DIR)
+		unlink_subdir(ix, id);
+	kids_del(ix, index_dir(ix, x->parent), id, shrink);
 }
 
 uint32_t
 index_add_top(struct index *ix, const char *path)
 {
 	void *p = realloc(ix->tops, (ix->ntops + 1) * sizeof(*ix->tops));
-	uint32_t id, d;
+	uint32_t id, d, off;
 
 	if (p == NULL)
 		return IX_NIL;
 	ix->tops = p;
-	if ((id = node_alloc(ix)) == IX_NIL)
+	if (names_add(ix, "", 0, &off) == -1 ||
+	    (id = node_alloc(ix)) == IX_NIL)
 		return IX_NIL;
 	if ((d = dir_alloc(ix, id)) == IX_NIL ||
 	    (ix->tops[ix->ntops].path = strdup(path)) == NULL) {
@@ -282,7 +487,7 @@ index_add_top(struct index *ix, const char *path)
 	x->parent = IX_NIL;
 	x->flags = IX_DIR;
 	x->size = d;
-	(void)names_add(ix, "", 0, &x->name);
+	x->name = off;
 	ix->tops[ix->ntops++].node = id;
 	return id;
 }
@@ -312,26 +517,25 @@ index_add(struct index *ix, uint32_t dir, const char *name, size_t len,
 {
 	uint32_t id, off;
 
-	/* Grow first: the new node must be hashed once, below. */
-	if (ix->live + 1 > ix->nbuckets)
-		hash_grow(ix);
-	if (len > 255 || names_add(ix, name, len, &off) == -1 ||
-	    (id = node_alloc(ix)) == IX_NIL) {
+	if (len > 255 || kids_reserve(ix, index_dir(ix, dir), 1) == -1 ||
+	    names_add(ix, name, len, &off) == -1) {
+		ix->nomem = true;
+		return IX_NIL;
+	}
+	if ((id = node_alloc(ix)) == IX_NIL) {
+		ix->names_garbage += len + 1;
 		ix->nomem = true;
 		return IX_NIL;
 	}
 	struct ix_node *x = index_node(ix, id);
 	x->parent = dir;
 	x->name = off;
-	x->nlen = (uint8_t)len;
+	x->nlen = len & 0xff;
 	if (isdir) {
 		uint32_t d = dir_alloc(ix, id);
-		x = index_node(ix, id);
 		if (d == IX_NIL) {
-			x->flags = IX_FREE;
-			x->hnext = ix->free_node;
-			ix->free_node = id;
-			ix->live--;
+			node_unalloc(ix, id);
+			ix->names_garbage += len + 1;
 			ix->nomem = true;
 			return IX_NIL;
 		}
@@ -342,19 +546,19 @@ index_add(struct index *ix, uint32_t dir, const char *name, size_t len,
 		if (count)
 			carry(ix, dir, 0, 1, 0);
 	}
-	hash_insert(ix, id);
-	link_child(ix, id);
+	attach(ix, id);
 	return id;
 }
 
 void
 index_set_file(struct index *ix, uint32_t node, uint64_t size, int64_t mtime)
 {
-	struct ix_node *x = index_node(ix, node);
-	uint64_t delta = size - x->size;
+	uint64_t old = index_file_size(ix, node);
 
-	x->size = size;
-	carry(ix, x->parent, delta, 0, mtime);
+	if (index_set_size(ix, node, size) == -1)
+		return;		/* ix->nomem: not exact */
+	carry(ix, index_node(ix, node)->parent, size - old, 0,
+	    mtime);
 }
 
 /* -- watches ------------------------------------------------------------ */
@@ -483,20 +687,19 @@ index_set_wd(struct index *ix, uint32_t dir, int32_t wd)
 
 /* -- removal and moves -------------------------------------------------- */
 
+/* Free node id, already out of its parent's table (or a top's child). */
 static void
 node_free(struct index *ix, uint32_t id)
 {
 	struct ix_node *x = index_node(ix, id);
 
-	if (x->parent != IX_NIL)
-		hash_delete(ix, id);
 	ix->names_garbage += x->nlen + 1u;
-	if (!(x->flags & IX_DIR))
+	if (!(x->flags & IX_DIR)) {
+		if (x->size >= IX_SIZE_INLINE)
+			big_release(ix, x);
 		ix->files--;
-	x->flags = IX_FREE;
-	x->hnext = ix->free_node;
-	ix->free_node = id;
-	ix->live--;
+	}
+	node_unalloc(ix, id);
 }
 
 static void free_children(struct index *, uint32_t, ix_unwatch_fn, void *);
@@ -514,29 +717,29 @@ free_subtree(struct index *ix, uint32_t id, ix_unwatch_fn unwatch, void *arg)
 			ix->unwatched--;
 		ix->dirs[d].node = IX_NIL;
 		ix->dirs[d].gen++;
-		ix->dirs[d].files = ix->free_dir;
+		ix->dirs[d].next = ix->free_dir;
 		ix->free_dir = d;
 	}
 	node_free(ix, id);
 }
 
+/* Free every child of dir and its table, keeping dir. */
 static void
 free_children(struct index *ix, uint32_t dir, ix_unwatch_fn unwatch,
     void *arg)
 {
-	struct ix_dir *d = index_dir(ix, dir);
-	uint32_t id, next;
+	uint32_t d = (uint32_t)index_node(ix, dir)->size, pos = 0, id;
+	uint32_t *kids;
 
-	for (id = d->files; id != IX_NIL; id = next) {
-		next = index_node(ix, id)->next;
-		node_free(ix, id);
-	}
-	for (id = index_dir(ix, dir)->dirs; id != IX_NIL; id = next) {
-		next = index_node(ix, id)->next;
+	/* ix->dirs does not move: nothing here allocates. */
+	while ((id = index_next_child(&ix->dirs[d], &pos)) != IX_NIL)
 		free_subtree(ix, id, unwatch, arg);
-	}
-	d = index_dir(ix, dir);
-	d->files = d->dirs = IX_NIL;
+	kids = ix->dirs[d].kids;
+	free(kids);
+	ix->kid_slots -= ix->dirs[d].cap;
+	ix->dirs[d].kids = NULL;
+	ix->dirs[d].cap = ix->dirs[d].used = ix->dirs[d].nkids = 0;
+	ix->dirs[d].dirs = IX_NIL;
 }
 
 /* What node adds to its ancestors' totals. */
@@ -550,7 +753,7 @@ weight(const struct index *ix, uint32_t id, uint64_t *bytes, uint64_t *files)
 		*bytes = d->bytes;
 		*files = d->nfiles;
 	} else {
-		*bytes = x->size;
+		*bytes = index_file_size(ix, id);
 		*files = 1;
 	}
 }
@@ -579,7 +782,7 @@ index_remove(struct index *ix, uint32_t node, ix_unwatch_fn unwatch,
 	}
 	weight(ix, node, &b, &f);
 	carry(ix, x->parent, 0 - b, 0 - f, 0);
-	unlink_child(ix, node);
+	detach(ix, node, true);
 	free_subtree(ix, node, unwatch, arg);
 }
 
@@ -587,25 +790,24 @@ int
 index_move(struct index *ix, uint32_t node, uint32_t dir, const char *name,
     size_t len)
 {
-	struct ix_node *x = index_node(ix, node);
+	struct ix_node *x;
 	uint32_t off;
 	uint64_t b, f;
 
-	if (len > 255 || names_add(ix, name, len, &off) == -1) {
+	if (len > 255 || kids_reserve(ix, index_dir(ix, dir), 1) == -1 ||
+	    names_add(ix, name, len, &off) == -1) {
 		ix->nomem = true;
 		return -1;
 	}
 	x = index_node(ix, node);
 	weight(ix, node, &b, &f);
 	carry(ix, x->parent, 0 - b, 0 - f, 0);
-	unlink_child(ix, node);
-	hash_delete(ix, node);
+	detach(ix, node, false);	/* keeps the room reserved in dir */
 	ix->names_garbage += x->nlen + 1u;
 	x->parent = dir;
 	x->name = off;
-	x->nlen = (uint8_t)len;
-	hash_insert(ix, node);
-	link_child(ix, node);
+	x->nlen = len & 0xff;
+	attach(ix, node);
 	carry(ix, dir, b, f, 0);
 	return 0;
 }
@@ -639,15 +841,18 @@ index_rename(struct index *ix, uint32_t node, uint32_t dir, const char *name,
 static void
 fold(struct index *ix, uint32_t dir)
 {
-	struct ix_dir *d = index_dir(ix, dir);
+	uint32_t d = (uint32_t)index_node(ix, dir)->size, pos = 0, id;
 	uint64_t bytes = 0, files = 0;
-	int64_t mtime = d->mtime;
+	int64_t mtime = ix->dirs[d].mtime;
 
-	IX_FOREACH(ix, d->files, id) {
-		bytes += index_node(ix, id)->size;
-		files++;
-	}
-	IX_FOREACH(ix, index_dir(ix, dir)->dirs, id) {
+	/* ix->dirs does not move: nothing here allocates. */
+	while ((id = index_next_child(&ix->dirs[d], &pos)) != IX_NIL) {
+		const struct ix_node *x = index_node(ix, id);
+		if (!(x->flags & IX_DIR)) {
+			bytes += index_file_size(ix, id);
+			files++;
+			continue;
+		}
 		fold(ix, id);
 		const struct ix_dir *c = index_dir(ix, id);
 		bytes += c->bytes;
@@ -655,10 +860,9 @@ fold(struct index *ix, uint32_t dir)
 		if (c->mtime > mtime)
 			mtime = c->mtime;
 	}
-	d = index_dir(ix, dir);
-	d->bytes = bytes;
-	d->nfiles = files;
-	d->mtime = mtime;
+	ix->dirs[d].bytes = bytes;
+	ix->dirs[d].nfiles = files;
+	ix->dirs[d].mtime = mtime;
 }
 
 void
@@ -673,28 +877,32 @@ static int
 copy_children(struct index *dst, uint32_t ddir, struct index *src,
     uint32_t sdir)
 {
-	IX_FOREACH(src, index_dir(src, sdir)->files, id) {
+	const struct ix_dir *sd = index_dir(src, sdir);
+	uint32_t pos = 0, id;
+
+	if (index_reserve(dst, ddir, sd->nkids) == -1)
+		return -1;
+	while ((id = index_next_child(sd, &pos)) != IX_NIL) {
 		const struct ix_node *s = index_node(src, id);
+		bool isdir = s->flags & IX_DIR;
 		uint32_t n = index_add(dst, ddir, src->names + s->name, s->nlen,
-		    false, false);
+		    isdir, false);
 		if (n == IX_NIL)
 			return -1;
-		index_node(dst, n)->size = s->size;
-	}
-	IX_FOREACH(src, index_dir(src, sdir)->dirs, id) {
-		const struct ix_node *s = index_node(src, id);
-		uint32_t n = index_add(dst, ddir, src->names + s->name, s->nlen,
-		    true, false);
-		if (n == IX_NIL)
-			return -1;
-		struct ix_dir *sd = index_dir(src, id), *dd = index_dir(dst, n);
-		dd->bytes = sd->bytes;
-		dd->nfiles = sd->nfiles;
-		dd->dev = sd->dev;
-		dd->ino = sd->ino;
-		dd->mtime = sd->mtime;
-		dd->flags = sd->flags;
-		if (sd->flags & IXD_UNWATCHED)
+		if (!isdir) {
+			if (index_set_size(dst, n, index_file_size(src, id)) == -1)
+				return -1;
+			continue;
+		}
+		const struct ix_dir *sc = index_dir(src, id);
+		struct ix_dir *dc = index_dir(dst, n);
+		dc->bytes = sc->bytes;
+		dc->nfiles = sc->nfiles;
+		dc->dev = sc->dev;
+		dc->ino = sc->ino;
+		dc->mtime = sc->mtime;
+		dc->flags = sc->flags;
+		if (sc->flags & IXD_UNWATCHED)
 			dst->unwatched++;
 		/*
 		 * A node outside this graft already holds the watch: the
@@ -702,12 +910,12 @@ copy_children(struct index *dst, uint32_t ddir, struct index *src,
 		 * is the stale one (the replayed events drop it). It must not
 		 * take the watch from the live node.
 		 */
-		if (sd->wd >= 0 && index_by_wd(dst, sd->wd) != IX_NIL) {
-			if (!(dd->flags & IXD_UNWATCHED)) {
-				dd->flags |= IXD_UNWATCHED;
+		if (sc->wd >= 0 && index_by_wd(dst, sc->wd) != IX_NIL) {
+			if (!(dc->flags & IXD_UNWATCHED)) {
+				dc->flags |= IXD_UNWATCHED;
 				dst->unwatched++;
 			}
-		} else if (index_set_wd(dst, n, sd->wd) == -1)
+		} else if (index_set_wd(dst, n, sc->wd) == -1)
 			return -1;
 		if (copy_children(dst, n, src, id) == -1)
 			return -1;
@@ -776,9 +984,9 @@ index_memory(const struct index *ix)
 {
 	size_t blocks = (ix->nnodes + IX_BLOCK - 1) / IX_BLOCK;
 
-	return blocks * IX_BLOCK * sizeof(struct ix_node) +
-	    IX_MAX_BLOCKS * sizeof(*ix->blocks) + ix->names_cap +
-	    (size_t)ix->nbuckets * sizeof(*ix->buckets) +
+	return blocks * BLOCK_BYTES + IX_MAX_BLOCKS * sizeof(*ix->blocks) +
+	    ix->names_cap + ix->kid_slots * sizeof(uint32_t) +
 	    (size_t)ix->capdirs * sizeof(*ix->dirs) +
-	    (size_t)ix->capwds * sizeof(*ix->wds);
+	    (size_t)ix->capwds * sizeof(*ix->wds) +
+	    ix->capbigs * sizeof(*ix->bigs);
 }

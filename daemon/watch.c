@@ -696,11 +696,11 @@ watch_refresh(struct watch *w, const char *path, bool contents)
 	/* And what it holds: a directory emptied in place. */
 	if (node != IX_NIL && contents) {
 		const struct ix_dir *d = index_dir(ix, node);
-		uint32_t heads[2] = { d->files, d->dirs };
-		for (int h = 0; h < 2; h++)
-			IX_FOREACH(ix, heads[h], id)
-				mark_dirty(w, w->dirty, node, index_name(ix, id),
-				    index_node(ix, id)->nlen, 0);
+		uint32_t pos = 0, id;
+		/* mark_dirty only queues: d and its table stay as they are. */
+		while ((id = index_next_child(d, &pos)) != IX_NIL)
+			mark_dirty(w, w->dirty, node, index_name(ix, id),
+			    index_node(ix, id)->nlen, 0);
 		watch__process_dirty(w);
 	}
 	watch__start_job(w);
@@ -726,7 +726,7 @@ watch_bytes(const struct watch *w, const char *path)
 		return 0;
 	if (index_node(&w->ix, node)->flags & IX_DIR)
 		return index_dir(&w->ix, node)->bytes;
-	return index_node(&w->ix, node)->size;
+	return index_file_size(&w->ix, node);
 }
 
 void

@@ -302,6 +302,178 @@ test_index_graft_keeps_outside_watch(void **state)
 	index_free(&dst);
 }
 
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every child index_next_child lists, as a sorted array of ids. */
+static size_t
+children(const struct index *ix, uint32_t dir, uint32_t *out, size_t max)
+{
+	uint32_t pos = 0, id;
+	size_t n = 0;
+
+	while ((id = index_next_child(index_dir(ix, dir), &pos)) != IX_NIL) {
+		assert_true(n < max);
+		out[n++] = id;
+	}
+	qsort(out, n, sizeof(*out), cmp_u32);
+	for (size_t i = 1; i < n; i++)
+		assert_true(out[i - 1] < out[i]);	/* each once */
+	return n;
+}
+
+/*
+ * One directory's table grown one child at a time and in bulk, then
+ * emptied down to a few (it shrinks): every name is found, every child
+ * listed once, a removed one nowhere.
+ */
+static void
+test_index_big_directory(void **state)
+{
+	enum { N = 12000 };
+	static uint32_t ids[N], seen[N];
+	struct index ix;
+	uint32_t top, a, b;
+	char name[32];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(index_init(&ix), 0);
+	top = index_add_top(&ix, "/t");
+	a = index_add(&ix, top, "a", 1, true, true);
+	b = index_add(&ix, top, "b", 1, true, true);
+	for (int i = 0; i < N / 2; i++) {	/* one at a time */
+		snprintf(name, sizeof(name), "sample_%06d.pt", i);
+		ids[i] = index_add(&ix, a, name, strlen(name), false, true);
+		assert_int_not_equal(ids[i], IX_NIL);
+		index_set_file(&ix, ids[i], (uint64_t)i, 0);
+	}
+	assert_int_equal(index_reserve(&ix, a, N / 2), 0);
+	uint32_t cap = index_dir(&ix, a)->cap;
+	for (int i = N / 2; i < N; i++) {	/* reserved: no growth */
+		snprintf(name, sizeof(name), "sample_%06d.pt", i);
+		ids[i] = index_add(&ix, a, name, strlen(name), i % 1000 == 0,
+		    true);
+		assert_int_not_equal(ids[i], IX_NIL);
+		if (i % 1000 != 0)
+			index_set_file(&ix, ids[i], (uint64_t)i, 0);
+	}
+	assert_int_equal(index_dir(&ix, a)->cap, cap);
+	assert_int_equal(index_dir(&ix, a)->nkids, N);
+	n = children(&ix, a, seen, N);
+	assert_int_equal(n, N);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "sample_%06d.pt", i);
+		assert_int_equal(index_lookup(&ix, a, name, strlen(name)),
+		    ids[i]);
+	}
+	assert_int_equal(index_lookup(&ix, a, "sample_x", 8), IX_NIL);
+	assert_int_equal(index_lookup(&ix, ids[1], "x", 1), IX_NIL);
+	/* Moved to b and back, removed but for every 1000th. */
+	for (int i = 1; i < N; i++) {
+		if (i % 1000 == 0)
+			continue;
+		snprintf(name, sizeof(name), "sample_%06d.pt", i);
+		if (i % 3 == 0) {
+			assert_int_equal(index_move(&ix, ids[i], b, "moved", 5),
+			    0);
+			assert_int_equal(index_lookup(&ix, b, "moved", 5),
+			    ids[i]);
+			assert_int_equal(index_lookup(&ix, a, name,
+			    strlen(name)), IX_NIL);
+			assert_int_equal(index_move(&ix, ids[i], a, name,
+			    strlen(name)), 0);
+		}
+		index_remove(&ix, ids[i], NULL, NULL);
+		assert_int_equal(index_lookup(&ix, a, name, strlen(name)),
+		    IX_NIL);
+	}
+	/* Left: 0, 1000, ... 11000; files below N / 2, directories above. */
+	assert_int_equal(index_dir(&ix, a)->nkids, N / 1000);
+	assert_true(index_dir(&ix, a)->cap < 64);
+	assert_int_equal(index_dir(&ix, b)->nkids, 0);
+	assert_int_equal(index_dir(&ix, top)->nfiles, N / 2000);
+	assert_int_equal(index_dir(&ix, top)->bytes, 15000);
+	for (int i = 0; i < N; i += 1000) {
+		snprintf(name, sizeof(name), "sample_%06d.pt", i);
+		assert_int_equal(index_lookup(&ix, a, name, strlen(name)),
+		    ids[i]);
+	}
+	n = children(&ix, a, seen, N);
+	assert_int_equal(n, N / 1000);
+	/* The directories among them are listed for IX_FOREACH too. */
+	n = 0;
+	IX_FOREACH(&ix, index_dir(&ix, a)->dirs, id)
+		n++;
+	assert_int_equal(n, N / 2000);
+	index_remove(&ix, a, NULL, NULL);
+	assert_int_equal(ix.files, 0);
+	assert_int_equal(ix.live, 2);	/* top and b */
+	index_free(&ix);
+}
+
+/* Sizes past what a node holds (sparse files) stay exact. */
+static void
+test_index_huge_sizes(void **state)
+{
+	const uint64_t big = IX_SIZE_INLINE, max = INT64_MAX;
+	struct index ix, src;
+	uint32_t top, d, f[4], stop, s;
+
+	(void)state;
+	assert_int_equal(index_init(&ix), 0);
+	top = index_add_top(&ix, "/t");
+	d = index_add(&ix, top, "d", 1, true, true);
+	for (int i = 0; i < 4; i++) {
+		char name[2] = { (char)('a' + i), '\0' };
+		f[i] = index_add(&ix, d, name, 1, false, true);
+	}
+	index_set_file(&ix, f[0], big - 1, 0);
+	index_set_file(&ix, f[1], big, 0);
+	index_set_file(&ix, f[2], max, 0);
+	index_set_file(&ix, f[3], 7, 0);
+	assert_int_equal(ix.nbigs, 2);
+	assert_int_equal(index_file_size(&ix, f[0]), big - 1);
+	assert_int_equal(index_file_size(&ix, f[1]), big);
+	assert_int_equal(index_file_size(&ix, f[2]), max);
+	assert_int_equal(index_dir(&ix, top)->bytes, big - 1 + big + max + 7);
+	/* Down, up, across. */
+	index_set_file(&ix, f[2], 5, 0);
+	assert_int_equal(ix.nbigs, 1);
+	index_set_file(&ix, f[3], max - 1, 0);
+	index_set_file(&ix, f[1], big + 1, 0);
+	assert_int_equal(ix.nbigs, 2);
+	assert_int_equal(index_file_size(&ix, f[3]), max - 1);
+	assert_int_equal(index_dir(&ix, top)->bytes,
+	    big - 1 + big + 1 + 5 + max - 1);
+	assert_int_equal(index_move(&ix, f[3], top, "z", 1), 0);
+	assert_int_equal(index_file_size(&ix, f[3]), max - 1);
+	assert_int_equal(index_dir(&ix, d)->bytes, big - 1 + big + 1 + 5);
+	index_remove(&ix, f[1], NULL, NULL);
+	assert_int_equal(ix.nbigs, 1);
+	assert_int_equal(index_dir(&ix, top)->bytes, big - 1 + 5 + max - 1);
+
+	/* A scan's index (sizes alone, then recount) grafted in. */
+	assert_int_equal(index_init(&src), 0);
+	stop = index_add_top(&src, "/t/d");
+	s = index_add(&src, stop, "huge", 4, false, false);
+	assert_int_equal(index_set_size(&src, s, max), 0);
+	index_recount(&src);
+	assert_int_equal(index_dir(&src, stop)->bytes, max);
+	assert_int_equal(index_graft(&ix, d, &src, stop), 0);
+	s = index_lookup(&ix, d, "huge", 4);
+	assert_int_equal(index_file_size(&ix, s), max);
+	assert_int_equal(index_dir(&ix, top)->bytes, max + max - 1);
+	assert_int_equal(ix.nbigs, 2);
+	index_free(&src);
+	index_free(&ix);
+}
+
 int
 main(void)
 {
@@ -310,6 +482,8 @@ main(void)
 		cmocka_unit_test(test_index_watches),
 		cmocka_unit_test(test_index_graft_and_path),
 		cmocka_unit_test(test_index_graft_keeps_outside_watch),
+		cmocka_unit_test(test_index_big_directory),
+		cmocka_unit_test(test_index_huge_sizes),
 	};
 	return cmocka_run_group_tests_name("index", tests, NULL, NULL);
 }

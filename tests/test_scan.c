@@ -187,6 +187,39 @@ test_scan_big_directory(void **state)
 	free(dir);
 }
 
+/* Sparse files past what a node holds inline are counted exactly. */
+static void
+test_scan_huge_sparse_files(void **state)
+{
+	char *dir = tu_tmpdir(), path[PATH_MAX];
+	const off_t sizes[] = { (off_t)1 << 60, INT64_MAX, 3 };
+	struct layout l;
+	struct tally t = { 0 };
+	uint64_t errors, want = 0;
+
+	(void)state;
+	make_layout(&l, dir, false);
+	tu_file(dir, "tensors/ds/seed", 0);
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/tensors/ds/f%d", dir, i);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		assert_int_equal(ftruncate(fileno(f), sizes[i]), 0);
+		fclose(f);
+	}
+	/* 2^60 + (2^63 - 1) + 3 does not wrap 64 bits. */
+	want = ((uint64_t)1 << 60) + (uint64_t)INT64_MAX + 3;
+	for (int threads = 1; threads <= 2; threads++) {
+		assert_int_equal(scan_tree(&l, &t, threads, &errors), 0);
+		assert_int_equal(t.files[CAT_TENSORS], 4);
+		assert_int_equal(t.bytes[CAT_TENSORS], want);
+		assert_int_equal(find_ds(&t, "ds")->bytes[CAT_TENSORS], want);
+		tally_free(&t);
+	}
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -195,6 +228,7 @@ main(void)
 		cmocka_unit_test(test_scan_pred_root_outside_generated),
 		cmocka_unit_test(test_scan_missing_roots),
 		cmocka_unit_test(test_scan_big_directory),
+		cmocka_unit_test(test_scan_huge_sparse_files),
 	};
 	return cmocka_run_group_tests_name("scan", tests, NULL, NULL);
 }

@@ -326,7 +326,7 @@ check(const struct index *ix, bool lookups)
 			CHECK(index_lookup(ix, x->parent, x->name, x->nlen) ==
 			    id);
 		if (!x->isdir) {
-			CHECK(n->size == x->size);
+			CHECK(index_file_size(ix, id) == x->size);
 			continue;
 		}
 		const struct ix_dir *d = index_dir(ix, id);
@@ -339,17 +339,17 @@ check(const struct index *ix, bool lookups)
 		CHECK(d->ino == x->ino);
 		watched += x->wd >= 0;
 		unwatched += x->unwatched;
-		/* The sibling lists hold exactly the live children. */
-		IX_FOREACH(ix, d->files, c) {
-			CHECK(c < MAXN && m.n[c].live && !m.n[c].isdir &&
-			    m.n[c].parent == id);
+		/* The table of children holds exactly the live children. */
+		uint32_t pos = 0, c;
+		while ((c = index_next_child(d, &pos)) != IX_NIL) {
+			CHECK(c < MAXN && m.n[c].live && m.n[c].parent == id);
 			children++;
 		}
-		IX_FOREACH(ix, d->dirs, c) {
-			CHECK(c < MAXN && m.n[c].live && m.n[c].isdir &&
-			    m.n[c].parent == id);
-			children++;
-		}
+		CHECK(children == d->nkids);
+		/* The directories among them are listed for IX_FOREACH. */
+		IX_FOREACH(ix, d->dirs, c2)
+			CHECK(c2 < MAXN && m.n[c2].live && m.n[c2].isdir &&
+			    m.n[c2].parent == id);
 		m.bytes[id] = children;	/* counted again below */
 	}
 	/* Every live child was on its parent's lists. */
@@ -619,7 +619,7 @@ graft(struct index *ix, struct input *in)
 		spar[n] = (uint32_t)p;
 		ssize[n] = sdir[n] ? 0 : get_size(in);
 		if (!sdir[n])
-			index_node(&src, sid[n])->size = ssize[n];
+			CHECK(index_set_size(&src, sid[n], ssize[n]) == 0);
 		n++;
 	}
 	/* Watches as scan.c sets them: a wd, or flagged when it failed. */

@@ -1,0 +1,71 @@
+#!/bin/sh
+# bench/load.sh: request throughput and latency of hycod against
+# redis-server answering PING, both on a Unix socket in the same run,
+# driven by bench/loadgen (one thread, epoll, closed loop). For each
+# request and each shape (clients x pipeline: 1, 16 and 50 clients
+# pipelined 1 and 16, one client pipelined 100) loadgen runs Redis then
+# hycod, twice over (A B A B), and prints one table row: hycod's rate,
+# Redis PING's, their ratio, and p50 / p99 / p99.9 of both.
+#
+# Needs $HYCOD, $TOP, $LOADGEN (make bench builds it) and redis-server.
+# BENCH_QUICK=1: one round of 0.2 s per row (about 25 s in all);
+# otherwise BENCH_LOAD_SECONDS (1) a run, 2 rounds (about 4 minutes).
+# BENCH_LOAD_METHODS and BENCH_LOAD_SHAPES ("1x1 16x1 ...") narrow it.
+set -eu
+if ! command -v redis-server >/dev/null; then
+	echo "load: redis-server is not installed (apt-get install redis-server): skipped"
+	exit 0
+fi
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	T=0.2 W=0.05 R=1
+else
+	T=${BENCH_LOAD_SECONDS:-1} W=0.2 R=2
+fi
+METHODS=${BENCH_LOAD_METHODS:-"ping summary get-cycle-dir disk-check stats metrics"}
+SHAPES=${BENCH_LOAD_SHAPES:-"1x1 16x1 50x1 1x16 16x16 50x16 1x100"}
+B=$(mktemp -d /dev/shm/hyco-load-XXXXXX)
+HP= RP=
+trap 'kill $HP $RP 2>/dev/null; wait 2>/dev/null; rm -rf "$B"' EXIT
+
+# A small tree: two datasets of tensors, ten cycles of predictions.
+C="$B/cache"
+for ds in burgers_128 smoke_128; do
+	mkdir -p "$C/tensors/$ds" "$C/evaluation/$ds"
+	( cd "$C/tensors/$ds" && seq 100 | sed 's/^/sim_/; s/$/.pt/' | xargs touch )
+done
+for c in 0 1 2 3 4 5 6 7 8 9; do
+	d="$C/generated/synthetic_preds/cycle_00$c/burgers_128"
+	mkdir -p "$d"
+	( cd "$d" && seq 20 | sed 's/^/g_/; s/$/.pt/' | xargs touch )
+done
+
+redis-server --port 0 --unixsocket "$B/redis.sock" --save "" \
+    --appendonly no --daemonize no >"$B/redis.log" 2>&1 &
+RP=$!
+"$HYCOD" -c "$TOP/conf/config.yaml" paths.cache_root="$C" 2>"$B/hycod.log" &
+HP=$!
+S="$C/hycod.sock"
+for i in $(seq 200); do
+	[ -S "$S" ] && [ -S "$B/redis.sock" ] && break
+	sleep 0.05
+done
+[ -S "$S" ] || { echo "load: hycod did not start:"; cat "$B/hycod.log"; exit 1; }
+[ -S "$B/redis.sock" ] || { echo "load: redis-server did not start:"; cat "$B/redis.log"; exit 1; }
+
+echo "hycod $("$HYCOD" --version 2>&1 | head -1), $(redis-server --version | cut -d' ' -f1-3);" \
+    "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "$R round(s) of $T s each side"
+h=-H
+for m in $METHODS; do
+	case $m in
+	get-cycle-dir) spec="msgpack:$S:$m:kind=synthetic,cycle=3" ;;
+	disk-check) spec="msgpack:$S:$m:required_bytes=1" ;;
+	*) spec="msgpack:$S:$m" ;;
+	esac
+	for shape in $SHAPES; do
+		c=${shape%x*} p=${shape#*x}
+		"$LOADGEN" $h -c "$c" -P "$p" -t "$T" -w "$W" -r "$R" -l "$m" \
+		    "resp:$B/redis.sock:PING" "$spec"
+		h=
+	done
+done
