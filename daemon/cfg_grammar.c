@@ -505,13 +505,17 @@ config_key(struct gram *g, struct cfg_ast *a)
 
 /*
  * resolverName COLON, tried after INTER_OPEN: (interpolation | ID)
- * (DOT (interpolation | ID))* then COLON. The name's parts into a;
- * false (and g as it was) if this is no resolver.
+ * (DOT (interpolation | ID))* then COLON. The name's parts into a; 1
+ * if this is a resolver. Otherwise the parts read are the start of a
+ * node's key, which has the same form (configKey (DOT configKey)*):
+ * 0, a keeping them and g just after the last, for the node to go on
+ * from there rather than read them again (each nested interpolation
+ * would be read twice a level: 2^depth). -1 when one of them failed.
  */
-static bool
+static int
 resolver_name(struct gram *g, struct cfg_ast *a)
 {
-	size_t start = g->pos;
+	size_t end = g->pos;
 
 	for (;;) {
 		const struct token *t = peek(g);
@@ -524,22 +528,40 @@ resolver_name(struct gram *g, struct cfg_ast *a)
 		} else if (t->type == T_INTER_OPEN) {
 			struct cfg_ast *i = interpolation(g);
 			if (i == NULL || g->failed)
-				break;
+				return -1;
 			ast_add(a, i);
 		} else
 			break;
+		end = g->pos;
 		if (accept(g, T_COLON))
-			return true;
+			return 1;
 		if (!accept(g, T_DOT))
 			break;
 	}
-	/* Not a resolver: forget what was built, and any error. */
-	for (size_t i = 0; i < a->nkid; i++)
-		cfg__ast_free(a->kid[i]);
+	g->pos = end;
+	return 0;
+}
+
+/* The parts resolver_name read, as the start of a node's key. */
+static void
+node_from_parts(struct cfg_ast *a)
+{
+	struct cfg_ast **parts = a->kid;
+	size_t n = a->nkid;
+
+	a->type = CFG_AST_NODE;
+	a->kid = NULL;
 	a->nkid = 0;
-	g->pos = start;
-	g->failed = false;
-	return false;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			add_lit(a, ".", 1);
+		if (parts[i]->type == CFG_AST_LIT) {
+			add_lit(a, parts[i]->text, strlen(parts[i]->text));
+			cfg__ast_free(parts[i]);
+		} else
+			ast_add(a, parts[i]);
+	}
+	free(parts);
 }
 
 /*
@@ -591,16 +613,21 @@ interpolation(struct gram *g)
 	}
 	expect(g, T_INTER_OPEN, "'${'");
 	a = ast_new(CFG_AST_RESOLVER);
-	if (resolver_name(g, a)) {
+	switch (resolver_name(g, a)) {
+	case 1:
 		a->nname = a->nkid;
 		sequence(g, a, T_BRACE_CLOSE);
 		expect(g, T_BRACE_CLOSE, "'}'");
 		goto out;
+	case -1:
+		goto out;
 	}
-	a->type = CFG_AST_NODE;
-	while (accept(g, T_DOT))
+	node_from_parts(a);
+	/* Leading dots (a relative key) only when no part was read. */
+	bool first = a->nkid == 0;
+	while (first && accept(g, T_DOT))
 		add_lit(a, ".", 1);
-	for (bool first = true; !g->failed; first = false) {
+	for (; !g->failed; first = false) {
 		if (accept(g, T_BRACKET_OPEN)) {
 			add_lit(a, "[", 1);
 			config_key(g, a);

@@ -277,6 +277,46 @@ test_cfg_interp_deep(void **state)
 }
 
 /*
+ * Keys named by interpolations nested 60 deep: each level is read once
+ * (the grammar read a nested ${ once as a resolver's name and again as
+ * a key: 2^60 steps), and the value is the one OmegaConf gives.
+ */
+static void
+test_cfg_interp_nested_keys(void **state)
+{
+	struct cfg_errors e = { 0 }, w = { 0 };
+	struct cfg_sbuf doc = { 0 };
+	struct cfg_node *r;
+	char line[64];
+
+	(void)state;
+	for (int i = 0; i < 60; i++) {
+		snprintf(line, sizeof(line), "k%d: k%d\n", i, i + 1);
+		cfg__sbuf_str(&doc, line);
+	}
+	cfg__sbuf_str(&doc, "k60: end\nv: ");
+	for (int i = 0; i < 60; i++)
+		cfg__sbuf_str(&doc, "${");
+	cfg__sbuf_str(&doc, "k0");
+	for (int i = 0; i < 60; i++)
+		cfg__sbuf_str(&doc, "}");
+	cfg__sbuf_str(&doc, "\nbad: ");
+	for (int i = 0; i < 60; i++)
+		cfg__sbuf_str(&doc, "${k0.");
+	cfg__sbuf_str(&doc, "\n");
+	r = resolved(doc.s, false, &e, &w);
+	assert_non_null(r);
+	assert_string_equal(val(r, "v"), "k60");
+	/* Unclosed: a warning (not a strict key), its text kept. */
+	assert_int_equal(w.count, 1);
+	assert_non_null(strstr(w.msg[0], "bad"));
+	cfg_free(r);
+	cfg_errors_clear(&e);
+	cfg_errors_clear(&w);
+	free(doc.s);
+}
+
+/*
  * Only the strict keys must resolve; elsewhere a failure is a warning
  * and the value stays as written, as does one that needs a resolver
  * hycod does not know.
@@ -369,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_cfg_interp_containers),
 		cmocka_unit_test(test_cfg_interp_errors),
 		cmocka_unit_test(test_cfg_interp_deep),
+		cmocka_unit_test(test_cfg_interp_nested_keys),
 		cmocka_unit_test(test_cfg_interp_strictness),
 		cmocka_unit_test(test_cfg_interp_now),
 	};
