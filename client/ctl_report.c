@@ -53,6 +53,17 @@ parse_size(const char *s, uint64_t *out)
 
 /* -- summary ---------------------------------------------------------------- */
 
+/* The bytes of each cycle, as summary -v and stats show them. */
+static void
+print_cycles(struct hyco_cycle_usage *const *cycles, size_t n)
+{
+	printf("\n%-10s %8s %14s %10s\n", "Kind", "Cycle", "Bytes", "Files");
+	for (size_t i = 0; i < n; i++)
+		printf("%-10s %8ld %14llu %10llu\n", cycles[i]->kind,
+		    cycles[i]->cycle, (unsigned long long)cycles[i]->bytes,
+		    (unsigned long long)cycles[i]->files);
+}
+
 /* "ok", or the level in capitals so that it stands out. */
 static const char *
 level_text(char *buf, size_t size, const char *level)
@@ -140,11 +151,7 @@ ctl_summary_print(const struct opts *o, const union result *r)
 		printf("%-32s %12.2f %12.2f %12.2f\n", s->datasets[i]->name,
 		    gb(s->datasets[i]->tensors), gb(s->datasets[i]->generated),
 		    gb(s->datasets[i]->eval));
-	printf("\n%-10s %8s %14s %10s\n", "Kind", "Cycle", "Bytes", "Files");
-	for (size_t i = 0; i < s->ncycles; i++)
-		printf("%-10s %8ld %14llu %10llu\n", s->cycles[i]->kind,
-		    s->cycles[i]->cycle, (unsigned long long)s->cycles[i]->bytes,
-		    (unsigned long long)s->cycles[i]->files);
+	print_cycles(s->cycles, s->ncycles);
 }
 
 void
@@ -347,11 +354,7 @@ ctl_stats_print(const struct opts *o, const union result *r)
 		print_ago(d ? d->last_asked : s->other_last_asked);
 		printf("\n");
 	}
-	printf("\n%-10s %8s %14s %10s\n", "Kind", "Cycle", "Bytes", "Files");
-	for (size_t i = 0; i < s->ncycles; i++)
-		printf("%-10s %8ld %14llu %10llu\n", s->cycles[i]->kind,
-		    s->cycles[i]->cycle, (unsigned long long)s->cycles[i]->bytes,
-		    (unsigned long long)s->cycles[i]->files);
+	print_cycles(s->cycles, s->ncycles);
 	printf("\nEvents: %llu subscribers, %llu notifications sent, %llu "
 	    "subscribers dropped\n", (unsigned long long)s->subscribers,
 	    (unsigned long long)s->notifications,
