@@ -79,6 +79,7 @@ CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 	     $(B)/daemon/watch.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
+	     $(B)/daemon/rpc_cache.o $(B)/daemon/rpc_status.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/asked.o $(B)/daemon/job.o \
 	     $(B)/daemon/disk.o \

@@ -102,12 +102,12 @@ def main():
         if a != b:
             sys.exit("python_cache: sizes differ: seed %r, hyco %r" % (a, b))
         print("get_cache_size(): %.6f GB both; seed (rglob+stat) %.4f s, "
-              "hyco %.6f s; ratio hyco/seed = %.5f" %
+              "hyco %.6f s; ratio hyco/seed = %.2g" %
               (a, seed_s, mine_s, mine_s / seed_s))
         _, seed_p = timed(seed.print_cache_summary, seed_runs)
         _, mine_p = timed(mine.print_cache_summary, 50)
         print("print_cache_summary(): seed %.4f s, hyco %.6f s; ratio "
-              "hyco/seed = %.5f" % (seed_p, mine_p, mine_p / seed_p))
+              "hyco/seed = %.2g" % (seed_p, mine_p, mine_p / seed_p))
     finally:
         if proc is not None:
             proc.terminate()

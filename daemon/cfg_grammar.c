@@ -435,6 +435,19 @@ is_text_token(enum tok t)
 	    t == T_TOP_ESC || t == T_QUOTED_ESC || t == T_INTER_OPEN;
 }
 
+/* An interpolation where one starts, added to a; false if none does. */
+static bool
+take_interpolation(struct gram *g, struct cfg_ast *a)
+{
+	struct cfg_ast *i;
+
+	if (peek(g)->type != T_INTER_OPEN)
+		return false;
+	if ((i = interpolation(g)) != NULL)
+		ast_add(a, i);
+	return true;
+}
+
 /*
  * text: (interpolation | ANY_STR | ESC | ESC_INTER | TOP_ESC |
  * QUOTED_ESC)+, unescaped as _unescape does: ESC_INTER keeps its last
@@ -450,12 +463,8 @@ text(struct gram *g)
 	while (!g->failed && is_text_token(peek(g)->type)) {
 		const struct token *t = peek(g);
 		items++;
-		if (t->type == T_INTER_OPEN) {
-			struct cfg_ast *i = interpolation(g);
-			if (i != NULL)
-				ast_add(a, i);
+		if (take_interpolation(g, a))
 			continue;
-		}
 		g->pos++;
 		bool before_inter = peek(g)->type == T_INTER_OPEN;
 		bool at_end = !is_text_token(peek(g)->type);
@@ -637,12 +646,8 @@ primitive(struct gram *g, bool key)
 	while (!g->failed && is_prim_token(peek(g)->type, key)) {
 		const struct token *t = peek(g);
 		items++;
-		if (t->type == T_INTER_OPEN) {
-			struct cfg_ast *i = interpolation(g);
-			if (i != NULL)
-				ast_add(a, i);
+		if (take_interpolation(g, a))
 			continue;
-		}
 		g->pos++;
 		if (t->type == T_ESC)
 			add_unescaped(a, t);

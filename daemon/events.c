@@ -50,27 +50,6 @@ unix_now(void)
 
 /* -- packing ---------------------------------------------------------- */
 
-static void
-kv_str(struct rpc_container *m, const char *key, const char *v)
-{
-	rpc_map_key(m, key);
-	rpc_pack_cstr(m->pk, v);
-}
-
-static void
-kv_u64(struct rpc_container *m, const char *key, uint64_t v)
-{
-	rpc_map_key(m, key);
-	msgpack_pack_uint64(m->pk, v);
-}
-
-static void
-kv_double(struct rpc_container *m, const char *key, double v)
-{
-	rpc_map_key(m, key);
-	msgpack_pack_double(m->pk, v);
-}
-
 /* [2, "event", [{"type": ..., "time": ..., then the caller's fields. */
 static void
 pack_begin(msgpack_packer *pk, struct rpc_container *m, int type)
@@ -80,8 +59,8 @@ pack_begin(msgpack_packer *pk, struct rpc_container *m, int type)
 	rpc_pack_cstr(pk, "event");
 	msgpack_pack_array(pk, 1);
 	rpc_map_begin(m, pk);
-	kv_str(m, "type", events_type_names[type]);
-	kv_double(m, "time", unix_now());
+	rpc_kv_str(m, "type", events_type_names[type]);
+	rpc_kv_double(m, "time", unix_now());
 }
 
 /*
@@ -151,8 +130,8 @@ drop(struct events *ev, size_t i, size_t queued)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	pack_begin(&pk, &m, EV_DROPPED);
-	kv_u64(&m, "queued_bytes", queued);
-	kv_u64(&m, "max_queued_bytes", ev->max_queued);
+	rpc_kv_u64(&m, "queued_bytes", queued);
+	rpc_kv_u64(&m, "max_queued_bytes", ev->max_queued);
 	rpc_map_end(&m);
 	if (queued + sb.size <= ev->max_queued &&
 	    conn_write(c, sb.data, sb.size) == 0)
@@ -312,11 +291,11 @@ events_cycle_created(struct events *ev, int kind, long cycle,
 
 	if (!begin(ev, &m, EV_CYCLE_CREATED))
 		return;
-	kv_str(&m, "kind", layout_kind_names[kind]);
+	rpc_kv_str(&m, "kind", layout_kind_names[kind]);
 	rpc_map_key(&m, "cycle");
 	msgpack_pack_long(m.pk, cycle);
-	kv_str(&m, "dataset", dataset);
-	kv_str(&m, "path", path);
+	rpc_kv_str(&m, "dataset", dataset);
+	rpc_kv_str(&m, "path", path);
 	deliver(ev, &m, EV_CYCLE_CREATED);
 }
 
@@ -328,12 +307,12 @@ events_cycle_removed(struct events *ev, int kind, long cycle,
 
 	if (!begin(ev, &m, EV_CYCLE_REMOVED))
 		return;
-	kv_str(&m, "kind", layout_kind_names[kind]);
+	rpc_kv_str(&m, "kind", layout_kind_names[kind]);
 	rpc_map_key(&m, "cycle");
 	msgpack_pack_long(m.pk, cycle);
-	kv_str(&m, "path", path);
-	kv_u64(&m, "bytes", bytes);
-	kv_str(&m, "why", why);
+	rpc_kv_str(&m, "path", path);
+	rpc_kv_u64(&m, "bytes", bytes);
+	rpc_kv_str(&m, "why", why);
 	deliver(ev, &m, EV_CYCLE_REMOVED);
 }
 
@@ -345,10 +324,10 @@ events_prune(struct events *ev, uint64_t items, uint64_t bytes,
 
 	if (!begin(ev, &m, EV_PRUNE))
 		return;
-	kv_u64(&m, "items", items);
-	kv_u64(&m, "bytes", bytes);
-	kv_u64(&m, "cycles", cycles);
-	kv_u64(&m, "datasets", datasets);
+	rpc_kv_u64(&m, "items", items);
+	rpc_kv_u64(&m, "bytes", bytes);
+	rpc_kv_u64(&m, "cycles", cycles);
+	rpc_kv_u64(&m, "datasets", datasets);
 	deliver(ev, &m, EV_PRUNE);
 }
 
@@ -360,9 +339,9 @@ events_exact(struct events *ev, bool exact, const char *why, double lost_s)
 
 	if (!begin(ev, &m, type))
 		return;
-	kv_str(&m, "why", why);
+	rpc_kv_str(&m, "why", why);
 	if (exact)
-		kv_double(&m, "lost_s", lost_s);
+		rpc_kv_double(&m, "lost_s", lost_s);
 	deliver(ev, &m, type);
 }
 
@@ -375,7 +354,7 @@ events_reload(struct events *ev, bool ok, const char *message)
 		return;
 	rpc_map_key(&m, "ok");
 	ok ? msgpack_pack_true(m.pk) : msgpack_pack_false(m.pk);
-	kv_str(&m, "message", message != NULL ? message : "");
+	rpc_kv_str(&m, "message", message != NULL ? message : "");
 	deliver(ev, &m, EV_RELOAD);
 }
 
@@ -386,7 +365,7 @@ events_shutdown(struct events *ev, const char *signal)
 
 	if (!begin(ev, &m, EV_SHUTDOWN))
 		return;
-	kv_str(&m, "signal", signal);
+	rpc_kv_str(&m, "signal", signal);
 	deliver(ev, &m, EV_SHUTDOWN);
 }
 
@@ -399,14 +378,14 @@ events_alert(struct events *ev, const char *path, const char *device,
 	if (from < 0 || from >= EVENTS_LEVEL_COUNT || to < 0 ||
 	    to >= EVENTS_LEVEL_COUNT || !begin(ev, &m, EV_ALERT))
 		return;
-	kv_str(&m, "path", path);
-	kv_str(&m, "device", device);
-	kv_str(&m, "from", events_level_names[from]);
-	kv_str(&m, "to", events_level_names[to]);
-	kv_u64(&m, "free_bytes", du->avail_bytes);
-	kv_u64(&m, "total_bytes", du->total_bytes);
-	kv_u64(&m, "free_inodes", du->avail_inodes);
-	kv_u64(&m, "total_inodes", du->total_inodes);
+	rpc_kv_str(&m, "path", path);
+	rpc_kv_str(&m, "device", device);
+	rpc_kv_str(&m, "from", events_level_names[from]);
+	rpc_kv_str(&m, "to", events_level_names[to]);
+	rpc_kv_u64(&m, "free_bytes", du->avail_bytes);
+	rpc_kv_u64(&m, "total_bytes", du->total_bytes);
+	rpc_kv_u64(&m, "free_inodes", du->avail_inodes);
+	rpc_kv_u64(&m, "total_inodes", du->total_inodes);
 	rpc_map_key(&m, "time_to_full_s");
 	if (isfinite(time_to_full_s))
 		msgpack_pack_double(m.pk, time_to_full_s);

@@ -155,20 +155,6 @@ stats_cycle_dir(struct stats *s, int kind, const char *name, bool created)
 
 /* -- the stats reply -------------------------------------------------- */
 
-static void
-kv_u64(struct rpc_container *m, const char *key, uint64_t v)
-{
-	rpc_map_key(m, key);
-	msgpack_pack_uint64(m->pk, v);
-}
-
-static void
-kv_double(struct rpc_container *m, const char *key, double v)
-{
-	rpc_map_key(m, key);
-	msgpack_pack_double(m->pk, v);
-}
-
 /* {"synthetic": n, "physical": n} */
 static void
 pack_kinds(struct rpc_container *m, const char *key, const uint64_t *v)
@@ -178,7 +164,7 @@ pack_kinds(struct rpc_container *m, const char *key, const uint64_t *v)
 	rpc_map_key(m, key);
 	rpc_map_begin(&k, m->pk);
 	for (int i = 0; i < KIND_COUNT; i++)
-		kv_u64(&k, layout_kind_names[i], v[i]);
+		rpc_kv_u64(&k, layout_kind_names[i], v[i]);
 	rpc_map_end(&k);
 }
 
@@ -190,7 +176,7 @@ pack_dataset(msgpack_packer *pk, const struct stats_dataset *d)
 	rpc_map_begin(&m, pk);
 	pack_kinds(&m, "hits", d->hits);
 	pack_kinds(&m, "misses", d->misses);
-	kv_double(&m, "last_asked", d->last_asked);
+	rpc_kv_double(&m, "last_asked", d->last_asked);
 	rpc_map_end(&m);
 }
 
@@ -200,16 +186,16 @@ pack_method(msgpack_packer *pk, const struct stats_method *sm)
 	struct rpc_container m, e, l, a;
 
 	rpc_map_begin(&m, pk);
-	kv_u64(&m, "requests", sm->requests);
+	rpc_kv_u64(&m, "requests", sm->requests);
 	rpc_map_key(&m, "errors");
 	rpc_map_begin(&e, pk);
 	for (int code = RPC_OK + 1; code < RPC_ERROR_COUNT; code++)
-		kv_u64(&e, rpc_error_codes[code], sm->errors[code]);
+		rpc_kv_u64(&e, rpc_error_codes[code], sm->errors[code]);
 	rpc_map_end(&e);
 	rpc_map_key(&m, "latency");
 	rpc_map_begin(&l, pk);
-	kv_u64(&l, "count", sm->latency_count);
-	kv_double(&l, "sum_s", sm->latency_sum_s);
+	rpc_kv_u64(&l, "count", sm->latency_count);
+	rpc_kv_double(&l, "sum_s", sm->latency_sum_s);
 	rpc_map_key(&l, "counts");
 	rpc_array_begin(&a, pk);
 	for (int i = 0; i <= STATS_BUCKETS; i++) {
@@ -228,7 +214,7 @@ stats_pack(struct rpc_container *m, const struct stats *s,
 {
 	struct rpc_container sub, a, c;
 
-	kv_double(m, "since", s->since);
+	rpc_kv_double(m, "since", s->since);
 	rpc_map_key(m, "latency_buckets_us");
 	rpc_array_begin(&a, m->pk);
 	for (int i = 0; i < STATS_BUCKETS; i++) {
@@ -245,7 +231,7 @@ stats_pack(struct rpc_container *m, const struct stats *s,
 	rpc_map_end(&sub);
 	rpc_map_key(m, "cycle_dirs");
 	rpc_map_begin(&sub, m->pk);
-	kv_u64(&sub, "max_datasets", s->max_datasets);
+	rpc_kv_u64(&sub, "max_datasets", s->max_datasets);
 	rpc_map_key(&sub, "datasets");
 	rpc_map_begin(&c, m->pk);
 	for (size_t i = 0; i < s->nds; i++) {
@@ -265,21 +251,21 @@ stats_pack(struct rpc_container *m, const struct stats *s,
 		rpc_pack_cstr(m->pk, layout_kind_names[t->cy[i].kind]);
 		rpc_map_key(&c, "cycle");
 		msgpack_pack_long(m->pk, t->cy[i].cycle);
-		kv_u64(&c, "bytes", t->cy[i].bytes);
-		kv_u64(&c, "files", t->cy[i].files);
+		rpc_kv_u64(&c, "bytes", t->cy[i].bytes);
+		rpc_kv_u64(&c, "files", t->cy[i].files);
 		rpc_map_end(&c);
 	}
 	rpc_array_end(&a);
 	rpc_map_key(m, "events");
 	rpc_map_begin(&sub, m->pk);
-	kv_u64(&sub, "subscribers", subscribers);
-	kv_u64(&sub, "subscribes", es->subscribes);
-	kv_u64(&sub, "notifications", es->notifications);
-	kv_u64(&sub, "dropped", es->dropped);
+	rpc_kv_u64(&sub, "subscribers", subscribers);
+	rpc_kv_u64(&sub, "subscribes", es->subscribes);
+	rpc_kv_u64(&sub, "notifications", es->notifications);
+	rpc_kv_u64(&sub, "dropped", es->dropped);
 	rpc_map_key(&sub, "emitted");
 	rpc_map_begin(&c, m->pk);
 	for (int i = 0; i < EV_ALL_COUNT; i++)
-		kv_u64(&c, events_type_names[i], es->emitted[i]);
+		rpc_kv_u64(&c, events_type_names[i], es->emitted[i]);
 	rpc_map_end(&c);
 	rpc_map_end(&sub);
 }

@@ -260,6 +260,34 @@ rpc_array_end(struct rpc_container *a)
 }
 
 void
+rpc_kv_u64(struct rpc_container *m, const char *key, uint64_t v)
+{
+	rpc_map_key(m, key);
+	msgpack_pack_uint64(m->pk, v);
+}
+
+void
+rpc_kv_str(struct rpc_container *m, const char *key, const char *v)
+{
+	rpc_map_key(m, key);
+	rpc_pack_cstr(m->pk, v);
+}
+
+void
+rpc_kv_bool(struct rpc_container *m, const char *key, bool v)
+{
+	rpc_map_key(m, key);
+	v ? msgpack_pack_true(m->pk) : msgpack_pack_false(m->pk);
+}
+
+void
+rpc_kv_double(struct rpc_container *m, const char *key, double v)
+{
+	rpc_map_key(m, key);
+	msgpack_pack_double(m->pk, v);
+}
+
+void
 rpc_pack_strn(msgpack_packer *pk, const char *s, size_t len)
 {
 	msgpack_pack_str(pk, len);

@@ -95,6 +95,12 @@ void	rpc_array_begin(struct rpc_container *a, msgpack_packer *pk);
 void	rpc_array_next(struct rpc_container *a);
 void	rpc_array_end(struct rpc_container *a);
 
+/* One pair of a map being packed: rpc_map_key, then the value. */
+void	rpc_kv_u64(struct rpc_container *m, const char *key, uint64_t v);
+void	rpc_kv_str(struct rpc_container *m, const char *key, const char *v);
+void	rpc_kv_bool(struct rpc_container *m, const char *key, bool v);
+void	rpc_kv_double(struct rpc_container *m, const char *key, double v);
+
 /* Packing helpers. */
 void	rpc_pack_cstr(msgpack_packer *pk, const char *s);
 void	rpc_pack_strn(msgpack_packer *pk, const char *s, size_t len);

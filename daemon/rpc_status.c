@@ -1,0 +1,403 @@
+/*
+ * rpc_status.c: the methods that say what the daemon knows, answered
+ * on the loop: ping, summary (and the packing of its figures), stats,
+ * metrics, subscribe and unsubscribe, reload and config.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config_rpc.h"
+#include "metrics.h"
+#include "reload.h"
+#include "rpc_int.h"
+
+/* -- results ------------------------------------------------------------ */
+
+#define RESCANNING_MAX	16
+
+/* Index health: whether the figures are exact, and why not. */
+static void
+pack_index(struct rpc_container *m, const struct watch *w)
+{
+	const char *paths[RESCANNING_MAX];
+	size_t n = watch_rescanning(w, paths, RESCANNING_MAX);
+
+	rpc_kv_bool(m, "exact", watch_exact(w));
+	rpc_kv_u64(m, "watched_dirs", w->ix.watched);
+	rpc_kv_u64(m, "unwatched_dirs", w->ix.unwatched);
+	rpc_kv_u64(m, "tracked_files", w->ix.files);
+	rpc_kv_u64(m, "index_bytes", index_memory(&w->ix));
+	rpc_kv_double(m, "last_rescan", w->stats.last_rescan);
+	rpc_kv_u64(m, "overflows", w->stats.overflows);
+	rpc_kv_u64(m, "rescans", w->stats.rescans);
+	rpc_kv_u64(m, "events", w->stats.events);
+	rpc_kv_u64(m, "reconciled", w->stats.reconciled);
+	rpc_kv_u64(m, "arrivals", w->stats.arrivals);
+	rpc_kv_u64(m, "scan_errors", w->stats.scan_errors);
+	rpc_kv_double(m, "last_scan_s", w->stats.last_scan_s);
+	rpc_map_key(m, "rescanning");
+	msgpack_pack_array(m->pk, n);
+	for (size_t i = 0; i < n; i++)
+		rpc_pack_cstr(m->pk, paths[i]);
+}
+
+/* Removals: waiting in the trash, freed, and what policy took. */
+static void
+pack_removals(struct rpc_container *m, const struct trash *t,
+    const struct policy *p)
+{
+	rpc_kv_u64(m, "trash_bytes", t->bytes);
+	rpc_kv_u64(m, "trash_items", t->items);
+	rpc_kv_u64(m, "trash_freed_bytes", t->freed_bytes);
+	rpc_kv_u64(m, "pruned_bytes", p->stats.pruned_bytes);
+	rpc_kv_u64(m, "pruned_cycles", p->stats.pruned_cycles);
+	rpc_kv_u64(m, "pruned_datasets", p->stats.pruned_datasets);
+	rpc_kv_u64(m, "refused", p->stats.refused);
+	rpc_kv_u64(m, "prune_passes", p->stats.passes);
+	rpc_kv_u64(m, "idle_passes", p->stats.idle_passes);
+	rpc_kv_bool(m, "pruning", p->running);
+	rpc_kv_u64(m, "asked", p->asked.n);
+	rpc_kv_u64(m, "asked_forgotten", p->asked.forgotten);
+}
+
+/* The socket and the requests on it, since start. */
+static void
+pack_traffic(struct rpc_container *m, const struct server_stats *ss,
+    const struct rpc_stats *rs)
+{
+	struct rpc_container e;
+
+	rpc_kv_u64(m, "connections", ss->active);
+	rpc_kv_u64(m, "connections_accepted", ss->accepted);
+	rpc_kv_u64(m, "refused_max_clients", ss->refused_max_clients);
+	rpc_kv_u64(m, "messages", ss->messages);
+	rpc_kv_u64(m, "closed_too_large", ss->closed_too_large);
+	rpc_kv_u64(m, "closed_bad_input", ss->closed_bad_input);
+	rpc_kv_u64(m, "paused_reads", ss->paused_reads);
+	rpc_kv_u64(m, "closed_too_deep", ss->closed_too_deep);
+	rpc_kv_u64(m, "frame_steps", ss->frame_steps);
+	rpc_kv_u64(m, "jobs", ss->work);
+	rpc_kv_u64(m, "paused_max_jobs_per_client", ss->paused_work_per_conn);
+	rpc_kv_u64(m, "paused_max_jobs", ss->paused_work);
+	rpc_kv_u64(m, "requests", rs->requests);
+	rpc_map_key(m, "errors");
+	rpc_map_begin(&e, m->pk);
+	for (int code = RPC_OK + 1; code < RPC_ERROR_COUNT; code++)
+		rpc_kv_u64(&e, rpc_error_codes[code], rs->errors[code]);
+	rpc_map_end(&e);
+}
+
+/* Each filesystem of the tree, its level, and the alerts' counters. */
+static void
+pack_filesystems(struct rpc_container *m, const struct disk *dk)
+{
+	struct rpc_container fs, roots, a;
+	struct alert_stats as;
+
+	rpc_map_key(m, "filesystems");
+	msgpack_pack_array(m->pk, disk_count(dk));
+	for (size_t i = 0; i < disk_count(dk); i++) {
+		const struct disk_fs *f = disk_get(dk, i);
+		rpc_map_begin(&fs, m->pk);
+		rpc_kv_str(&fs, "path", f->path);
+		rpc_kv_str(&fs, "mount", f->mount);
+		rpc_kv_str(&fs, "fstype", f->fstype);
+		rpc_kv_str(&fs, "source", f->source);
+		rpc_kv_str(&fs, "device", f->device);
+		rpc_map_key(&fs, "roots");
+		rpc_array_begin(&roots, m->pk);
+		for (int r = 0; r < DISK_ROLES; r++)
+			if (f->roots & (1u << r)) {
+				rpc_array_next(&roots);
+				rpc_pack_cstr(m->pk, disk_role_names[r]);
+			}
+		rpc_array_end(&roots);
+		rpc_kv_u64(&fs, "free_bytes", f->du.avail_bytes);
+		rpc_kv_u64(&fs, "total_bytes", f->du.total_bytes);
+		rpc_kv_u64(&fs, "free_inodes", f->du.avail_inodes);
+		rpc_kv_u64(&fs, "total_inodes", f->du.total_inodes);
+		rpc_kv_str(&fs, "level", disk_level_names[f->level]);
+		rpc_kv_str(&fs, "reason", f->reason);
+		rpc_map_key(&fs, "time_to_full_s");
+		if (f->time_to_full_s >= 0)
+			msgpack_pack_double(m->pk, f->time_to_full_s);
+		else
+			msgpack_pack_nil(m->pk);
+		rpc_kv_double(&fs, "fill_bytes_per_s", f->fill_rate);
+		rpc_kv_u64(&fs, "warn_below_bytes", f->warn_bytes);
+		rpc_kv_u64(&fs, "critical_below_bytes", f->critical_bytes);
+		rpc_kv_u64(&fs, "warn_below_inodes", f->warn_inodes);
+		rpc_kv_u64(&fs, "critical_below_inodes", f->critical_inodes);
+		rpc_kv_double(&fs, "sampled_at", f->sampled_at);
+		rpc_kv_str(&fs, "error", f->error ? strerror(f->error) : "");
+		rpc_map_end(&fs);
+	}
+	rpc_kv_str(m, "alert_level", disk_level_names[disk_worst(dk)]);
+	disk_alert_stats(dk, &as);
+	rpc_map_key(m, "alerts");
+	rpc_map_begin(&a, m->pk);
+	rpc_kv_u64(&a, "transitions", dk->stats.transitions);
+	rpc_kv_u64(&a, "samples", dk->stats.samples);
+	rpc_kv_u64(&a, "sample_errors", dk->stats.sample_errors);
+	rpc_kv_u64(&a, "hook_runs", as.runs);
+	rpc_kv_u64(&a, "hook_failures", as.failures);
+	rpc_kv_u64(&a, "hook_timeouts", as.timeouts);
+	rpc_kv_u64(&a, "hook_coalesced", as.coalesced);
+	rpc_map_end(&a);
+}
+
+static void
+pack_summary(msgpack_packer *pk, const struct tally *t,
+    const struct disk_usage *du, const struct hycod *d)
+{
+	struct rpc_container m, sub;
+	uint64_t total = 0, files = 0;
+
+	for (int c = 0; c < CAT_COUNT; c++) {
+		total += t->bytes[c];
+		files += t->files[c];
+	}
+	rpc_map_begin(&m, pk);
+	for (int c = 0; c < CAT_COUNT; c++)
+		rpc_kv_u64(&m, layout_category_names[c], t->bytes[c]);
+	rpc_kv_u64(&m, "total", total);
+	rpc_kv_u64(&m, "files", files);
+	rpc_map_key(&m, "datasets");
+	msgpack_pack_map(pk, t->nds);
+	for (size_t i = 0; i < t->nds; i++) {
+		rpc_pack_cstr(pk, t->ds[i].name);
+		rpc_map_begin(&sub, pk);
+		for (int c = 0; c < CAT_COUNT; c++)
+			rpc_kv_u64(&sub, layout_category_names[c],
+			    t->ds[i].bytes[c]);
+		rpc_map_end(&sub);
+	}
+	rpc_map_key(&m, "cycles");
+	msgpack_pack_array(pk, t->ncy);
+	for (size_t i = 0; i < t->ncy; i++) {
+		rpc_map_begin(&sub, pk);
+		rpc_kv_str(&sub, "kind", layout_kind_names[t->cy[i].kind]);
+		rpc_map_key(&sub, "cycle");
+		msgpack_pack_long(pk, t->cy[i].cycle);
+		rpc_kv_u64(&sub, "bytes", t->cy[i].bytes);
+		rpc_kv_u64(&sub, "files", t->cy[i].files);
+		rpc_map_end(&sub);
+	}
+	rpc_map_key(&m, "disk");
+	rpc_map_begin(&sub, pk);
+	rpc_kv_u64(&sub, "free_bytes", du->avail_bytes);
+	rpc_kv_u64(&sub, "total_bytes", du->total_bytes);
+	rpc_kv_str(&sub, "path", d->cfg.layout.cache_root);
+	rpc_map_end(&sub);
+	pack_index(&m, &d->watch);
+	pack_removals(&m, &d->trash, &d->policy);
+	pack_traffic(&m, &d->server.stats, &d->rpc);
+	pack_filesystems(&m, &d->disk);
+	/* The start-up scan runs: the figures above are partial. */
+	rpc_kv_bool(&m, "scanning", !d->watch.ready);
+	rpc_map_end(&m);
+}
+
+/* -- methods ------------------------------------------------------------ */
+
+void
+m_ping(struct reply *r, const msgpack_object_map *args)
+{
+	struct hycod *d = r->d;
+	struct rpc_container m;
+
+	(void)args;
+	rpc_map_begin(&m, reply_result(r));
+	rpc_kv_str(&m, "version", HYCO_VERSION);
+	rpc_map_key(&m, "pid");
+	msgpack_pack_int(m.pk, (int)getpid());
+	rpc_kv_double(&m, "uptime_s", (double)(uv_hrtime() - d->start_ns) / 1e9);
+	rpc_kv_u64(&m, "connections", d->server.stats.active);
+	rpc_kv_u64(&m, "requests", d->rpc.requests);
+	rpc_kv_str(&m, "cache_root", d->cfg.layout.cache_root);
+	rpc_map_end(&m);
+}
+
+/*
+ * O(datasets + cycles) off the index, answered at once; during the
+ * start-up scan once it is in, or with wait: false at once with what
+ * is known (exact false, scanning true).
+ */
+void
+m_summary(struct reply *r, const msgpack_object_map *args)
+{
+	const msgpack_object *o = rpc_args_get(args, "wait");
+	struct hycod *d = r->d;
+	struct tally t = { 0 };
+	const struct disk_fs *fs;
+	int f;
+
+	if (o != NULL && o->type != MSGPACK_OBJECT_BOOLEAN) {
+		reply_error(r, RPC_EINVAL, "wait must be true or false");
+		return;
+	}
+	if (!d->watch.ready && (o == NULL || o->via.boolean)) {
+		park(r);
+		return;
+	}
+	watch_sync(&d->watch);
+	if (watch_tally(&d->watch, &t) == -1) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		tally_free(&t);
+		return;
+	}
+	/* Figures at most DISK_SUMMARY_MAX_AGE_MS old (disk.h). */
+	disk_refresh(&d->disk, DISK_SUMMARY_MAX_AGE_MS);
+	f = disk_of_role(&d->disk, DISK_ROLE_CACHE_ROOT);
+	fs = f < 0 ? NULL : disk_get(&d->disk, (size_t)f);
+	if (fs == NULL || fs->error != 0) {
+		int err = fs == NULL ? ENOENT : fs->error;
+		reply_error(r, errno_code(err), "statvfs %s: %s",
+		    d->cfg.layout.cache_root, strerror(err));
+		tally_free(&t);
+		return;
+	}
+	pack_summary(reply_result(r), &t, &fs->du, d);
+	tally_free(&t);
+}
+
+/* This connection receives events from now on (events.h). */
+void
+m_subscribe(struct reply *r, const msgpack_object_map *args)
+{
+	struct events *ev = &r->d->events;
+	struct rpc_container m, a;
+	unsigned mask;
+	char why[256];
+
+	if (events_parse_types(rpc_args_get(args, "events"), &mask, why,
+	    sizeof(why)) == -1) {
+		reply_error(r, RPC_EINVAL, "%s", why);
+		return;
+	}
+	if (events_subscribe(ev, r->conn, mask) == -1) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		return;
+	}
+	/* The reply is queued before any event: events come after it. */
+	rpc_map_begin(&m, reply_result(r));
+	rpc_map_key(&m, "events");
+	rpc_array_begin(&a, m.pk);
+	for (int t = 0; t < EV_COUNT; t++)
+		if (mask & (1u << t)) {
+			rpc_array_next(&a);
+			rpc_pack_cstr(m.pk, events_type_names[t]);
+		}
+	rpc_array_end(&a);
+	rpc_kv_u64(&m, "max_queued_bytes", ev->max_queued);
+	rpc_map_end(&m);
+}
+
+void
+m_unsubscribe(struct reply *r, const msgpack_object_map *args)
+{
+	struct rpc_container m;
+	bool was = events_unsubscribe(&r->d->events, r->conn);
+
+	(void)args;
+	rpc_map_begin(&m, reply_result(r));
+	rpc_kv_bool(&m, "was_subscribed", was);
+	rpc_map_end(&m);
+}
+
+/* Per method and per dataset, since start (stats.h). */
+void
+m_stats(struct reply *r, const msgpack_object_map *args)
+{
+	struct hycod *d = r->d;
+	struct tally t = { 0 };
+	struct rpc_container m;
+
+	(void)args;
+	watch_sync(&d->watch);
+	if (watch_tally(&d->watch, &t) == -1) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		tally_free(&t);
+		return;
+	}
+	rpc_map_begin(&m, reply_result(r));
+	stats_pack(&m, &d->stats, &t, &d->events.stats,
+	    events_subscribers(&d->events));
+	rpc_map_end(&m);
+	tally_free(&t);
+}
+
+/* Prometheus's text exposition format (metrics.h). */
+void
+m_metrics(struct reply *r, const msgpack_object_map *args)
+{
+	struct metrics_text text = { 0 };
+	struct rpc_container m;
+	int rc;
+
+	(void)args;
+	watch_sync(&r->d->watch);
+	/* The same figures as summary's: as fresh (disk.h). */
+	disk_refresh(&r->d->disk, DISK_SUMMARY_MAX_AGE_MS);
+	if ((rc = metrics_render(&text, r->d)) < 0) {
+		if (rc == -ENOMEM)
+			reply_error(r, RPC_EINTERNAL, "out of memory");
+		else
+			reply_error(r, errno_code(-rc), "statvfs %s: %s",
+			    r->d->cfg.layout.cache_root, strerror(-rc));
+		metrics_text_free(&text);
+		return;
+	}
+	rpc_map_begin(&m, reply_result(r));
+	rpc_map_key(&m, "text");
+	rpc_pack_strn(m.pk, text.s, text.len);
+	rpc_kv_str(&m, "content_type", METRICS_CONTENT_TYPE);
+	rpc_map_end(&m);
+	metrics_text_free(&text);
+}
+
+/* Read the config files again; what changed, what was refused, errors. */
+void
+m_reload(struct reply *r, const msgpack_object_map *args)
+{
+	struct reload_report rep;
+	struct rpc_container m, a, c;
+	const struct reload_list *lists[2];
+
+	(void)args;
+	reload_run(r->d, "reload request", &rep);
+	lists[0] = &rep.changed;
+	lists[1] = &rep.refused;
+	rpc_map_begin(&m, reply_result(r));
+	rpc_kv_bool(&m, "ok", rep.ok);
+	for (int l = 0; l < 2; l++) {
+		rpc_map_key(&m, l == 0 ? "changed" : "refused");
+		msgpack_pack_array(m.pk, lists[l]->n);
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			rpc_map_begin(&c, m.pk);
+			rpc_kv_str(&c, "key", lists[l]->v[i].key);
+			rpc_kv_str(&c, "from", lists[l]->v[i].from);
+			rpc_kv_str(&c, "to", lists[l]->v[i].to);
+			rpc_map_end(&c);
+		}
+	}
+	rpc_map_key(&m, "errors");
+	rpc_array_begin(&a, m.pk);
+	for (int i = 0; i < rep.errors.count; i++) {
+		rpc_array_next(&a);
+		rpc_pack_cstr(m.pk, rep.errors.msg[i]);
+	}
+	rpc_array_end(&a);
+	rpc_map_end(&m);
+	reload_report_free(&rep);
+}
+
+/* The resolved config and what the daemon made of it: answered at once. */
+void
+m_config(struct reply *r, const msgpack_object_map *args)
+{
+	(void)args;
+	config_pack(reply_result(r), &r->d->cfg);
+}
