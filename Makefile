@@ -91,7 +91,9 @@ DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(CONFIG_OBJ) $(PROTO_OBJ)
 CLIENT_OBJ = $(B)/client/hyco.o $(B)/client/value.o $(B)/client/decode.o \
 	     $(B)/client/calls.o $(PROTO_OBJ)
-CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/json.o $(B)/client/check.o \
+CTL_OBJ    = $(B)/client/hycoctl.o $(B)/client/ctl_report.o \
+	     $(B)/client/ctl_tree.o $(B)/client/ctl_daemon.o \
+	     $(B)/client/ctl_watch.o $(B)/client/json.o $(B)/client/check.o \
 	     $(B)/client/format.o $(B)/client/refresh.o \
 	     $(B)/client/owner.o $(B)/daemon/lock.o $(B)/client/config_yaml.o \
 	     $(CONFIG_OBJ)

@@ -18,6 +18,19 @@
 /* A struct's table; last is its last member as first published. */
 #define SHAPE(fields, last)	{ sizeof(T), HYCO__END(T, last), fields, \
 				    HYCO__NFIELDS(fields) }
+/*
+ * Error replies by wire code (protocol/PROTOCOL.md, "Error codes"), as
+ * summary counts them and stats per method: the errors_* members of
+ * struct T. A new code is one row here.
+ */
+#define ERROR_FIELDS \
+	FIELD(HYCO__U64, "invalid_argument", errors_invalid_argument), \
+	FIELD(HYCO__U64, "unknown_method", errors_unknown_method), \
+	FIELD(HYCO__U64, "too_large", errors_too_large), \
+	FIELD(HYCO__U64, "io_error", errors_io_error), \
+	FIELD(HYCO__U64, "no_space", errors_no_space), \
+	FIELD(HYCO__U64, "internal", errors_internal), \
+	FIELD(HYCO__U64, "permission_denied", errors_permission_denied),
 
 #define T struct hyco_ping
 static const struct hyco__field ping_fields[] = {
@@ -122,15 +135,8 @@ static const struct hyco__field disk_fields[] = {
 };
 static const struct hyco__shape disk_shape = { sizeof(T), sizeof(T),
     disk_fields, HYCO__NFIELDS(disk_fields) };
-/* Error replies by wire code (protocol/PROTOCOL.md, "Error codes"). */
 static const struct hyco__field errors_fields[] = {
-	FIELD(HYCO__U64, "invalid_argument", errors_invalid_argument),
-	FIELD(HYCO__U64, "unknown_method", errors_unknown_method),
-	FIELD(HYCO__U64, "too_large", errors_too_large),
-	FIELD(HYCO__U64, "io_error", errors_io_error),
-	FIELD(HYCO__U64, "no_space", errors_no_space),
-	FIELD(HYCO__U64, "internal", errors_internal),
-	FIELD(HYCO__U64, "permission_denied", errors_permission_denied),
+	ERROR_FIELDS
 };
 static const struct hyco__shape errors_shape = { sizeof(T), sizeof(T),
     errors_fields, HYCO__NFIELDS(errors_fields) };
@@ -237,13 +243,7 @@ static const struct hyco__shape prune_shape = SHAPE(prune_fields, items);
 
 #define T struct hyco_method_stats
 static const struct hyco__field method_errors_fields[] = {
-	FIELD(HYCO__U64, "invalid_argument", errors_invalid_argument),
-	FIELD(HYCO__U64, "unknown_method", errors_unknown_method),
-	FIELD(HYCO__U64, "too_large", errors_too_large),
-	FIELD(HYCO__U64, "io_error", errors_io_error),
-	FIELD(HYCO__U64, "no_space", errors_no_space),
-	FIELD(HYCO__U64, "internal", errors_internal),
-	FIELD(HYCO__U64, "permission_denied", errors_permission_denied),
+	ERROR_FIELDS
 };
 static const struct hyco__shape method_errors_shape = { sizeof(T), sizeof(T),
     method_errors_fields, HYCO__NFIELDS(method_errors_fields) };
