@@ -244,7 +244,8 @@ class StandIn:
                     if out:
                         c.sendall(out)
         except OSError:
-            return
+            with contextlib.suppress(OSError):
+                c.close()
 
     def close(self):
         self.stopping = True
@@ -275,6 +276,15 @@ class ConfigProxy:
     def answer(self, n, msg):
         if msg[2] == "config":
             return reply(msg, self.tree)
+        try:
+            return self.forward(n, msg)
+        except OSError as e:
+            # Say so, rather than leave the client to its own timeout.
+            sys.stderr.write("ConfigProxy: %r to hycod failed: %s; its "
+                             "log:\n%s\n" % (msg, e, self.hycod.log_tail()))
+            return None
+
+    def forward(self, n, msg):
         up = self.up.get(n)
         if up is None:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -286,16 +296,9 @@ class ConfigProxy:
         while True:
             for m in u:
                 return msgpack.packb(m)
-            try:
-                data = s.recv(1 << 20)
-            except socket.timeout:
-                # Say so, rather than leave the client to its timeout.
-                sys.stderr.write("ConfigProxy: hycod did not answer %r "
-                                 "within 20 s; its log:\n%s\n" %
-                                 (msg, self.hycod.log_tail()))
-                return None
+            data = s.recv(1 << 20)      # socket.timeout is an OSError
             if not data:
-                return None
+                raise OSError("hycod closed the connection")
             u.feed(data)
 
     def close(self):
