@@ -76,8 +76,8 @@ CFG_COMPOSE_OBJ = $(B)/daemon/cfg_compose.o $(B)/daemon/cfg_choices.o \
 CFG_OBJ    = $(CFG_TREE_OBJ) $(CFG_INTERP_OBJ) $(CFG_COMPOSE_OBJ)
 CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
 	     $(B)/daemon/log.o $(B)/daemon/access.o
-INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
-	     $(B)/daemon/watch.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
+INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/index_wd.o $(B)/daemon/index_pass.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
+	     $(B)/daemon/watch.o $(B)/daemon/watch_reconcile.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
 DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
 	     $(B)/daemon/rpc_cache.o $(B)/daemon/rpc_status.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
@@ -178,9 +178,11 @@ $(B)/tests/test_asked: $(B)/tests/test_asked.o $(B)/daemon/asked.o
 $(B)/tests/test_hyco_reply: $(B)/tests/test_hyco_reply.o $(CLIENT_OBJ)
 $(B)/tests/test_hyco_reply: LDLIBS += -lpthread
 $(B)/tests/test_scan: $(B)/tests/test_scan.o $(B)/daemon/scan.o \
-	$(B)/daemon/index.o $(B)/daemon/tally.o $(B)/daemon/layout.o \
+	$(B)/daemon/index.o $(B)/daemon/index_wd.o $(B)/daemon/index_pass.o $(B)/daemon/tally.o \
+	$(B)/daemon/layout.o \
 	$(B)/daemon/log.o
-$(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o
+$(B)/tests/test_index: $(B)/tests/test_index.o $(B)/daemon/index.o \
+	$(B)/daemon/index_wd.o $(B)/daemon/index_pass.o
 $(B)/tests/test_remove: $(B)/tests/test_remove.o $(B)/daemon/remove.o \
 	$(B)/daemon/perm.o
 $(B)/tests/test_disk: $(B)/tests/test_disk.o $(B)/daemon/disk.o \

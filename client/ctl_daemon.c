@@ -8,7 +8,7 @@
 #include "ctl.h"
 #include "hyco.h"
 
-/* -- ping ------------------------------------------------------------------- */
+/* -- ping ----------------------------------------------------------------- */
 
 int
 ctl_ping_call(hyco_client *c, const struct opts *o, union result *r)
@@ -25,7 +25,7 @@ ctl_ping_print(const struct opts *o, const union result *r)
 	    r->ping.uptime_s);
 }
 
-/* -- reload ----------------------------------------------------------------- */
+/* -- reload --------------------------------------------------------------- */
 
 int
 ctl_reload_call(hyco_client *c, const struct opts *o, union result *r)
@@ -72,7 +72,7 @@ ctl_reload_done(union result *r)
 	hyco_reload_free(&r->reload);
 }
 
-/* -- config ------------------------------------------------------------------ */
+/* -- config --------------------------------------------------------------- */
 
 int
 ctl_config_call(hyco_client *c, const struct opts *o, union result *r)

@@ -51,7 +51,7 @@ parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* -- summary ---------------------------------------------------------------- */
+/* -- summary -------------------------------------------------------------- */
 
 /* The bytes of each cycle, as summary -v and stats show them. */
 static void
@@ -160,7 +160,7 @@ ctl_summary_done(union result *r)
 	hyco_summary_free(&r->summary);
 }
 
-/* -- disk-check ------------------------------------------------------------- */
+/* -- disk-check ----------------------------------------------------------- */
 
 int
 ctl_disk_check_args(struct opts *o)
@@ -196,7 +196,7 @@ ctl_disk_check_status(const union result *r)
 	return r->disk.ok ? 0 : EXIT_NOSPACE;
 }
 
-/* -- check: a Monitoring Plugins plugin ------------------------------------ */
+/* -- check: a Monitoring Plugins plugin ----------------------------------- */
 
 /* "15%", or an amount: a SIZE for bytes, a plain count for inodes. */
 static int
@@ -267,7 +267,7 @@ ctl_check_done(union result *r)
 	free(r->check.line);
 }
 
-/* -- stats, metrics --------------------------------------------------------- */
+/* -- stats, metrics ------------------------------------------------------- */
 
 int
 ctl_stats_call(hyco_client *c, const struct opts *o, union result *r)

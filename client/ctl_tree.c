@@ -9,7 +9,7 @@
 #include "ctl.h"
 #include "hyco.h"
 
-/* -- cycle-dir -------------------------------------------------------------- */
+/* -- cycle-dir ------------------------------------------------------------ */
 
 int
 ctl_cycle_dir_args(struct opts *o)
@@ -35,7 +35,7 @@ ctl_cycle_dir_print(const struct opts *o, const union result *r)
 	printf("%s\n", r->dir.path);
 }
 
-/* -- cleanup, clean --------------------------------------------------------- */
+/* -- cleanup, clean ------------------------------------------------------- */
 
 int
 ctl_cleanup_args(struct opts *o)
@@ -128,7 +128,7 @@ ctl_clean_call(hyco_client *c, const struct opts *o, union result *r)
 	return hyco_clean(c, o->arg, o->dataset, HYCO_CONFIRM, &r->cleanup);
 }
 
-/* -- prune ------------------------------------------------------------------ */
+/* -- prune ---------------------------------------------------------------- */
 
 int
 ctl_prune_call(hyco_client *c, const struct opts *o, union result *r)

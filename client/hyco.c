@@ -510,7 +510,7 @@ hyco_call(hyco_client *c, const char *method, const struct hyco_arg *args,
 	return call_packed(c, method, nargs > 0 ? pack_args : NULL, &a, result);
 }
 
-/* -- events ----------------------------------------------------------------- */
+/* -- events --------------------------------------------------------------- */
 
 struct type_list {
 	const char *const	*types;

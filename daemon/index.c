@@ -6,7 +6,6 @@
 #include <sys/mman.h>
 
 #define NAMES_MIN	4096
-#define WD_EMPTY	(-1)
 #define BLOCK_BYTES	((size_t)IX_BLOCK * sizeof(struct ix_node))
 /*
  * A directory's table is filled to 4/5 when its size is known (a scan,
@@ -498,8 +497,8 @@ index_add_top(struct index *ix, const char *path)
  * a subtree's total can pass INT64_MAX (sparse files), and negating it
  * as a signed number would overflow.
  */
-static void
-carry(struct index *ix, uint32_t dir, uint64_t bytes, uint64_t files,
+void
+index__carry(struct index *ix, uint32_t dir, uint64_t bytes, uint64_t files,
     int64_t mtime)
 {
 	for (uint32_t p = dir; p != IX_NIL; p = index_node(ix, p)->parent) {
@@ -544,7 +543,7 @@ index_add(struct index *ix, uint32_t dir, const char *name, size_t len,
 	} else {
 		ix->files++;
 		if (count)
-			carry(ix, dir, 0, 1, 0);
+			index__carry(ix, dir, 0, 1, 0);
 	}
 	attach(ix, id);
 	return id;
@@ -557,132 +556,8 @@ index_set_file(struct index *ix, uint32_t node, uint64_t size, int64_t mtime)
 
 	if (index_set_size(ix, node, size) == -1)
 		return;		/* ix->nomem: not exact */
-	carry(ix, index_node(ix, node)->parent, size - old, 0,
+	index__carry(ix, index_node(ix, node)->parent, size - old, 0,
 	    mtime);
-}
-
-/* -- watches ------------------------------------------------------------ */
-
-static uint32_t
-wd_slot(const struct index *ix, int32_t wd)
-{
-	return ((uint32_t)wd * 0x9e3779b1u) & (ix->capwds - 1);
-}
-
-uint32_t
-index_by_wd(const struct index *ix, int32_t wd)
-{
-	if (ix->capwds == 0 || wd < 0)
-		return IX_NIL;
-	for (uint32_t i = wd_slot(ix, wd);; i = (i + 1) & (ix->capwds - 1)) {
-		if (ix->wds[i].wd == wd)
-			return ix->dirs[ix->wds[i].dir].node;
-		if (ix->wds[i].wd == WD_EMPTY)
-			return IX_NIL;
-	}
-}
-
-static void
-wd_delete(struct index *ix, int32_t wd)
-{
-	uint32_t mask = ix->capwds - 1, i = wd_slot(ix, wd), j;
-
-	while (ix->wds[i].wd != wd)
-		i = (i + 1) & mask;
-	/* Backward-shift deletion keeps every probe chain unbroken. */
-	for (j = (i + 1) & mask; ix->wds[j].wd != WD_EMPTY; j = (j + 1) & mask) {
-		uint32_t home = wd_slot(ix, ix->wds[j].wd);
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			ix->wds[i] = ix->wds[j];
-			i = j;
-		}
-	}
-	ix->wds[i].wd = WD_EMPTY;
-	ix->nwds--;
-}
-
-static int
-wd_insert(struct index *ix, int32_t wd, uint32_t d)
-{
-	if ((ix->nwds + 1) * 2 > ix->capwds) {
-		uint32_t cap = ix->capwds ? ix->capwds * 2 : 256;
-		struct ix_wd *old = ix->wds;
-		uint32_t oldcap = ix->capwds;
-		if ((ix->wds = malloc((size_t)cap * sizeof(*ix->wds))) == NULL) {
-			ix->wds = old;
-			return -1;
-		}
-		ix->capwds = cap;
-		ix->nwds = 0;
-		for (uint32_t i = 0; i < cap; i++)
-			ix->wds[i].wd = WD_EMPTY;
-		for (uint32_t i = 0; i < oldcap; i++) {
-			struct ix_wd *o = &old[i];
-			if (o->wd != WD_EMPTY)
-				(void)wd_insert(ix, o->wd, o->dir);
-		}
-		free(old);
-	}
-	uint32_t i = wd_slot(ix, wd);
-	while (ix->wds[i].wd != WD_EMPTY && ix->wds[i].wd != wd)
-		i = (i + 1) & (ix->capwds - 1);
-	if (ix->wds[i].wd == WD_EMPTY)
-		ix->nwds++;
-	ix->wds[i].wd = wd;
-	ix->wds[i].dir = d;
-	return 0;
-}
-
-/* Forget dir's watch; if it was the owner, hand the wd to unwatch. */
-static void
-drop_wd(struct index *ix, uint32_t d, ix_unwatch_fn unwatch, void *arg)
-{
-	int32_t wd = ix->dirs[d].wd;
-
-	if (wd < 0)
-		return;
-	ix->dirs[d].wd = -1;
-	uint32_t owner = index_by_wd(ix, wd);
-	if (owner == IX_NIL || index_node(ix, owner)->size != d)
-		return;		/* a newer node holds this watch */
-	wd_delete(ix, wd);
-	ix->watched--;
-	if (unwatch != NULL)
-		unwatch(arg, wd);
-}
-
-int
-index_set_wd(struct index *ix, uint32_t dir, int32_t wd)
-{
-	uint32_t d = (uint32_t)index_node(ix, dir)->size;
-	uint32_t old;
-
-	if (ix->dirs[d].wd == wd)
-		return 0;
-	drop_wd(ix, d, NULL, NULL);
-	if (wd < 0)
-		return 0;
-	if ((old = index_by_wd(ix, wd)) != IX_NIL) {
-		/*
-		 * The watch moved to this node (same inode, new name). The
-		 * other is stale and about to go; should it not be, it must
-		 * not pass for watched: flag it, so it is re-scanned.
-		 */
-		struct ix_dir *od = index_dir(ix, old);
-		od->wd = -1;
-		ix->watched--;
-		if (!(od->flags & IXD_UNWATCHED)) {
-			od->flags |= IXD_UNWATCHED;
-			ix->unwatched++;
-		}
-	}
-	if (wd_insert(ix, wd, d) == -1) {
-		ix->nomem = true;
-		return -1;
-	}
-	ix->dirs[d].wd = wd;
-	ix->watched++;
-	return 0;
 }
 
 /* -- removal and moves -------------------------------------------------- */
@@ -712,7 +587,7 @@ free_subtree(struct index *ix, uint32_t id, ix_unwatch_fn unwatch, void *arg)
 	if (x->flags & IX_DIR) {
 		uint32_t d = (uint32_t)x->size;
 		free_children(ix, id, unwatch, arg);
-		drop_wd(ix, d, unwatch, arg);
+		index__drop_wd(ix, d, unwatch, arg);
 		if (ix->dirs[d].flags & IXD_UNWATCHED)
 			ix->unwatched--;
 		ix->dirs[d].node = IX_NIL;
@@ -759,13 +634,14 @@ weight(const struct index *ix, uint32_t id, uint64_t *bytes, uint64_t *files)
 }
 
 /* Drop every child of dir, keeping dir. */
-static void
-clear_dir(struct index *ix, uint32_t dir, ix_unwatch_fn unwatch, void *arg)
+void
+index__clear_dir(struct index *ix, uint32_t dir, ix_unwatch_fn unwatch,
+    void *arg)
 {
 	struct ix_dir *d = index_dir(ix, dir);
 	uint64_t b = d->bytes, f = d->nfiles;
 
-	carry(ix, dir, 0 - b, 0 - f, 0);
+	index__carry(ix, dir, 0 - b, 0 - f, 0);
 	free_children(ix, dir, unwatch, arg);
 }
 
@@ -777,11 +653,11 @@ index_remove(struct index *ix, uint32_t node, ix_unwatch_fn unwatch,
 	uint64_t b, f;
 
 	if (x->parent == IX_NIL) {
-		clear_dir(ix, node, unwatch, arg);
+		index__clear_dir(ix, node, unwatch, arg);
 		return;		/* tops stay */
 	}
 	weight(ix, node, &b, &f);
-	carry(ix, x->parent, 0 - b, 0 - f, 0);
+	index__carry(ix, x->parent, 0 - b, 0 - f, 0);
 	detach(ix, node, true);
 	free_subtree(ix, node, unwatch, arg);
 }
@@ -801,14 +677,14 @@ index_move(struct index *ix, uint32_t node, uint32_t dir, const char *name,
 	}
 	x = index_node(ix, node);
 	weight(ix, node, &b, &f);
-	carry(ix, x->parent, 0 - b, 0 - f, 0);
+	index__carry(ix, x->parent, 0 - b, 0 - f, 0);
 	detach(ix, node, false);	/* keeps the room reserved in dir */
 	ix->names_garbage += x->nlen + 1u;
 	x->parent = dir;
 	x->name = off;
 	x->nlen = len & 0xff;
 	attach(ix, node);
-	carry(ix, dir, b, f, 0);
+	index__carry(ix, dir, b, f, 0);
 	return 0;
 }
 
@@ -835,149 +711,7 @@ index_rename(struct index *ix, uint32_t node, uint32_t dir, const char *name,
 	return index_move(ix, node, dir, name, len);
 }
 
-/* -- whole-index passes ------------------------------------------------- */
-
-/* Post-order: a directory's totals are its files plus its directories'. */
-static void
-fold(struct index *ix, uint32_t dir)
-{
-	uint32_t d = (uint32_t)index_node(ix, dir)->size, pos = 0, id;
-	uint64_t bytes = 0, files = 0;
-	int64_t mtime = ix->dirs[d].mtime;
-
-	/* ix->dirs does not move: nothing here allocates. */
-	while ((id = index_next_child(&ix->dirs[d], &pos)) != IX_NIL) {
-		const struct ix_node *x = index_node(ix, id);
-		if (!(x->flags & IX_DIR)) {
-			bytes += index_file_size(ix, id);
-			files++;
-			continue;
-		}
-		fold(ix, id);
-		const struct ix_dir *c = index_dir(ix, id);
-		bytes += c->bytes;
-		files += c->nfiles;
-		if (c->mtime > mtime)
-			mtime = c->mtime;
-	}
-	ix->dirs[d].bytes = bytes;
-	ix->dirs[d].nfiles = files;
-	ix->dirs[d].mtime = mtime;
-}
-
-void
-index_recount(struct index *ix)
-{
-	for (uint32_t i = 0; i < ix->ntops; i++)
-		fold(ix, ix->tops[i].node);
-}
-
-/* Copy src's children of sdir under dst's ddir; totals are copied. */
-static int
-copy_children(struct index *dst, uint32_t ddir, struct index *src,
-    uint32_t sdir)
-{
-	const struct ix_dir *sd = index_dir(src, sdir);
-	uint32_t pos = 0, id;
-
-	if (index_reserve(dst, ddir, sd->nkids) == -1)
-		return -1;
-	while ((id = index_next_child(sd, &pos)) != IX_NIL) {
-		const struct ix_node *s = index_node(src, id);
-		bool isdir = s->flags & IX_DIR;
-		uint32_t n = index_add(dst, ddir, src->names + s->name, s->nlen,
-		    isdir, false);
-		if (n == IX_NIL)
-			return -1;
-		if (!isdir) {
-			if (index_set_size(dst, n, index_file_size(src, id)) == -1)
-				return -1;
-			continue;
-		}
-		const struct ix_dir *sc = index_dir(src, id);
-		struct ix_dir *dc = index_dir(dst, n);
-		dc->bytes = sc->bytes;
-		dc->nfiles = sc->nfiles;
-		dc->dev = sc->dev;
-		dc->ino = sc->ino;
-		dc->mtime = sc->mtime;
-		dc->flags = sc->flags;
-		if (sc->flags & IXD_UNWATCHED)
-			dst->unwatched++;
-		/*
-		 * A node outside this graft already holds the watch: the
-		 * directory moved there while it was scanned, and this copy
-		 * is the stale one (the replayed events drop it). It must not
-		 * take the watch from the live node.
-		 */
-		if (sc->wd >= 0 && index_by_wd(dst, sc->wd) != IX_NIL) {
-			if (!(dc->flags & IXD_UNWATCHED)) {
-				dc->flags |= IXD_UNWATCHED;
-				dst->unwatched++;
-			}
-		} else if (index_set_wd(dst, n, sc->wd) == -1)
-			return -1;
-		if (copy_children(dst, n, src, id) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-int
-index_graft(struct index *dst, uint32_t at, struct index *src, uint32_t top)
-{
-	struct ix_dir *s = index_dir(src, top), *d;
-	int rc;
-
-	clear_dir(dst, at, NULL, NULL);
-	rc = copy_children(dst, at, src, top);
-	d = index_dir(dst, at);
-	if (d->flags & IXD_UNWATCHED)
-		dst->unwatched--;
-	d->flags = s->flags;
-	if (d->flags & IXD_UNWATCHED)
-		dst->unwatched++;
-	d->dev = s->dev;
-	d->ino = s->ino;
-	if (index_set_wd(dst, at, s->wd) == -1)
-		rc = -1;
-	/* Copied directories brought their totals: add them above at. */
-	carry(dst, at, s->bytes, s->nfiles, s->mtime);
-	if (rc == -1)
-		dst->nomem = true;
-	return rc;
-}
-
-int
-index_path(const struct index *ix, uint32_t node, char *buf, size_t size)
-{
-	uint32_t chain[512], n = 0, top;
-	size_t len;
-
-	for (top = node; index_node(ix, top)->parent != IX_NIL;
-	    top = index_node(ix, top)->parent) {
-		if (n == sizeof(chain) / sizeof(chain[0]))
-			return -1;
-		chain[n++] = top;
-	}
-	const char *tp = NULL;
-	for (uint32_t i = 0; i < ix->ntops; i++)
-		if (ix->tops[i].node == top)
-			tp = ix->tops[i].path;
-	if (tp == NULL || (len = strlen(tp)) >= size)
-		return -1;
-	memcpy(buf, tp, len + 1);
-	while (n-- > 0) {
-		const struct ix_node *x = index_node(ix, chain[n]);
-		if (len + 1 + x->nlen >= size)
-			return -1;
-		buf[len++] = '/';
-		memcpy(buf + len, ix->names + x->name, x->nlen);
-		len += x->nlen;
-		buf[len] = '\0';
-	}
-	return 0;
-}
+/* -- memory held ------------------------------------------------------- */
 
 size_t
 index_memory(const struct index *ix)

@@ -214,6 +214,23 @@ int		 index_rename(struct index *ix, uint32_t node, uint32_t dir,
 int		 index_set_wd(struct index *ix, uint32_t dir, int32_t wd);
 uint32_t	 index_by_wd(const struct index *ix, int32_t wd);
 
+/*
+ * Add (bytes, files, mtime) to dir and every directory above it, the
+ * counts wrapping (a removal adds 0 - what it takes); drop every child
+ * of dir, keeping dir (index.c, for index_pass.c).
+ */
+void		 index__carry(struct index *ix, uint32_t dir, uint64_t bytes,
+		    uint64_t files, int64_t mtime);
+void		 index__clear_dir(struct index *ix, uint32_t dir,
+		    ix_unwatch_fn unwatch, void *arg);
+
+/*
+ * Forget the watch of directory record d; if d owned it, hand the wd to
+ * unwatch (may be NULL). For index.c's removals (index_wd.c).
+ */
+void		 index__drop_wd(struct index *ix, uint32_t d,
+		    ix_unwatch_fn unwatch, void *arg);
+
 /* Fill in every directory's totals from the file sizes, in O(nodes). */
 void		 index_recount(struct index *ix);
 

@@ -181,7 +181,8 @@ park(struct reply *r)
 
 static const char *const no_args[] = { NULL };
 static const char *const summary_args[] = { "wait", NULL };
-static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset", NULL };
+static const char *const cycle_dir_args[] = { "kind", "cycle", "dataset",
+	NULL };
 static const char *const cleanup_cycle_args[] = { "cycle", "kind", "wait",
 	NULL };
 static const char *const cleanup_generated_args[] = { "wait", NULL };

@@ -70,12 +70,18 @@ bool	watch__dir_valid(const struct index *ix, uint32_t node, uint32_t drec,
 int	watch__top_of(const struct watch *w, uint32_t node);
 void	watch__handle_event(struct watch *w, const struct inotify_event *ev,
 	    bool replay);
-void	watch__process_dirty(struct watch *w);
 void	watch__free_all(struct watch *w);
+void	watch__mark_dirty(struct watch *w, struct dirty_set *s, uint32_t dir,
+	    const char *name, size_t len, uint8_t tries);
+void	watch__unwatch(void *arg, int32_t wd);		/* ix_unwatch_fn */
+void	watch__on_retry(uv_timer_t *h);	/* w->retry: process dirty again */
 double	watch__now(void);
 void	watch__parent_watch(struct watch *w, int i);
 void	watch__look_again(struct watch *w, uint32_t node);
 void	watch__check_exact(struct watch *w);
+
+/* watch_reconcile.c */
+void	watch__process_dirty(struct watch *w);
 
 /* rescan.c */
 void	watch__target(struct watch *w, uint32_t node, bool rescan);
