@@ -205,15 +205,21 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 void
 m_ping(struct reply *r, const msgpack_object_map *args)
 {
+	/* getpid(2) is a system call each time; hycod never forks. */
+	static pid_t pid;
 	struct hycod *d = r->d;
 	struct rpc_container m;
 
 	(void)args;
+	if (pid == 0)
+		pid = getpid();
 	rpc_map_begin(&m, reply_result(r));
 	rpc_kv_str(&m, "version", HYCO_VERSION);
 	rpc_map_key(&m, "pid");
-	msgpack_pack_int(m.pk, (int)getpid());
-	rpc_kv_double(&m, "uptime_s", (double)(uv_hrtime() - d->start_ns) / 1e9);
+	msgpack_pack_int(m.pk, (int)pid);
+	/* As of when the request was framed: no clock read of its own. */
+	rpc_kv_double(&m, "uptime_s", (double)((r->t0 != 0 ? r->t0 :
+	    uv_hrtime()) - d->start_ns) / 1e9);
 	rpc_kv_u64(&m, "connections", d->server.stats.active);
 	rpc_kv_u64(&m, "requests", d->rpc.requests);
 	rpc_kv_str(&m, "cache_root", d->cfg.layout.cache_root);
