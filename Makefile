@@ -200,7 +200,8 @@ $(B)/tests/test_decode: LDFLAGS += -Wl,--wrap=hyco_call
 # library keeps its copy of it to itself.
 $(B)/tests/test_integration: $(B)/tests/integration.o \
 	$(B)/tests/test_integration.o $(B)/tests/test_integration_conn.o \
-	$(B)/tests/test_integration_obs.o $(LIB)/libhyco.a $(PROTO_OBJ)
+	$(B)/tests/test_integration_obs.o $(B)/tests/test_integration_hot.o \
+	$(LIB)/libhyco.a $(PROTO_OBJ)
 $(B)/tests/test_integration: LDLIBS += -lpthread
 
 # hycod with statvfs, uv_queue_work and calloc failing on a test's

@@ -451,7 +451,7 @@ after_work(uv_work_t *w, int status)
 		if (conn_is_open(j->r.conn))
 			policy_lease(&j->r.d->policy, j->r.conn, j->kind,
 			    j->cycle, j->dataset);
-		policy_run(&j->r.d->policy);
+		policy_soon(&j->r.d->policy);
 	}
 	/* pending starts at one, for this function: no early reply. */
 	j->pending = 1;

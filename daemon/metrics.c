@@ -392,8 +392,8 @@ render_removals(struct metrics_text *b, const struct trash *t,
 	one_u64(b, "hyco_prune_idle_passes_total", "counter", "Policy passes "
 	    "below a watermark that found only protected candidates.",
 	    p->stats.idle_passes);
-	one_u64(b, "hyco_pruning", "gauge", "1 while a policy pass removes.",
-	    p->running);
+	one_u64(b, "hyco_pruning", "gauge", "1 while a policy pass is due or "
+	    "removes.", policy_busy(p));
 	one_u64(b, "hyco_cycle_dir_refused_total", "counter", "get-cycle-dir "
 	    "requests refused below retention.refuse_below.", p->stats.refused);
 }

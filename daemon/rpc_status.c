@@ -57,7 +57,7 @@ pack_removals(struct rpc_container *m, const struct trash *t,
 	rpc_kv_u64(m, "refused", p->stats.refused);
 	rpc_kv_u64(m, "prune_passes", p->stats.passes);
 	rpc_kv_u64(m, "idle_passes", p->stats.idle_passes);
-	rpc_kv_bool(m, "pruning", p->running);
+	rpc_kv_bool(m, "pruning", policy_busy(p));
 	rpc_kv_u64(m, "asked", p->asked.n);
 	rpc_kv_u64(m, "asked_forgotten", p->asked.forgotten);
 }
