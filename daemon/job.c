@@ -1,9 +1,9 @@
 /*
  * job.c: a request's filesystem work from start to reply. The pool
- * half makes cycle directories through directory descriptors, renames
- * removals into the trash (or deletes them in place where a filesystem
- * has none) and reads statvfs; the loop half brings the index up to
- * date, queues what was trashed and answers.
+ * half makes cycle directories through directory descriptors and
+ * renames removals into the trash (or deletes them in place where a
+ * filesystem has none); the loop half brings the index up to date,
+ * queues what was trashed and answers.
  */
 #include "job.h"
 
@@ -261,10 +261,6 @@ on_work(uv_work_t *w)
 	case JOB_CLEAN:
 		work_clean(j, l);
 		break;
-	case JOB_DISK_CHECK:
-		if ((r = fsutil_disk(l->cache_root, &j->du)) < 0)
-			set_error(j, -r, "statvfs", l->cache_root);
-		break;
 	}
 	/*
 	 * What this request took, as the index held it when it came: a
@@ -342,8 +338,6 @@ refresh_index(struct job *j)
 		for (size_t i = 0; i < j->ntaken; i++)
 			watch_refresh(w, j->taken[i], false);
 		break;
-	case JOB_DISK_CHECK:
-		break;
 	}
 }
 
@@ -385,8 +379,6 @@ log_done(const struct job *j)
 		for (size_t i = 0; i < j->ntaken; i++)
 			log_info("clean: removed %s (asked for, confirmed)",
 			    j->taken[i]);
-		break;
-	case JOB_DISK_CHECK:
 		break;
 	}
 }
@@ -513,5 +505,6 @@ job_start(struct job *j)
 		return -1;
 	}
 	conn_work_begin(j->r.conn);	/* a slot, and a reference */
+	stats_job(&j->r.d->stats, j->r.method);
 	return 0;
 }

@@ -430,6 +430,12 @@ render_requests(struct metrics_text *b, const struct stats *s)
 		put(b, "hyco_requests_total{method=\"%s\"} %llu\n",
 		    s->methods[i].name,
 		    (unsigned long long)s->methods[i].requests);
+	family(b, "hyco_request_jobs_total", "counter", "Requests handed to "
+	    "the thread pool, by method; the rest were answered on the loop.");
+	for (int i = 0; i < s->nmethods; i++)
+		put(b, "hyco_request_jobs_total{method=\"%s\"} %llu\n",
+		    s->methods[i].name,
+		    (unsigned long long)s->methods[i].jobs);
 	family(b, "hyco_request_errors_total", "counter", "Error replies, by "
 	    "method and code.");
 	for (int i = 0; i < s->nmethods; i++)

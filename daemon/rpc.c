@@ -62,6 +62,27 @@ errno_code(int err)
 	return err == ENOSPC || err == EDQUOT ? RPC_ENOSPC : RPC_EIO;
 }
 
+const struct disk_fs *
+root_disk(struct reply *r, bool all)
+{
+	struct disk *dk = &r->d->disk;
+	uint64_t now = r->t0 != 0 ? r->t0 : uv_hrtime();
+	int f = disk_of_role(dk, DISK_ROLE_CACHE_ROOT);
+	const struct disk_fs *fs;
+	int err;
+
+	if (all)
+		disk_refresh_at(dk, now, DISK_SUMMARY_MAX_AGE_MS);
+	fs = f < 0 ? NULL : disk_refresh_one_at(dk, (size_t)f, now,
+	    DISK_SUMMARY_MAX_AGE_MS);
+	if (fs != NULL && fs->error == 0)
+		return fs;
+	err = fs == NULL ? ENOENT : fs->error;
+	reply_error(r, errno_code(err), "statvfs %s: %s",
+	    r->d->cfg.layout.cache_root, strerror(err));
+	return NULL;
+}
+
 /* -- arguments ---------------------------------------------------------- */
 
 int
@@ -262,13 +283,16 @@ find_method(const char *name, size_t len)
 	return NULL;
 }
 
-/* Methods whose handler starts a job (job.h): they take a work slot. */
+/*
+ * Methods whose handler may start a job (job.h): they take a work slot.
+ * A get-cycle-dir the index answers needs none, but is not known to be
+ * one before its handler runs.
+ */
 static bool
 makes_job(const struct method *m)
 {
 	return m->fn == m_get_cycle_dir || m->fn == m_cleanup_cycle ||
-	    m->fn == m_cleanup_generated || m->fn == m_clean ||
-	    m->fn == m_disk_check;
+	    m->fn == m_cleanup_generated || m->fn == m_clean;
 }
 
 static int

@@ -1,8 +1,9 @@
 /*
  * rpc_cache.c: the methods on the cache tree. get-cycle-dir,
- * cleanup-cycle, cleanup-generated, clean and disk-check become jobs
- * (job.h) on the thread pool, answered by answer_job when they end;
- * prune plans on the loop and lets the policy remove.
+ * cleanup-cycle, cleanup-generated and clean become jobs (job.h) on
+ * the thread pool, answered by answer_job when they end; disk-check is
+ * answered at once, from the disk monitor's figures. prune plans on
+ * the loop and lets the policy remove.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,12 +55,6 @@ answer_job(const struct job *j)
 		msgpack_pack_array(m.pk, j->ntaken);
 		for (size_t i = 0; i < j->ntaken; i++)
 			rpc_pack_cstr(m.pk, j->taken[i]);
-		break;
-	case JOB_DISK_CHECK:
-		rpc_kv_bool(&m, "ok", j->du.avail_bytes >= j->required);
-		rpc_kv_u64(&m, "available_bytes", j->du.avail_bytes);
-		rpc_kv_u64(&m, "required_bytes", j->required);
-		rpc_kv_str(&m, "path", r.d->cfg.layout.cache_root);
 		break;
 	}
 	rpc_map_end(&m);
@@ -291,12 +286,14 @@ m_prune(struct reply *r, const msgpack_object_map *args)
 		policy_run_now(p);
 }
 
+/* From the disk monitor: figures at most DISK_SUMMARY_MAX_AGE_MS old. */
 void
 m_disk_check(struct reply *r, const msgpack_object_map *args)
 {
 	const msgpack_object *b = rpc_args_get(args, "required_bytes");
 	const msgpack_object *g = rpc_args_get(args, "required_gb");
-	struct job *j;
+	const struct disk_fs *fs;
+	struct rpc_container m;
 	int64_t v;
 	double gb;
 
@@ -320,8 +317,12 @@ m_disk_check(struct reply *r, const msgpack_object_map *args)
 		/* 1 GB = 1e9 bytes, as the seed's check_disk_space(). */
 		v = (int64_t)ceil(gb * 1e9);
 	}
-	if ((j = new_job(r, JOB_DISK_CHECK)) == NULL)
+	if ((fs = root_disk(r, false)) == NULL)
 		return;
-	j->required = (uint64_t)v;
-	start_job(j);
+	rpc_map_begin(&m, reply_result(r));
+	rpc_kv_bool(&m, "ok", fs->du.avail_bytes >= (uint64_t)v);
+	rpc_kv_u64(&m, "available_bytes", fs->du.avail_bytes);
+	rpc_kv_u64(&m, "required_bytes", (uint64_t)v);
+	rpc_kv_str(&m, "path", r->d->cfg.layout.cache_root);
+	rpc_map_end(&m);
 }

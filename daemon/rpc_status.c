@@ -238,7 +238,6 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 	struct hycod *d = r->d;
 	struct tally t = { 0 };
 	const struct disk_fs *fs;
-	int f;
 
 	if (o != NULL && o->type != MSGPACK_OBJECT_BOOLEAN) {
 		reply_error(r, RPC_EINVAL, "wait must be true or false");
@@ -255,13 +254,7 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 		return;
 	}
 	/* Figures at most DISK_SUMMARY_MAX_AGE_MS old (disk.h). */
-	disk_refresh(&d->disk, DISK_SUMMARY_MAX_AGE_MS);
-	f = disk_of_role(&d->disk, DISK_ROLE_CACHE_ROOT);
-	fs = f < 0 ? NULL : disk_get(&d->disk, (size_t)f);
-	if (fs == NULL || fs->error != 0) {
-		int err = fs == NULL ? ENOENT : fs->error;
-		reply_error(r, errno_code(err), "statvfs %s: %s",
-		    d->cfg.layout.cache_root, strerror(err));
+	if ((fs = root_disk(r, true)) == NULL) {
 		tally_free(&t);
 		return;
 	}

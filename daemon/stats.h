@@ -36,6 +36,7 @@
 struct stats_method {
 	const char	*name;		/* static: rpc.c's table */
 	uint64_t	 requests;	/* requests and notifications */
+	uint64_t	 jobs;		/* of which handed to the thread pool */
 	uint64_t	 errors[RPC_ERROR_COUNT];	/* error replies, by code */
 	uint64_t	 latency[STATS_BUCKETS + 1];	/* last: above all */
 	uint64_t	 latency_count;	/* answers timed */
@@ -66,6 +67,8 @@ void	stats_free(struct stats *s);
 int	stats_method_add(struct stats *s, const char *name);
 
 void	stats_request(struct stats *s, int method);
+/* One request of method handed to the thread pool (job.h). */
+void	stats_job(struct stats *s, int method);
 void	stats_error(struct stats *s, int method, enum rpc_error code);
 void	stats_latency(struct stats *s, int method, uint64_t ns);
 /* get-cycle-dir answered for dataset: created (a miss) or not (a hit). */

@@ -1,7 +1,9 @@
 /*
- * test_integration_hot.c: what the real bin/hycod does on its loop
- * that it did once per request: the policy pass asked for by a burst
- * of get-cycle-dir (keep_last_cycles still prunes).
+ * test_integration_hot.c: what the real bin/hycod answers on its loop
+ * without a thread-pool job, or does once for many requests:
+ * disk-check from the disk monitor's figures (at most 100 ms old, and
+ * fresh after a removal), and the policy pass asked for by a burst of
+ * get-cycle-dir (keep_last_cycles still prunes).
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,6 +21,32 @@
 #include "integration.h"
 #include "proto.h"
 #include "testutil.h"
+
+/* The value of the metric line that starts with series, e.g. name{...}. */
+static uint64_t
+metric(hyco_client *c, const char *series)
+{
+	char want[256];
+	const char *text, *at;
+	size_t len;
+
+	snprintf(want, sizeof(want), "\n%s ", series);
+	assert_int_equal(hyco_metrics(c, &text, &len), HYCO_OK);
+	at = memmem(text, len, want, strlen(want));
+	assert_non_null(at);
+	return strtoull(at + strlen(want), NULL, 10);
+}
+
+/* Requests of method handed to the thread pool so far. */
+static uint64_t
+jobs(hyco_client *c, const char *method)
+{
+	char series[128];
+
+	snprintf(series, sizeof(series),
+	    "hyco_request_jobs_total{method=\"%s\"}", method);
+	return metric(c, series);
+}
 
 /*
  * The policy pass a burst of get-cycle-dir asks for (one, within
@@ -101,8 +129,77 @@ test_integration_hot_keep_last_burst(void **state)
 	hyco_free(c);
 }
 
+/* Free bytes as disk-check reports them: what statvfs says users get. */
+static uint64_t
+avail(const char *path)
+{
+	struct statvfs sv;
+
+	assert_int_equal(statvfs(path, &sv), 0);
+	return (uint64_t)sv.f_bavail * sv.f_frsize;
+}
+
+/*
+ * disk-check answers from the disk monitor (no job), with figures at
+ * most DISK_SUMMARY_MAX_AGE_MS old: a change in free space is in the
+ * answer once that long has passed, and at once after a removal. On a
+ * tmpfs of its own, which nothing else writes to.
+ */
+static void
+test_integration_hot_disk_check(void **state)
+{
+	hyco_client *c;
+	struct hyco_disk_check dc;
+	struct hyco_cleanup cl;
+	struct hyco_summary s;
+	char path[PATH_MAX];
+	const struct timespec due = { 0, 150 * 1000000 };
+
+	(void)state;
+	if (geteuid() != 0) {
+		printf("SKIPPED test_integration_hot_disk_check: needs root "
+		    "to mount a tmpfs\n");
+		skip();
+	}
+	assert_int_equal(stop_daemon(SIGTERM), 0);
+	if (mount("none", cache, "tmpfs", 0, "size=32m") == -1) {
+		printf("SKIPPED test_integration_hot_disk_check: mount "
+		    "refused: %s\n", strerror(errno));
+		start_daemon(NULL);
+		skip();
+	}
+	start_daemon(NULL);
+	c = hyco_new(sock);
+	assert_int_equal(hyco_disk_check(c, 1, &dc), HYCO_OK);
+	assert_int_equal(dc.available_bytes, avail(cache));
+	/* 8 MB written: seen once the figures are due. */
+	assert_int_equal(hyco_get_cycle_dir(c, "synthetic", 1, "ds", path,
+	    sizeof(path), NULL), HYCO_OK);
+	tu_file(path, "big.pt", 8 << 20);
+	nanosleep(&due, NULL);
+	assert_int_equal(hyco_disk_check(c, 1, &dc), HYCO_OK);
+	assert_int_equal(dc.available_bytes, avail(cache));
+	assert_true(dc.available_bytes < (24u << 20));
+	assert_int_equal(hyco_summary(c, &s), HYCO_OK);
+	assert_int_equal(s.disk_free_bytes, avail(cache));
+	hyco_summary_free(&s);
+	/* Removed, waited for: the next answer has the space back. */
+	assert_int_equal(hyco_get_cycle_dir(c, "synthetic", 2, "ds", path,
+	    sizeof(path), NULL), HYCO_OK);
+	assert_int_equal(hyco_cleanup_cycle_sized(c, 1, "synthetic", HYCO_WAIT,
+	    &cl, sizeof(cl)), HYCO_OK);
+	assert_int_equal(cl.freed_bytes, 8 << 20);
+	hyco_cleanup_free(&cl);
+	assert_int_equal(hyco_disk_check(c, 1, &dc), HYCO_OK);
+	assert_int_equal(dc.available_bytes, avail(cache));
+	assert_true(dc.available_bytes > (24u << 20));
+	assert_int_equal(jobs(c, "disk-check"), 0);
+	hyco_free(c);
+}
+
 const struct CMUnitTest integration_hot_cases[] = {
 	CASE(test_integration_hot_keep_last_burst),
+	CASE(test_integration_hot_disk_check),
 };
 const size_t integration_hot_ncases = sizeof(integration_hot_cases) /
     sizeof(integration_hot_cases[0]);
