@@ -275,6 +275,19 @@ on_work(uv_work_t *w)
 
 /* -- loop thread -------------------------------------------------------- */
 
+void
+job_cycle_dir_given(struct hycod *d, struct conn *c, int kind, long cycle,
+    const char *dataset, const char *path, bool created)
+{
+	stats_cycle_dir(&d->stats, kind, dataset, created);
+	if (created)
+		events_cycle_created(&d->events, kind, cycle, dataset, path);
+	/* Where its trainer writes now: leased until it asks again. */
+	if (conn_is_open(c))
+		policy_lease(&d->policy, c, kind, cycle, dataset);
+	policy_soon(&d->policy);
+}
+
 struct job *
 job_new(const struct reply *r, enum job_type type, job_answer_fn answer)
 {
@@ -434,17 +447,9 @@ after_work(uv_work_t *w, int status)
 		if (j->took[i] && f >= 0)
 			disk_removed(dk, disk_get(dk, (size_t)f)->dev);
 	}
-	if (j->type == JOB_CYCLE_DIR && j->err == 0) {
-		stats_cycle_dir(&j->r.d->stats, j->kind, j->dataset, j->created);
-		if (j->created)
-			events_cycle_created(&j->r.d->events, j->kind, j->cycle,
-			    j->dataset, j->path);
-		/* Where its trainer writes now: leased until it asks again. */
-		if (conn_is_open(j->r.conn))
-			policy_lease(&j->r.d->policy, j->r.conn, j->kind,
-			    j->cycle, j->dataset);
-		policy_soon(&j->r.d->policy);
-	}
+	if (j->type == JOB_CYCLE_DIR && j->err == 0)
+		job_cycle_dir_given(j->r.d, j->r.conn, j->kind, j->cycle,
+		    j->dataset, j->path, j->created);
 	/* pending starts at one, for this function: no early reply. */
 	j->pending = 1;
 	for (size_t i = 0; i < j->nmoved; i++) {

@@ -100,4 +100,13 @@ struct job *job_new(const struct reply *r, enum job_type type,
 int	job_start(struct job *j);
 void	job_free(struct job *j);
 
+/*
+ * The cycle directory path was given to c, created by the request or
+ * there already: counted (a miss or a hit), announced when created,
+ * leased to c while it is open, and a policy pass asked for. The loop
+ * half of a get-cycle-dir job, and all of one the index answers.
+ */
+void	job_cycle_dir_given(struct hycod *d, struct conn *c, int kind,
+	    long cycle, const char *dataset, const char *path, bool created);
+
 #endif

@@ -795,6 +795,15 @@ watch__check_exact(struct watch *w)
 	}
 }
 
+/* Exact, as far as the events read so far go. */
+static bool
+exact_so_far(const struct watch *w)
+{
+	return w->ready && w->job == NULL && w->ntargets == 0 &&
+	    !w->full_pending && w->ix.unwatched == 0 && !w->ix.nomem &&
+	    w->deferred->n == 0;
+}
+
 bool
 watch_exact(const struct watch *w)
 {
@@ -803,9 +812,20 @@ watch_exact(const struct watch *w)
 	/* Events still in the kernel's queue are changes not counted yet. */
 	if (ioctl(w->fd, FIONREAD, &queued) == -1 || queued > 0)
 		return false;
-	return w->ready && w->job == NULL && w->ntargets == 0 &&
-	    !w->full_pending && w->ix.unwatched == 0 && !w->ix.nomem &&
-	    w->deferred->n == 0;
+	return exact_so_far(w);
+}
+
+bool
+watch_sync_exact(struct watch *w)
+{
+	int queued = 0;
+
+	if (w->closing || ioctl(w->fd, FIONREAD, &queued) == -1)
+		return false;
+	if (queued == 0)
+		return exact_so_far(w);
+	drain(w);
+	return watch_exact(w);
 }
 
 size_t

@@ -143,6 +143,12 @@ uint64_t watch_bytes(const struct watch *w, const char *path);
 /* True when every figure is known to the byte. */
 bool	watch_exact(const struct watch *w);
 
+/*
+ * watch_sync, then watch_exact, for a request that reads the index:
+ * one FIONREAD when the kernel has queued nothing, which is the rule.
+ */
+bool	watch_sync_exact(struct watch *w);
+
 /* Paths being (or about to be) re-scanned, at most n; their number. */
 size_t	watch_rescanning(const struct watch *w, const char **paths, size_t n);
 

@@ -11,7 +11,8 @@ serving the same request:
     and the figures are due: at most 100 ms old) and prune answer
     io_error naming statvfs;
   - uv_queue_work failing for a job: internal ("cannot queue work");
-    disk-check still answers: it needs no job;
+    disk-check and get-cycle-dir of a directory that is there still
+    answer: they need no job;
     for the trash's deletion of a cleanup with wait: internal, the
     callback made later (the item stays in the trash, deleted at the
     next start);
@@ -112,7 +113,9 @@ def main():
                 "get-cycle-dir", kind="synthetic", cycle=1)
         # No job for these: the pool may refuse work, they still answer.
         h.settle()
-        for method, params in (("disk-check", {"required_bytes": 1}),):
+        for method, params in (("disk-check", {"required_bytes": 1}),
+                               ("get-cycle-dir", {"kind": "synthetic",
+                                                  "cycle": 1})):
             hits = faults.hits("queue_work")
             faults.arm("queue_work", 1)
             err, r = h.call(method, **params)

@@ -1,6 +1,8 @@
 /*
  * test_integration_hot.c: what the real bin/hycod answers on its loop
- * without a thread-pool job, or does once for many requests:
+ * without a thread-pool job, against what the job answers: a cycle
+ * directory the index knows (the same bytes, hit, lease), one removed
+ * behind the daemon's back (made again, never answered stale),
  * disk-check from the disk monitor's figures (at most 100 ms old, and
  * fresh after a removal), and the policy pass asked for by a burst of
  * get-cycle-dir (keep_last_cycles still prunes).
@@ -46,6 +48,200 @@ jobs(hyco_client *c, const char *method)
 	snprintf(series, sizeof(series),
 	    "hyco_request_jobs_total{method=\"%s\"}", method);
 	return metric(c, series);
+}
+
+/*
+ * get-cycle-dir over a raw connection, msgid 7: the whole reply's
+ * bytes into buf (so that two answers compare byte for byte); their
+ * number.
+ */
+static size_t
+raw_cycle_dir(int fd, const char *kind, long cycle, const char *ds,
+    char *buf, size_t cap)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked up;
+	struct rpc_container m;
+	size_t got = 0, off = 0;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	rpc_pack_request(&pk, 7, "get-cycle-dir", true);
+	rpc_map_begin(&m, &pk);
+	rpc_kv_str(&m, "kind", kind);
+	rpc_map_key(&m, "cycle");
+	msgpack_pack_long(&pk, cycle);
+	rpc_kv_str(&m, "dataset", ds);
+	rpc_map_end(&m);
+	raw_send(fd, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_unpacked_init(&up);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		off = 0;
+		if (got > 0 && msgpack_unpack_next(&up, buf, got, &off) ==
+		    MSGPACK_UNPACK_SUCCESS)
+			break;
+		assert_true(poll(&p, 1, 10000) == 1);
+		n = read(fd, buf + got, cap - got);
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+	msgpack_unpacked_destroy(&up);
+	assert_int_equal(off, got);	/* one reply, nothing after it */
+	return got;
+}
+
+/* The "created" field of a raw get-cycle-dir reply; -1: an error. */
+static int
+raw_created(const char *buf, size_t len)
+{
+	msgpack_unpacked up;
+	const msgpack_object *err, *res, *v;
+	uint32_t id;
+	int created = -1;
+
+	msgpack_unpacked_init(&up);
+	assert_int_equal(msgpack_unpack_next(&up, buf, len, NULL),
+	    MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(rpc_decode_response(&up.data, &id, &err, &res), 0);
+	if (err == NULL) {
+		assert_int_equal(res->type, MSGPACK_OBJECT_MAP);
+		assert_int_equal(res->via.map.size, 2);
+		v = rpc_map_get(res, "created");
+		assert_non_null(v);
+		assert_int_equal(v->type, MSGPACK_OBJECT_BOOLEAN);
+		created = v->via.boolean;
+	}
+	msgpack_unpacked_destroy(&up);
+	return created;
+}
+
+/*
+ * A directory the index knows is answered on the loop: no job, the
+ * same bytes a job answers with (the job's reply is had from a daemon
+ * whose index is not exact: too few watches), a hit counted, the cycle
+ * leased to the connection that asked.
+ */
+static void
+test_integration_hot_cycle_dir(void **state)
+{
+	hyco_client *a = hyco_new(sock), *c = hyco_new(sock);
+	static char loop[4096], pool[4096];
+	size_t nloop, npool;
+	struct hyco_cleanup cl;
+	struct hyco_summary s;
+	struct hyco_stats st;
+	char path[PATH_MAX];
+	int created, fd;
+
+	(void)state;
+	/* a makes cycles 3 and 4 through the pool; its lease is on 4. */
+	assert_int_equal(hyco_get_cycle_dir(a, "synthetic", 3, "ds", path,
+	    sizeof(path), &created), HYCO_OK);
+	assert_true(created);
+	assert_int_equal(hyco_get_cycle_dir(a, "synthetic", 4, "ds", path,
+	    sizeof(path), &created), HYCO_OK);
+	assert_int_equal(jobs(c, "get-cycle-dir"), 2);
+	/* Cycle 3 again, on another connection: on the loop. */
+	assert_int_equal(hyco_summary(c, &s), HYCO_OK);
+	assert_int_equal(s.exact, 1);
+	hyco_summary_free(&s);
+	fd = raw_connect();
+	nloop = raw_cycle_dir(fd, "synthetic", 3, "ds", loop, sizeof(loop));
+	assert_int_equal(raw_created(loop, nloop), 0);
+	assert_int_equal(jobs(c, "get-cycle-dir"), 2);
+	assert_int_equal(hyco_stats(c, &st), HYCO_OK);
+	assert_int_equal(st.ndatasets, 1);
+	assert_int_equal(st.datasets[0]->misses_synthetic, 2);
+	assert_int_equal(st.datasets[0]->hits_synthetic, 1);
+	assert_true(st.datasets[0]->last_asked > 0);
+	for (size_t i = 0; i < st.nmethods; i++)
+		if (strcmp(st.methods[i]->name, "get-cycle-dir") == 0)
+			assert_int_equal(st.methods[i]->latency_count, 3);
+	hyco_stats_free(&st);
+	/* a has moved on to cycle 4: only fd's lease holds cycle 3 now. */
+	hyco_free(a);
+	assert_int_equal(hyco_cleanup_cycle_sized(c, 3, "synthetic", HYCO_WAIT,
+	    &cl, sizeof(cl)), HYCO_OK);
+	assert_int_equal(cl.leased, 1);
+	hyco_cleanup_free(&cl);
+	nloop = raw_cycle_dir(fd, "synthetic", 3, "ds", loop, sizeof(loop));
+	assert_int_equal(raw_created(loop, nloop), 1);	/* made again */
+	nloop = raw_cycle_dir(fd, "synthetic", 3, "ds", loop, sizeof(loop));
+	assert_int_equal(raw_created(loop, nloop), 0);
+	close(fd);
+	hyco_free(c);
+
+	/* The same tree, an index that is not exact: the pool answers. */
+	assert_int_equal(stop_daemon(SIGTERM), 0);
+	start_daemon("daemon.max_watches=2");
+	c = hyco_new(sock);
+	assert_int_equal(hyco_summary(c, &s), HYCO_OK);
+	assert_int_equal(s.exact, 0);
+	assert_true(s.unwatched_dirs > 0);
+	hyco_summary_free(&s);
+	fd = raw_connect();
+	npool = raw_cycle_dir(fd, "synthetic", 3, "ds", pool, sizeof(pool));
+	assert_int_equal(jobs(c, "get-cycle-dir"), 1);
+	assert_int_equal(npool, nloop);
+	assert_memory_equal(pool, loop, nloop);
+	close(fd);
+	hyco_free(c);
+}
+
+/*
+ * A cycle directory removed (or replaced) behind the daemon's back,
+ * asked for at once: its events are applied first, so it is made
+ * again (or refused as the job refuses it), never answered as there.
+ */
+static void
+test_integration_hot_cycle_dir_removed(void **state)
+{
+	hyco_client *c = hyco_new(sock);
+	static char buf[4096];
+	char path[PATH_MAX], cyc[PATH_MAX];
+	struct stat sb;
+	size_t n;
+	int fd = raw_connect(), created;
+
+	(void)state;
+	assert_int_equal(hyco_get_cycle_dir(c, "physical", 8, "ds", path,
+	    sizeof(path), &created), HYCO_OK);
+	snprintf(cyc, sizeof(cyc), "%s/generated/physical_preds/cycle_008",
+	    cache);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(rmdir(path), 0);
+		if (i % 2 == 1)
+			assert_int_equal(rmdir(cyc), 0);
+		n = raw_cycle_dir(fd, "physical", 8, "ds", buf, sizeof(buf));
+		assert_int_equal(raw_created(buf, n), 1);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_true(S_ISDIR(sb.st_mode));
+		/* And there now: from the index, not made again. */
+		n = raw_cycle_dir(fd, "physical", 8, "ds", buf, sizeof(buf));
+		assert_int_equal(raw_created(buf, n), 0);
+	}
+	/*
+	 * Each made again by a job; the index may still be settling the
+	 * removal of a whole cycle (a stale path retried), then the pool
+	 * answers the second as well, as it must while not exact.
+	 */
+	uint64_t nj = jobs(c, "get-cycle-dir");
+	assert_true(nj >= 51 && nj <= 101);
+	/* A file where the directory was: the job's io_error, not a path. */
+	assert_int_equal(rmdir(path), 0);
+	tu_file(cyc, "ds", 10);
+	n = raw_cycle_dir(fd, "physical", 8, "ds", buf, sizeof(buf));
+	assert_int_equal(raw_created(buf, n), -1);
+	assert_int_equal(hyco_get_cycle_dir(c, "physical", 8, "ds", path,
+	    sizeof(path), &created), HYCO_EREFUSED);
+	assert_string_equal(hyco_error_code(c), "io_error");
+	close(fd);
+	hyco_free(c);
 }
 
 /*
@@ -198,6 +394,8 @@ test_integration_hot_disk_check(void **state)
 }
 
 const struct CMUnitTest integration_hot_cases[] = {
+	CASE(test_integration_hot_cycle_dir),
+	CASE(test_integration_hot_cycle_dir_removed),
 	CASE(test_integration_hot_keep_last_burst),
 	CASE(test_integration_hot_disk_check),
 };
