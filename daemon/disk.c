@@ -413,6 +413,7 @@ sample(struct disk *d, struct disk_fs *fs, bool timer)
 		r = fsutil_disk(fs->paths[i], &du);
 	fs->sampled_ns = uv_hrtime();
 	d->stats.samples++;
+	d->gen++;
 	if (r < 0) {
 		d->stats.sample_errors++;
 		if (fs->error != -r)

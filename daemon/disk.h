@@ -160,6 +160,7 @@ struct disk {
 	disk_transition_fn	 on_transition;
 	void			*on_transition_arg;
 	struct disk_stats	 stats;
+	uint64_t		 gen;		/* bumped by every sample */
 };
 
 /*

@@ -431,4 +431,5 @@ void
 rpc_free(struct hycod *d)
 {
 	msgpack_sbuffer_destroy(&d->notify_out);
+	rpc_summary_free(d);
 }

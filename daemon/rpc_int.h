@@ -72,6 +72,7 @@ void	m_prune(struct reply *r, const msgpack_object_map *args);
 void	m_disk_check(struct reply *r, const msgpack_object_map *args);
 
 /* rpc_status.c */
+void	rpc_summary_free(struct hycod *d);
 void	m_ping(struct reply *r, const msgpack_object_map *args);
 void	m_summary(struct reply *r, const msgpack_object_map *args);
 void	m_subscribe(struct reply *r, const msgpack_object_map *args);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,14 +18,97 @@
 
 #define RESCANNING_MAX	16
 
+/*
+ * Entries of summary's map packed once and copied into every reply
+ * until what they were read from changes: gen is the index's or the
+ * disk monitor's generation then.
+ */
+struct summary_part {
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	struct rpc_container m;		/* counts the entries, no header */
+	uint64_t	 gen;
+	bool		 valid;
+};
+
+/*
+ * What summary keeps between replies (d->summary): the tally as read
+ * at the index's generation tally_gen (stats reads it too), and the
+ * two parts that cost most to pack, the figures of the tree and the
+ * filesystems. The counters around them change with every request and
+ * are packed fresh.
+ */
+struct summary_cache {
+	struct tally		tally;
+	uint64_t		tally_gen;
+	bool			tally_valid;
+	struct summary_part	tree, filesystems;
+};
+
+/*
+ * The tally of the index as it is, read again only if the index
+ * changed since; NULL, r answered, without memory.
+ */
+static const struct tally *
+current_tally(struct reply *r)
+{
+	struct hycod *d = r->d;
+	struct summary_cache *sc = d->summary;
+
+	if (sc == NULL && (sc = d->summary = calloc(1, sizeof(*sc))) == NULL) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	if (sc->tally_valid && sc->tally_gen == d->watch.ix.gen)
+		return &sc->tally;
+	sc->tally_valid = false;
+	if (watch_tally(&d->watch, &sc->tally) == -1) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	sc->tally_gen = d->watch.ix.gen;
+	sc->tally_valid = true;
+	return &sc->tally;
+}
+
+/* Whether p holds gen; if not, it is emptied for packing it anew. */
+static bool
+part_holds(struct summary_part *p, uint64_t gen)
+{
+	if (p->valid && p->gen == gen)
+		return true;
+	if (p->sb.data == NULL) {
+		msgpack_sbuffer_init(&p->sb);
+		msgpack_packer_init(&p->pk, &p->sb, msgpack_sbuffer_write);
+	}
+	msgpack_sbuffer_clear(&p->sb);
+	p->m = (struct rpc_container){ .pk = &p->pk, .map = true };
+	p->valid = false;
+	return false;
+}
+
+/* p's entries into the map m. */
+static void
+part_put(struct rpc_container *m, const struct summary_part *p)
+{
+	msgpack_sbuffer_write(m->pk->data, p->sb.data, p->sb.size);
+	m->n += p->m.n;
+}
+
+static void
+part_free(struct summary_part *p)
+{
+	msgpack_sbuffer_destroy(&p->sb);
+}
+
 /* Index health: whether the figures are exact, and why not. */
 static void
-pack_index(struct rpc_container *m, const struct watch *w)
+pack_index(struct rpc_container *m, const struct watch *w, bool exact)
 {
 	const char *paths[RESCANNING_MAX];
 	size_t n = watch_rescanning(w, paths, RESCANNING_MAX);
 
-	rpc_kv_bool(m, "exact", watch_exact(w));
+	rpc_kv_bool(m, "exact", exact);
 	rpc_kv_u64(m, "watched_dirs", w->ix.watched);
 	rpc_kv_u64(m, "unwatched_dirs", w->ix.unwatched);
 	rpc_kv_u64(m, "tracked_files", w->ix.files);
@@ -89,12 +173,11 @@ pack_traffic(struct rpc_container *m, const struct server_stats *ss,
 	rpc_map_end(&e);
 }
 
-/* Each filesystem of the tree, its level, and the alerts' counters. */
+/* Each filesystem of the tree, and the worst level. */
 static void
 pack_filesystems(struct rpc_container *m, const struct disk *dk)
 {
-	struct rpc_container fs, roots, a;
-	struct alert_stats as;
+	struct rpc_container fs, roots;
 
 	rpc_map_key(m, "filesystems");
 	msgpack_pack_array(m->pk, disk_count(dk));
@@ -135,6 +218,15 @@ pack_filesystems(struct rpc_container *m, const struct disk *dk)
 		rpc_map_end(&fs);
 	}
 	rpc_kv_str(m, "alert_level", disk_level_names[disk_worst(dk)]);
+}
+
+/* The alerts' counters: the hook's change without a sample. */
+static void
+pack_alerts(struct rpc_container *m, const struct disk *dk)
+{
+	struct rpc_container a;
+	struct alert_stats as;
+
 	disk_alert_stats(dk, &as);
 	rpc_map_key(m, "alerts");
 	rpc_map_begin(&a, m->pk);
@@ -148,23 +240,23 @@ pack_filesystems(struct rpc_container *m, const struct disk *dk)
 	rpc_map_end(&a);
 }
 
+/* The figures of the tree: categories, datasets, cycles. */
 static void
-pack_summary(msgpack_packer *pk, const struct tally *t,
-    const struct disk_usage *du, const struct hycod *d)
+pack_tree(struct rpc_container *m, const struct tally *t)
 {
-	struct rpc_container m, sub;
+	msgpack_packer *pk = m->pk;
+	struct rpc_container sub;
 	uint64_t total = 0, files = 0;
 
 	for (int c = 0; c < CAT_COUNT; c++) {
 		total += t->bytes[c];
 		files += t->files[c];
 	}
-	rpc_map_begin(&m, pk);
 	for (int c = 0; c < CAT_COUNT; c++)
-		rpc_kv_u64(&m, layout_category_names[c], t->bytes[c]);
-	rpc_kv_u64(&m, "total", total);
-	rpc_kv_u64(&m, "files", files);
-	rpc_map_key(&m, "datasets");
+		rpc_kv_u64(m, layout_category_names[c], t->bytes[c]);
+	rpc_kv_u64(m, "total", total);
+	rpc_kv_u64(m, "files", files);
+	rpc_map_key(m, "datasets");
 	msgpack_pack_map(pk, t->nds);
 	for (size_t i = 0; i < t->nds; i++) {
 		rpc_pack_cstr(pk, t->ds[i].name);
@@ -174,7 +266,7 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 			    t->ds[i].bytes[c]);
 		rpc_map_end(&sub);
 	}
-	rpc_map_key(&m, "cycles");
+	rpc_map_key(m, "cycles");
 	msgpack_pack_array(pk, t->ncy);
 	for (size_t i = 0; i < t->ncy; i++) {
 		rpc_map_begin(&sub, pk);
@@ -185,19 +277,72 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 		rpc_kv_u64(&sub, "files", t->cy[i].files);
 		rpc_map_end(&sub);
 	}
+}
+
+/*
+ * The tree's figures and the filesystems packed again if the index or
+ * a disk sample changed since they last were. -1, r answered, when
+ * the tally runs out of memory.
+ */
+static int
+summary_parts(struct reply *r)
+{
+	const struct hycod *d = r->d;
+	struct summary_cache *sc = d->summary;
+	const struct tally *t;
+
+	if (!part_holds(&sc->tree, d->watch.ix.gen)) {
+		if ((t = current_tally(r)) == NULL)
+			return -1;
+		pack_tree(&sc->tree.m, t);
+		sc->tree.gen = d->watch.ix.gen;
+		sc->tree.valid = true;
+	}
+	if (!part_holds(&sc->filesystems, d->disk.gen)) {
+		pack_filesystems(&sc->filesystems.m, &d->disk);
+		sc->filesystems.gen = d->disk.gen;
+		sc->filesystems.valid = true;
+	}
+	return 0;
+}
+
+/* summary's result into pk, its parts current (summary_parts). */
+static void
+pack_summary(msgpack_packer *pk, const struct summary_cache *sc,
+    const struct disk_usage *du, const struct hycod *d, bool exact)
+{
+	struct rpc_container m, sub;
+
+	rpc_map_begin(&m, pk);
+	part_put(&m, &sc->tree);
 	rpc_map_key(&m, "disk");
 	rpc_map_begin(&sub, pk);
 	rpc_kv_u64(&sub, "free_bytes", du->avail_bytes);
 	rpc_kv_u64(&sub, "total_bytes", du->total_bytes);
 	rpc_kv_str(&sub, "path", d->cfg.layout.cache_root);
 	rpc_map_end(&sub);
-	pack_index(&m, &d->watch);
+	pack_index(&m, &d->watch, exact);
 	pack_removals(&m, &d->trash, &d->policy);
 	pack_traffic(&m, &d->server.stats, &d->rpc);
-	pack_filesystems(&m, &d->disk);
+	part_put(&m, &sc->filesystems);
+	pack_alerts(&m, &d->disk);
 	/* The start-up scan runs: the figures above are partial. */
 	rpc_kv_bool(&m, "scanning", !d->watch.ready);
 	rpc_map_end(&m);
+}
+
+void
+rpc_summary_free(struct hycod *d)
+{
+	struct summary_cache *sc = d->summary;
+
+	if (sc == NULL)
+		return;
+	tally_free(&sc->tally);
+	part_free(&sc->tree);
+	part_free(&sc->filesystems);
+	free(sc);
+	d->summary = NULL;
 }
 
 /* -- methods ------------------------------------------------------------ */
@@ -236,8 +381,8 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 {
 	const msgpack_object *o = rpc_args_get(args, "wait");
 	struct hycod *d = r->d;
-	struct tally t = { 0 };
 	const struct disk_fs *fs;
+	bool exact;
 
 	if (o != NULL && o->type != MSGPACK_OBJECT_BOOLEAN) {
 		reply_error(r, RPC_EINVAL, "wait must be true or false");
@@ -247,19 +392,12 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 		park(r);
 		return;
 	}
-	watch_sync(&d->watch);
-	if (watch_tally(&d->watch, &t) == -1) {
-		reply_error(r, RPC_EINTERNAL, "out of memory");
-		tally_free(&t);
+	/* What the kernel has queued is applied: the figures are current. */
+	exact = watch_sync_exact(&d->watch);
+	if ((fs = root_disk(r, true)) == NULL || current_tally(r) == NULL ||
+	    summary_parts(r) == -1)
 		return;
-	}
-	/* Figures at most DISK_SUMMARY_MAX_AGE_MS old (disk.h). */
-	if ((fs = root_disk(r, true)) == NULL) {
-		tally_free(&t);
-		return;
-	}
-	pack_summary(reply_result(r), &t, &fs->du, d);
-	tally_free(&t);
+	pack_summary(reply_result(r), d->summary, &fs->du, d, exact);
 }
 
 /* This connection receives events from now on (events.h). */
@@ -311,21 +449,17 @@ void
 m_stats(struct reply *r, const msgpack_object_map *args)
 {
 	struct hycod *d = r->d;
-	struct tally t = { 0 };
+	const struct tally *t;
 	struct rpc_container m;
 
 	(void)args;
-	watch_sync(&d->watch);
-	if (watch_tally(&d->watch, &t) == -1) {
-		reply_error(r, RPC_EINTERNAL, "out of memory");
-		tally_free(&t);
+	(void)watch_sync_exact(&d->watch);
+	if ((t = current_tally(r)) == NULL)
 		return;
-	}
 	rpc_map_begin(&m, reply_result(r));
-	stats_pack(&m, &d->stats, &t, &d->events.stats,
+	stats_pack(&m, &d->stats, t, &d->events.stats,
 	    events_subscribers(&d->events));
 	rpc_map_end(&m);
-	tally_free(&t);
 }
 
 /* Prometheus's text exposition format (metrics.h). */
