@@ -248,6 +248,14 @@ rpc_method_name(size_t i)
 /* -- server callbacks --------------------------------------------------- */
 
 /*
+ * When the request answered last ended (uv_hrtime), while more of the
+ * same read follow it: the next one's start, one clock read saved per
+ * request (a tenth of a pipelined ping's cost). 0: read the clock.
+ * Loop thread only.
+ */
+static uint64_t chain_ns;
+
+/*
  * daemon.access: whether this peer may call m (access.h). Admin calls
  * are audited, allowed or not; a refusal is answered permission_denied.
  */
@@ -300,12 +308,15 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 {
 	struct hycod *d = ctx;
 	struct rpc_request req;
-	struct reply r = { .d = d, .conn = c, .t0 = uv_hrtime(),
-	    .msg = msg };
+	struct reply r = { .d = d, .conn = c, .t0 = chain_ns != 0 ? chain_ns :
+	    uv_hrtime(), .msg = msg };
 	const struct method *m;
 	const char *why;
 	char buf[160];
+	uint64_t t1;
 	int rc;
+
+	chain_ns = 0;
 
 	if ((rc = rpc_decode_request(msg, &req, &why)) == RPC_DECODE_CLOSE) {
 		log_debug("rpc: %s, closing connection", why);
@@ -342,9 +353,20 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 	else
 		m->fn(&r, req.args);
 	/* Answered now (errors time themselves); a job times its answer. */
-	if (r.packed)
-		stats_latency(&d->stats, r.method, uv_hrtime() - r.t0);
+	if (r.packed) {
+		t1 = uv_hrtime();
+		stats_latency(&d->stats, r.method, t1 - r.t0);
+		chain_ns = t1;
+	}
 	return 0;
+}
+
+/* The next request comes after a wait: its start is its own. */
+static void
+handle_batch_end(void *ctx)
+{
+	(void)ctx;
+	chain_ns = 0;
 }
 
 static void
@@ -417,6 +439,7 @@ const struct server_ops rpc_server_ops = {
 	.message = handle_message,
 	.too_large = handle_too_large,
 	.closed = handle_closed,
+	.batch_end = handle_batch_end,
 };
 
 void

@@ -342,7 +342,7 @@ process_input(struct conn *c)
 			s->stats.closed_bad_input++;
 			log_debug("on_read: input is not msgpack, closing");
 			conn_close_now(c);
-			return;
+			break;
 		}
 		if ((rc = s->ops->message(s->ctx, c, &c->msg)) ==
 		    SERVER_HOLD) {
@@ -358,6 +358,8 @@ process_input(struct conn *c)
 			conn_close(c);
 		}
 	}
+	if (s->ops->batch_end != NULL)
+		s->ops->batch_end(s->ctx);
 	if (c->closing)
 		return;
 	if (off > 0) {
