@@ -85,11 +85,12 @@ answer_job(const struct job *j)
  * part of the tree unwatched. The start-up scan knows nothing yet.
  */
 static bool
-known_dir(struct watch *w, const char *path)
+known_dir(const struct reply *r, const char *path)
 {
+	struct watch *w = &r->d->watch;
 	uint32_t n;
 
-	if (!w->ready || !watch_sync_exact(w))
+	if (!w->ready || !watch_sync_exact(w, r->read))
 		return false;
 	n = watch_find(w, path);
 	return n != IX_NIL && (index_node(&w->ix, n)->flags & IX_DIR);
@@ -118,7 +119,7 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	 * following a link, which the index says it is not; its loop
 	 * half would find the index as it is.
 	 */
-	if (known_dir(&d->watch, path)) {
+	if (known_dir(r, path)) {
 		job_cycle_dir_given(d, r->conn, kind, cycle, ds, path, false);
 		pack_cycle_dir(r, path, false);
 		return;

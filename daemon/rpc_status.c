@@ -393,7 +393,7 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 		return;
 	}
 	/* What the kernel has queued is applied: the figures are current. */
-	exact = watch_sync_exact(&d->watch);
+	exact = watch_sync_exact(&d->watch, r->read);
 	if ((fs = root_disk(r, true)) == NULL || current_tally(r) == NULL ||
 	    summary_parts(r) == -1)
 		return;
@@ -453,7 +453,7 @@ m_stats(struct reply *r, const msgpack_object_map *args)
 	struct rpc_container m;
 
 	(void)args;
-	(void)watch_sync_exact(&d->watch);
+	(void)watch_sync_exact(&d->watch, r->read);
 	if ((t = current_tally(r)) == NULL)
 		return;
 	rpc_map_begin(&m, reply_result(r));
