@@ -32,17 +32,39 @@ struct summary_part {
 };
 
 /*
+ * summary's figures that move with the daemon's own work rather than
+ * with each request: the index's health, removals, alerts. Read into
+ * this, zeroed first so that two compare whole, and packed from it.
+ */
+struct summary_state {
+	uint64_t	free_bytes, total_bytes;
+	uint64_t	watched, unwatched, files, index_bytes;
+	double		last_rescan, last_scan_s;
+	uint64_t	overflows, rescans, events, reconciled, arrivals;
+	uint64_t	scan_errors;
+	uint64_t	trash_bytes, trash_items, trash_freed, pruned_bytes;
+	uint64_t	pruned_cycles, pruned_datasets, refused, passes;
+	uint64_t	idle_passes, asked, asked_forgotten;
+	uint64_t	transitions, samples, sample_errors;
+	struct alert_stats hooks;
+	bool		exact, pruning, scanning;
+};
+
+/*
  * What summary keeps between replies (d->summary): the tally as read
- * at the index's generation tally_gen (stats reads it too), and the
- * two parts that cost most to pack, the figures of the tree and the
- * filesystems. The counters around them change with every request and
- * are packed fresh.
+ * at the index's generation tally_gen (stats reads it too), and its
+ * map in parts packed once and copied into each reply until what they
+ * were packed from changes: the figures of the tree (the index's
+ * generation), the filesystems (the disk monitor's), and the daemon's
+ * state before and after them (state, compared whole). The traffic
+ * counters change with every request and are packed fresh.
  */
 struct summary_cache {
 	struct tally		tally;
 	uint64_t		tally_gen;
 	bool			tally_valid;
-	struct summary_part	tree, filesystems;
+	struct summary_part	tree, filesystems, head, tail;
+	struct summary_state	state;
 };
 
 /*
@@ -101,49 +123,96 @@ part_free(struct summary_part *p)
 	msgpack_sbuffer_destroy(&p->sb);
 }
 
-/* Index health: whether the figures are exact, and why not. */
+/* The state of d now; exact as the request found it, du the root's. */
 static void
-pack_index(struct rpc_container *m, const struct watch *w, bool exact)
+read_state(struct summary_state *st, const struct hycod *d, bool exact,
+    const struct disk_usage *du)
 {
-	const char *paths[RESCANNING_MAX];
-	size_t n = watch_rescanning(w, paths, RESCANNING_MAX);
+	const struct watch *w = &d->watch;
+	const struct policy *p = &d->policy;
 
-	rpc_kv_bool(m, "exact", exact);
-	rpc_kv_u64(m, "watched_dirs", w->ix.watched);
-	rpc_kv_u64(m, "unwatched_dirs", w->ix.unwatched);
-	rpc_kv_u64(m, "tracked_files", w->ix.files);
-	rpc_kv_u64(m, "index_bytes", index_memory(&w->ix));
-	rpc_kv_double(m, "last_rescan", w->stats.last_rescan);
-	rpc_kv_u64(m, "overflows", w->stats.overflows);
-	rpc_kv_u64(m, "rescans", w->stats.rescans);
-	rpc_kv_u64(m, "events", w->stats.events);
-	rpc_kv_u64(m, "reconciled", w->stats.reconciled);
-	rpc_kv_u64(m, "arrivals", w->stats.arrivals);
-	rpc_kv_u64(m, "scan_errors", w->stats.scan_errors);
-	rpc_kv_double(m, "last_scan_s", w->stats.last_scan_s);
+	memset(st, 0, sizeof(*st));
+	st->free_bytes = du->avail_bytes;
+	st->total_bytes = du->total_bytes;
+	st->exact = exact;
+	st->watched = w->ix.watched;
+	st->unwatched = w->ix.unwatched;
+	st->files = w->ix.files;
+	st->index_bytes = index_memory(&w->ix);
+	st->last_rescan = w->stats.last_rescan;
+	st->overflows = w->stats.overflows;
+	st->rescans = w->stats.rescans;
+	st->events = w->stats.events;
+	st->reconciled = w->stats.reconciled;
+	st->arrivals = w->stats.arrivals;
+	st->scan_errors = w->stats.scan_errors;
+	st->last_scan_s = w->stats.last_scan_s;
+	st->trash_bytes = d->trash.bytes;
+	st->trash_items = d->trash.items;
+	st->trash_freed = d->trash.freed_bytes;
+	st->pruned_bytes = p->stats.pruned_bytes;
+	st->pruned_cycles = p->stats.pruned_cycles;
+	st->pruned_datasets = p->stats.pruned_datasets;
+	st->refused = p->stats.refused;
+	st->passes = p->stats.passes;
+	st->idle_passes = p->stats.idle_passes;
+	st->pruning = policy_busy(p);
+	st->asked = p->asked.n;
+	st->asked_forgotten = p->asked.forgotten;
+	st->transitions = d->disk.stats.transitions;
+	st->samples = d->disk.stats.samples;
+	st->sample_errors = d->disk.stats.sample_errors;
+	disk_alert_stats(&d->disk, &st->hooks);
+	st->scanning = !w->ready;
+}
+
+/*
+ * The root's disk, the index's health (whether the figures are exact,
+ * and why not) and removals (waiting in the trash, freed, what policy
+ * took): the entries before the traffic counters. n paths are being
+ * re-scanned.
+ */
+static void
+pack_head(struct rpc_container *m, const struct summary_state *st,
+    const char *root, const char *const *paths, size_t n)
+{
+	struct rpc_container sub;
+
+	rpc_map_key(m, "disk");
+	rpc_map_begin(&sub, m->pk);
+	rpc_kv_u64(&sub, "free_bytes", st->free_bytes);
+	rpc_kv_u64(&sub, "total_bytes", st->total_bytes);
+	rpc_kv_str(&sub, "path", root);
+	rpc_map_end(&sub);
+	rpc_kv_bool(m, "exact", st->exact);
+	rpc_kv_u64(m, "watched_dirs", st->watched);
+	rpc_kv_u64(m, "unwatched_dirs", st->unwatched);
+	rpc_kv_u64(m, "tracked_files", st->files);
+	rpc_kv_u64(m, "index_bytes", st->index_bytes);
+	rpc_kv_double(m, "last_rescan", st->last_rescan);
+	rpc_kv_u64(m, "overflows", st->overflows);
+	rpc_kv_u64(m, "rescans", st->rescans);
+	rpc_kv_u64(m, "events", st->events);
+	rpc_kv_u64(m, "reconciled", st->reconciled);
+	rpc_kv_u64(m, "arrivals", st->arrivals);
+	rpc_kv_u64(m, "scan_errors", st->scan_errors);
+	rpc_kv_double(m, "last_scan_s", st->last_scan_s);
 	rpc_map_key(m, "rescanning");
 	msgpack_pack_array(m->pk, n);
 	for (size_t i = 0; i < n; i++)
 		rpc_pack_cstr(m->pk, paths[i]);
-}
-
-/* Removals: waiting in the trash, freed, and what policy took. */
-static void
-pack_removals(struct rpc_container *m, const struct trash *t,
-    const struct policy *p)
-{
-	rpc_kv_u64(m, "trash_bytes", t->bytes);
-	rpc_kv_u64(m, "trash_items", t->items);
-	rpc_kv_u64(m, "trash_freed_bytes", t->freed_bytes);
-	rpc_kv_u64(m, "pruned_bytes", p->stats.pruned_bytes);
-	rpc_kv_u64(m, "pruned_cycles", p->stats.pruned_cycles);
-	rpc_kv_u64(m, "pruned_datasets", p->stats.pruned_datasets);
-	rpc_kv_u64(m, "refused", p->stats.refused);
-	rpc_kv_u64(m, "prune_passes", p->stats.passes);
-	rpc_kv_u64(m, "idle_passes", p->stats.idle_passes);
-	rpc_kv_bool(m, "pruning", policy_busy(p));
-	rpc_kv_u64(m, "asked", p->asked.n);
-	rpc_kv_u64(m, "asked_forgotten", p->asked.forgotten);
+	rpc_kv_u64(m, "trash_bytes", st->trash_bytes);
+	rpc_kv_u64(m, "trash_items", st->trash_items);
+	rpc_kv_u64(m, "trash_freed_bytes", st->trash_freed);
+	rpc_kv_u64(m, "pruned_bytes", st->pruned_bytes);
+	rpc_kv_u64(m, "pruned_cycles", st->pruned_cycles);
+	rpc_kv_u64(m, "pruned_datasets", st->pruned_datasets);
+	rpc_kv_u64(m, "refused", st->refused);
+	rpc_kv_u64(m, "prune_passes", st->passes);
+	rpc_kv_u64(m, "idle_passes", st->idle_passes);
+	rpc_kv_bool(m, "pruning", st->pruning);
+	rpc_kv_u64(m, "asked", st->asked);
+	rpc_kv_u64(m, "asked_forgotten", st->asked_forgotten);
 }
 
 /* The socket and the requests on it, since start. */
@@ -220,24 +289,27 @@ pack_filesystems(struct rpc_container *m, const struct disk *dk)
 	rpc_kv_str(m, "alert_level", disk_level_names[disk_worst(dk)]);
 }
 
-/* The alerts' counters: the hook's change without a sample. */
+/*
+ * The alerts' counters (the hook's change without a sample) and the
+ * start-up scan: the entries after the filesystems.
+ */
 static void
-pack_alerts(struct rpc_container *m, const struct disk *dk)
+pack_tail(struct rpc_container *m, const struct summary_state *st)
 {
 	struct rpc_container a;
-	struct alert_stats as;
 
-	disk_alert_stats(dk, &as);
 	rpc_map_key(m, "alerts");
 	rpc_map_begin(&a, m->pk);
-	rpc_kv_u64(&a, "transitions", dk->stats.transitions);
-	rpc_kv_u64(&a, "samples", dk->stats.samples);
-	rpc_kv_u64(&a, "sample_errors", dk->stats.sample_errors);
-	rpc_kv_u64(&a, "hook_runs", as.runs);
-	rpc_kv_u64(&a, "hook_failures", as.failures);
-	rpc_kv_u64(&a, "hook_timeouts", as.timeouts);
-	rpc_kv_u64(&a, "hook_coalesced", as.coalesced);
+	rpc_kv_u64(&a, "transitions", st->transitions);
+	rpc_kv_u64(&a, "samples", st->samples);
+	rpc_kv_u64(&a, "sample_errors", st->sample_errors);
+	rpc_kv_u64(&a, "hook_runs", st->hooks.runs);
+	rpc_kv_u64(&a, "hook_failures", st->hooks.failures);
+	rpc_kv_u64(&a, "hook_timeouts", st->hooks.timeouts);
+	rpc_kv_u64(&a, "hook_coalesced", st->hooks.coalesced);
 	rpc_map_end(&a);
+	/* The start-up scan runs: the figures above are partial. */
+	rpc_kv_bool(m, "scanning", st->scanning);
 }
 
 /* The figures of the tree: categories, datasets, cycles. */
@@ -285,11 +357,14 @@ pack_tree(struct rpc_container *m, const struct tally *t)
  * the tally runs out of memory.
  */
 static int
-summary_parts(struct reply *r)
+summary_parts(struct reply *r, bool exact, const struct disk_usage *du)
 {
 	const struct hycod *d = r->d;
 	struct summary_cache *sc = d->summary;
+	const char *paths[RESCANNING_MAX];
+	struct summary_state st;
 	const struct tally *t;
+	size_t n;
 
 	if (!part_holds(&sc->tree, d->watch.ix.gen)) {
 		if ((t = current_tally(r)) == NULL)
@@ -303,31 +378,36 @@ summary_parts(struct reply *r)
 		sc->filesystems.gen = d->disk.gen;
 		sc->filesystems.valid = true;
 	}
+	/* Paths re-scanned are not compared: packed each time, as rare. */
+	read_state(&st, d, exact, du);
+	n = watch_rescanning(&d->watch, paths, RESCANNING_MAX);
+	if (n > 0 || memcmp(&st, &sc->state, sizeof(st)) != 0)
+		sc->head.valid = sc->tail.valid = false;
+	if (!part_holds(&sc->head, 0)) {
+		pack_head(&sc->head.m, &st, d->cfg.layout.cache_root, paths, n);
+		sc->head.valid = n == 0;
+	}
+	if (!part_holds(&sc->tail, 0)) {
+		pack_tail(&sc->tail.m, &st);
+		sc->tail.valid = true;
+	}
+	sc->state = st;
 	return 0;
 }
 
 /* summary's result into pk, its parts current (summary_parts). */
 static void
 pack_summary(msgpack_packer *pk, const struct summary_cache *sc,
-    const struct disk_usage *du, const struct hycod *d, bool exact)
+    const struct hycod *d)
 {
-	struct rpc_container m, sub;
+	struct rpc_container m;
 
 	rpc_map_begin(&m, pk);
 	part_put(&m, &sc->tree);
-	rpc_map_key(&m, "disk");
-	rpc_map_begin(&sub, pk);
-	rpc_kv_u64(&sub, "free_bytes", du->avail_bytes);
-	rpc_kv_u64(&sub, "total_bytes", du->total_bytes);
-	rpc_kv_str(&sub, "path", d->cfg.layout.cache_root);
-	rpc_map_end(&sub);
-	pack_index(&m, &d->watch, exact);
-	pack_removals(&m, &d->trash, &d->policy);
+	part_put(&m, &sc->head);
 	pack_traffic(&m, &d->server.stats, &d->rpc);
 	part_put(&m, &sc->filesystems);
-	pack_alerts(&m, &d->disk);
-	/* The start-up scan runs: the figures above are partial. */
-	rpc_kv_bool(&m, "scanning", !d->watch.ready);
+	part_put(&m, &sc->tail);
 	rpc_map_end(&m);
 }
 
@@ -341,6 +421,8 @@ rpc_summary_free(struct hycod *d)
 	tally_free(&sc->tally);
 	part_free(&sc->tree);
 	part_free(&sc->filesystems);
+	part_free(&sc->head);
+	part_free(&sc->tail);
 	free(sc);
 	d->summary = NULL;
 }
@@ -395,9 +477,9 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 	/* What the kernel has queued is applied: the figures are current. */
 	exact = watch_sync_exact(&d->watch, r->read);
 	if ((fs = root_disk(r, true)) == NULL || current_tally(r) == NULL ||
-	    summary_parts(r) == -1)
+	    summary_parts(r, exact, &fs->du) == -1)
 		return;
-	pack_summary(reply_result(r), d->summary, &fs->du, d, exact);
+	pack_summary(reply_result(r), d->summary, d);
 }
 
 /* This connection receives events from now on (events.h). */
