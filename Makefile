@@ -204,8 +204,16 @@ $(B)/tests/test_decode: LDFLAGS += -Wl,--wrap=hyco_call
 # library keeps its copy of it to itself.
 $(B)/tests/test_integration: $(B)/tests/integration.o \
 	$(B)/tests/test_integration.o $(B)/tests/test_integration_conn.o \
-	$(B)/tests/test_integration_obs.o $(LIB)/libhyco.a $(PROTO_OBJ)
+	$(B)/tests/test_integration_obs.o $(B)/tests/test_integration_hot.o \
+	$(LIB)/libhyco.a $(PROTO_OBJ)
 $(B)/tests/test_integration: LDLIBS += -lpthread
+
+# Preloaded into hycod by tests/allocs.py to count its allocations:
+# built without the sanitizers, whose allocator will not be preempted.
+$(B)/tests/alloc_count.so: tests/alloc_count.c | deps
+	@mkdir -p $(@D)
+	$(CC) -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -shared \
+	    -o $@ $<
 
 # hycod with statvfs, uv_queue_work and calloc failing on a test's
 # command (tests/fault.c, tests/fault.py): the internal and io_error
@@ -227,7 +235,7 @@ INTEGRATION = set -f; $(TEST_ENV) $(B)/tests/test_integration \
 	      $(if $(SHUFFLE),-s $(SHUFFLE)) $(T)
 
 check: all dist $(UNIT_BINS) $(B)/tests/test_integration \
-	$(B)/tests/hycod-fault $(B)/bench/loadgen
+	$(B)/tests/hycod-fault $(B)/bench/loadgen $(B)/tests/alloc_count.so
 ifneq ($(T),)
 	@echo "== integration: $(T) only"; $(INTEGRATION)
 else
@@ -269,6 +277,9 @@ else
 	@echo "== access control, real users (root)"; $(TEST_ENV) /usr/bin/python3 tests/access.py
 	@echo "== removal: escapes, SIGKILL"; $(TEST_ENV) /usr/bin/python3 tests/removal.py
 	@echo "== bounded input and work: bombs, trickles, job limits"; $(TEST_ENV) /usr/bin/python3 tests/bounds.py
+	@echo "== no allocation per request once warm"; $(TEST_ENV) \
+	    SANITIZE=$(SANITIZE) ALLOC_COUNT=$(abspath $(B)/tests/alloc_count.so) \
+	    /usr/bin/python3 tests/allocs.py
 	@echo "== faults: internal and io_error"; $(TEST_ENV) \
 	    HYCOD_FAULT=$(abspath $(B)/tests/hycod-fault) /usr/bin/python3 tests/fault.py
 	@echo "== RLIMIT_NOFILE at start-up"; $(TEST_ENV) /usr/bin/python3 tests/fdlimit.py

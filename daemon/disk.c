@@ -413,6 +413,7 @@ sample(struct disk *d, struct disk_fs *fs, bool timer)
 		r = fsutil_disk(fs->paths[i], &du);
 	fs->sampled_ns = uv_hrtime();
 	d->stats.samples++;
+	d->gen++;
 	if (r < 0) {
 		d->stats.sample_errors++;
 		if (fs->error != -r)
@@ -455,17 +456,36 @@ on_timer(uv_timer_t *t)
 void
 disk_refresh(struct disk *d, uint64_t max_age_ms)
 {
+	disk_refresh_at(d, uv_hrtime(), max_age_ms);
+}
+
+void
+disk_refresh_at(struct disk *d, uint64_t now_ns, uint64_t max_age_ms)
+{
 	for (size_t i = 0; i < d->n; i++)
-		(void)disk_refresh_one(d, i, max_age_ms);
+		(void)disk_refresh_one_at(d, i, now_ns, max_age_ms);
 }
 
 const struct disk_fs *
 disk_refresh_one(struct disk *d, size_t i, uint64_t max_age_ms)
 {
+	return disk_refresh_one_at(d, i, uv_hrtime(), max_age_ms);
+}
+
+const struct disk_fs *
+disk_refresh_one_at(struct disk *d, size_t i, uint64_t now_ns,
+    uint64_t max_age_ms)
+{
 	struct disk_fs *fs = &d->fs[i];
 
-	if (fs->sampled_ns == 0 ||
-	    uv_hrtime() - fs->sampled_ns > max_age_ms * 1000000)
+	/*
+	 * A sample taken since now_ns was read is fresh; one that failed
+	 * is tried again each time, so it is not answered for max_age_ms
+	 * after statvfs works again.
+	 */
+	if (fs->sampled_ns == 0 || max_age_ms == 0 || fs->error != 0 ||
+	    (now_ns > fs->sampled_ns &&
+	    now_ns - fs->sampled_ns > max_age_ms * 1000000))
 		sample(d, fs, false);
 	return fs;
 }

@@ -67,11 +67,12 @@
 #define DISK_TTF_CLEAR		1.25	/* the time-to-full warning ends
 					   above this many times its mark */
 /*
- * How old the figures summary reports may be. 0: sampled for each
- * summary (statvfs of each filesystem, about a microsecond each on a
- * local one), so a summary is exact. A hot path may raise it.
+ * How old the figures summary, disk-check and metrics report may be:
+ * a filesystem older than this when a request comes is sampled for it,
+ * one statvfs per filesystem at most every 100 ms however many requests
+ * come, and none while none do. Removals sample at once (disk_removed).
  */
-#define DISK_SUMMARY_MAX_AGE_MS	0
+#define DISK_SUMMARY_MAX_AGE_MS	100
 
 enum disk_level { DISK_OK, DISK_WARNING, DISK_CRITICAL, DISK_LEVELS };
 extern const char *const disk_level_names[DISK_LEVELS];
@@ -159,6 +160,7 @@ struct disk {
 	disk_transition_fn	 on_transition;
 	void			*on_transition_arg;
 	struct disk_stats	 stats;
+	uint64_t		 gen;		/* bumped by every sample */
 };
 
 /*
@@ -191,11 +193,16 @@ void	disk_alert_stats(const struct disk *d, struct alert_stats *out);
 
 /*
  * Sample every filesystem whose figures are older than max_age_ms (0:
- * all of them, now), or just filesystem i; levels follow at once.
+ * all of them, now), or just filesystem i; levels follow at once. The
+ * _at forms take now (uv_hrtime()) from the caller, who has read it
+ * already: a request's arrival, so no clock read while fresh.
  */
 void	disk_refresh(struct disk *d, uint64_t max_age_ms);
+void	disk_refresh_at(struct disk *d, uint64_t now_ns, uint64_t max_age_ms);
 const struct disk_fs *disk_refresh_one(struct disk *d, size_t i,
 	    uint64_t max_age_ms);
+const struct disk_fs *disk_refresh_one_at(struct disk *d, size_t i,
+	    uint64_t now_ns, uint64_t max_age_ms);
 /*
  * Something on filesystem dev ((dev_t)0: on any) was removed: its
  * fill history starts afresh and it is sampled now.

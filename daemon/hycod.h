@@ -24,6 +24,8 @@
 
 #define HYCO_VERSION	"0.1.0"
 
+struct summary_cache;
+
 /* Counted by rpc.c, reported by ping and summary (per method: stats). */
 struct rpc_stats {
 	uint64_t	requests;	/* requests and notifications handled */
@@ -51,6 +53,7 @@ struct hycod {
 	struct access		 access;	/* daemon.access, live */
 	struct locks		 locks;		/* the tree is ours alone */
 	msgpack_sbuffer		 notify_out;	/* results of notifications */
+	struct summary_cache	*summary;	/* summary's packed parts */
 	struct events		 events;	/* subscribers */
 	struct stats		 stats;		/* per method, per dataset */
 	struct textfile		 textfile;	/* metrics.textfile */

@@ -316,6 +316,7 @@ index_set_size(struct index *ix, uint32_t node, uint64_t size)
 	struct ix_node *x = index_node(ix, node);
 	uint64_t slot;
 
+	ix->gen++;
 	if (x->size >= IX_SIZE_INLINE) {
 		if (size >= IX_SIZE_INLINE) {
 			ix->bigs[x->size - IX_SIZE_INLINE] = size;
@@ -471,6 +472,7 @@ index_add_top(struct index *ix, const char *path)
 	void *p = realloc(ix->tops, (ix->ntops + 1) * sizeof(*ix->tops));
 	uint32_t id, d, off;
 
+	ix->gen++;
 	if (p == NULL)
 		return IX_NIL;
 	ix->tops = p;
@@ -516,6 +518,7 @@ index_add(struct index *ix, uint32_t dir, const char *name, size_t len,
 {
 	uint32_t id, off;
 
+	ix->gen++;
 	if (len > 255 || kids_reserve(ix, index_dir(ix, dir), 1) == -1 ||
 	    names_add(ix, name, len, &off) == -1) {
 		ix->nomem = true;
@@ -554,6 +557,7 @@ index_set_file(struct index *ix, uint32_t node, uint64_t size, int64_t mtime)
 {
 	uint64_t old = index_file_size(ix, node);
 
+	ix->gen++;
 	if (index_set_size(ix, node, size) == -1)
 		return;		/* ix->nomem: not exact */
 	index__carry(ix, index_node(ix, node)->parent, size - old, 0,
@@ -652,6 +656,7 @@ index_remove(struct index *ix, uint32_t node, ix_unwatch_fn unwatch,
 	struct ix_node *x = index_node(ix, node);
 	uint64_t b, f;
 
+	ix->gen++;
 	if (x->parent == IX_NIL) {
 		index__clear_dir(ix, node, unwatch, arg);
 		return;		/* tops stay */
@@ -670,6 +675,7 @@ index_move(struct index *ix, uint32_t node, uint32_t dir, const char *name,
 	uint32_t off;
 	uint64_t b, f;
 
+	ix->gen++;
 	if (len > 255 || kids_reserve(ix, index_dir(ix, dir), 1) == -1 ||
 	    names_add(ix, name, len, &off) == -1) {
 		ix->nomem = true;

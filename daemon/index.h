@@ -103,6 +103,12 @@ struct index {
 	struct ix_top	 *tops;
 	uint32_t	  ntops;
 	bool		  nomem;	/* an allocation failed: not exact */
+	/*
+	 * Bumped by every call that changes a node, a name or a total:
+	 * what was read off the index at one generation holds until the
+	 * next (summary keeps its packed figures so).
+	 */
+	uint64_t	  gen;
 };
 
 /* Called for each watch a removal drops: the caller removes it. */

@@ -39,6 +39,7 @@ fold(struct index *ix, uint32_t dir)
 void
 index_recount(struct index *ix)
 {
+	ix->gen++;
 	for (uint32_t i = 0; i < ix->ntops; i++)
 		fold(ix, ix->tops[i].node);
 }
@@ -100,6 +101,7 @@ index_graft(struct index *dst, uint32_t at, struct index *src, uint32_t top)
 	struct ix_dir *s = index_dir(src, top), *d;
 	int rc;
 
+	dst->gen++;
 	index__clear_dir(dst, at, NULL, NULL);
 	rc = copy_children(dst, at, src, top);
 	d = index_dir(dst, at);

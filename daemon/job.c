@@ -1,9 +1,9 @@
 /*
  * job.c: a request's filesystem work from start to reply. The pool
- * half makes cycle directories through directory descriptors, renames
- * removals into the trash (or deletes them in place where a filesystem
- * has none) and reads statvfs; the loop half brings the index up to
- * date, queues what was trashed and answers.
+ * half makes cycle directories through directory descriptors and
+ * renames removals into the trash (or deletes them in place where a
+ * filesystem has none); the loop half brings the index up to date,
+ * queues what was trashed and answers.
  */
 #include "job.h"
 
@@ -261,10 +261,6 @@ on_work(uv_work_t *w)
 	case JOB_CLEAN:
 		work_clean(j, l);
 		break;
-	case JOB_DISK_CHECK:
-		if ((r = fsutil_disk(l->cache_root, &j->du)) < 0)
-			set_error(j, -r, "statvfs", l->cache_root);
-		break;
 	}
 	/*
 	 * What this request took, as the index held it when it came: a
@@ -278,6 +274,19 @@ on_work(uv_work_t *w)
 }
 
 /* -- loop thread -------------------------------------------------------- */
+
+void
+job_cycle_dir_given(struct hycod *d, struct conn *c, int kind, long cycle,
+    const char *dataset, const char *path, bool created)
+{
+	stats_cycle_dir(&d->stats, kind, dataset, created);
+	if (created)
+		events_cycle_created(&d->events, kind, cycle, dataset, path);
+	/* Where its trainer writes now: leased until it asks again. */
+	if (conn_is_open(c))
+		policy_lease(&d->policy, c, kind, cycle, dataset);
+	policy_soon(&d->policy);
+}
 
 struct job *
 job_new(const struct reply *r, enum job_type type, job_answer_fn answer)
@@ -342,8 +351,6 @@ refresh_index(struct job *j)
 		for (size_t i = 0; i < j->ntaken; i++)
 			watch_refresh(w, j->taken[i], false);
 		break;
-	case JOB_DISK_CHECK:
-		break;
 	}
 }
 
@@ -385,8 +392,6 @@ log_done(const struct job *j)
 		for (size_t i = 0; i < j->ntaken; i++)
 			log_info("clean: removed %s (asked for, confirmed)",
 			    j->taken[i]);
-		break;
-	case JOB_DISK_CHECK:
 		break;
 	}
 }
@@ -442,17 +447,9 @@ after_work(uv_work_t *w, int status)
 		if (j->took[i] && f >= 0)
 			disk_removed(dk, disk_get(dk, (size_t)f)->dev);
 	}
-	if (j->type == JOB_CYCLE_DIR && j->err == 0) {
-		stats_cycle_dir(&j->r.d->stats, j->kind, j->dataset, j->created);
-		if (j->created)
-			events_cycle_created(&j->r.d->events, j->kind, j->cycle,
-			    j->dataset, j->path);
-		/* Where its trainer writes now: leased until it asks again. */
-		if (conn_is_open(j->r.conn))
-			policy_lease(&j->r.d->policy, j->r.conn, j->kind,
-			    j->cycle, j->dataset);
-		policy_run(&j->r.d->policy);
-	}
+	if (j->type == JOB_CYCLE_DIR && j->err == 0)
+		job_cycle_dir_given(j->r.d, j->r.conn, j->kind, j->cycle,
+		    j->dataset, j->path, j->created);
 	/* pending starts at one, for this function: no early reply. */
 	j->pending = 1;
 	for (size_t i = 0; i < j->nmoved; i++) {
@@ -513,5 +510,6 @@ job_start(struct job *j)
 		return -1;
 	}
 	conn_work_begin(j->r.conn);	/* a slot, and a reference */
+	stats_job(&j->r.d->stats, j->r.method);
 	return 0;
 }

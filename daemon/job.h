@@ -3,8 +3,8 @@
  *
  * rpc.c makes a job on the loop thread (job_new), fills in its
  * arguments and starts it (job_start). On the thread pool the job makes
- * a cycle directory, renames removals into the trash or reads statvfs,
- * writing only its own results. Back on the loop thread the daemon's
+ * a cycle directory or renames removals into the trash, writing only
+ * its own results. Back on the loop thread the daemon's
  * own changes go into the index, removals are queued in the trash, and
  * the job's answer callback packs the reply: at once, or with wait once
  * every byte is freed. Then the job frees itself.
@@ -29,8 +29,7 @@
 #define JOB_PART_CAT(c)	(KIND_COUNT + (c))
 
 enum job_type {
-	JOB_CYCLE_DIR, JOB_CLEANUP_CYCLE, JOB_CLEANUP_GENERATED, JOB_CLEAN,
-	JOB_DISK_CHECK
+	JOB_CYCLE_DIR, JOB_CLEANUP_CYCLE, JOB_CLEANUP_GENERATED, JOB_CLEAN
 };
 
 struct job;
@@ -62,7 +61,6 @@ struct job {
 	int			 kind;
 	long			 cycle;
 	char			 dataset[HYCO_DATASET_MAX + 1];
-	uint64_t		 required;
 	unsigned		 targets;	/* clean: 1 << enum category */
 	bool			 wait;		/* reply once freed */
 	bool			 leased;	/* a connection leases it */
@@ -88,7 +86,6 @@ struct job {
 	size_t			 nmoved, capmoved;
 	char			**taken;	/* clean: paths removed */
 	size_t			 ntaken, captaken;
-	struct disk_usage	 du;
 	int			 pending;	/* trash items to wait for */
 };
 
@@ -102,5 +99,14 @@ struct job *job_new(const struct reply *r, enum job_type type,
  */
 int	job_start(struct job *j);
 void	job_free(struct job *j);
+
+/*
+ * The cycle directory path was given to c, created by the request or
+ * there already: counted (a miss or a hit), announced when created,
+ * leased to c while it is open, and a policy pass asked for. The loop
+ * half of a get-cycle-dir job, and all of one the index answers.
+ */
+void	job_cycle_dir_given(struct hycod *d, struct conn *c, int kind,
+	    long cycle, const char *dataset, const char *path, bool created);
 
 #endif

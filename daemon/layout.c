@@ -54,10 +54,25 @@ layout_parse_kind(const char *s, size_t len, bool allow_all)
 int
 layout_cycle_name(char *buf, size_t size, long cycle)
 {
+	char digits[24];
+	size_t n = 0;
+
 	if (cycle < 0 || cycle > HYCO_CYCLE_MAX)
 		return -1;
-	int n = snprintf(buf, size, "cycle_%03ld", cycle);
-	return n < 0 || (size_t)n >= size ? -1 : 0;
+	/* "cycle_%03ld" by hand: get-cycle-dir formats it per request. */
+	do {
+		digits[n++] = (char)('0' + cycle % 10);
+		cycle /= 10;
+	} while (cycle > 0);
+	while (n < 3)
+		digits[n++] = '0';
+	if (6 + n >= size)
+		return -1;
+	memcpy(buf, "cycle_", 6);
+	for (size_t i = 0; i < n; i++)
+		buf[6 + i] = digits[n - 1 - i];
+	buf[6 + n] = '\0';
+	return 0;
 }
 
 int
@@ -89,17 +104,25 @@ int
 layout_cycle_dir(const struct layout *l, enum kind kind, long cycle,
     const char *dataset, char *buf, size_t size)
 {
+	const char *parts[3] = { l->pred_root[kind], NULL, dataset };
 	char cname[32];
-	int n;
+	size_t n = 0;
 
 	if (layout_cycle_name(cname, sizeof(cname), cycle) == -1)
 		return -1;
-	if (dataset != NULL)
-		n = snprintf(buf, size, "%s/%s/%s", l->pred_root[kind], cname,
-		    dataset);
-	else
-		n = snprintf(buf, size, "%s/%s", l->pred_root[kind], cname);
-	return n < 0 || (size_t)n >= size ? -1 : 0;
+	parts[1] = cname;
+	/* "%s/%s/%s" by hand, as the name above. */
+	for (int i = 0; i < 3 && parts[i] != NULL; i++) {
+		size_t len = strlen(parts[i]);
+		if (n + (i > 0) + len >= size)
+			return -1;
+		if (i > 0)
+			buf[n++] = '/';
+		memcpy(buf + n, parts[i], len);
+		n += len;
+	}
+	buf[n] = '\0';
+	return 0;
 }
 
 int

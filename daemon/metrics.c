@@ -392,8 +392,8 @@ render_removals(struct metrics_text *b, const struct trash *t,
 	one_u64(b, "hyco_prune_idle_passes_total", "counter", "Policy passes "
 	    "below a watermark that found only protected candidates.",
 	    p->stats.idle_passes);
-	one_u64(b, "hyco_pruning", "gauge", "1 while a policy pass removes.",
-	    p->running);
+	one_u64(b, "hyco_pruning", "gauge", "1 while a policy pass is due or "
+	    "removes.", policy_busy(p));
 	one_u64(b, "hyco_cycle_dir_refused_total", "counter", "get-cycle-dir "
 	    "requests refused below retention.refuse_below.", p->stats.refused);
 }
@@ -430,6 +430,12 @@ render_requests(struct metrics_text *b, const struct stats *s)
 		put(b, "hyco_requests_total{method=\"%s\"} %llu\n",
 		    s->methods[i].name,
 		    (unsigned long long)s->methods[i].requests);
+	family(b, "hyco_request_jobs_total", "counter", "Requests handed to "
+	    "the thread pool, by method; the rest were answered on the loop.");
+	for (int i = 0; i < s->nmethods; i++)
+		put(b, "hyco_request_jobs_total{method=\"%s\"} %llu\n",
+		    s->methods[i].name,
+		    (unsigned long long)s->methods[i].jobs);
 	family(b, "hyco_request_errors_total", "counter", "Error replies, by "
 	    "method and code.");
 	for (int i = 0; i < s->nmethods; i++)

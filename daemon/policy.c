@@ -119,7 +119,7 @@ policy_refuse(struct policy *p, int kind, char *why, size_t size)
 	} else
 		return false;
 	p->stats.refused++;
-	policy_run(p);		/* and make room, if policy may */
+	policy_soon(p);		/* and make room, if policy may */
 	return true;
 }
 
@@ -615,6 +615,34 @@ on_timer(uv_timer_t *h)
 	policy_run(h->data);
 }
 
+static void
+on_soon(uv_timer_t *h)
+{
+	struct policy *p = h->data;
+
+	p->due = false;
+	policy_run(p);
+}
+
+void
+policy_soon(struct policy *p)
+{
+	/*
+	 * Armed once, not pushed back by each request: under a steady
+	 * stream of them a pass still runs every POLICY_SOON_MS.
+	 */
+	if (p->closing || p->due)
+		return;
+	p->due = true;
+	uv_timer_start(&p->soon, on_soon, POLICY_SOON_MS, 0);
+}
+
+bool
+policy_busy(const struct policy *p)
+{
+	return p->running || p->due;
+}
+
 void
 policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
     const struct retention *rt, struct watch *w, struct trash *t,
@@ -634,6 +662,8 @@ policy_start(struct policy *p, uv_loop_t *loop, const struct layout *l,
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
 	uv_timer_start(&p->timer, on_timer, every, every);
+	uv_timer_init(loop, &p->soon);
+	p->soon.data = p;
 }
 
 void
@@ -653,7 +683,9 @@ policy_close(struct policy *p)
 	if (p->closing)
 		return;
 	p->closing = true;
+	p->due = false;
 	uv_close((uv_handle_t *)&p->timer, NULL);
+	uv_close((uv_handle_t *)&p->soon, NULL);
 	free(p->leases);
 	asked_free(&p->asked);
 	p->leases = NULL;

@@ -72,6 +72,8 @@ struct policy {
 	struct trash		*trash;
 	struct disk		*disk;		/* each filesystem's figures */
 	uv_timer_t		 timer;
+	uv_timer_t		 soon;		/* a pass asked for (policy_soon) */
+	bool			 due;		/* soon is armed */
 	struct lease		*leases;
 	size_t			 nleases, capleases;
 	struct asked_table	 asked;		/* last asked, bounded */
@@ -113,6 +115,15 @@ void	policy_plan_free(struct policy_plan *plan);
 
 /* Plan and remove now (unless backing off or already running). */
 void	policy_run(struct policy *p);
+/*
+ * A pass within POLICY_SOON_MS (policy_run then): what a request
+ * changed (a new cycle, a lease moved) is looked at soon, once for a
+ * whole burst of requests rather than once each.
+ */
+#define POLICY_SOON_MS	20
+void	policy_soon(struct policy *p);
+/* A pass is due (policy_soon) or removing: summary's pruning. */
+bool	policy_busy(const struct policy *p);
 /* The same, asked for (prune): no backing off this time. */
 void	policy_run_now(struct policy *p);
 

@@ -165,6 +165,8 @@ rescan_done(uv_work_t *req, int status)
 		 * old nodes; the events behind it are in the log, replayed
 		 * below.
 		 */
+		/* Another index: a generation no reader has seen yet. */
+		j->ix.gen = w->ix.gen + 1;
 		index_free(&w->ix);
 		w->ix = j->ix;
 		if (index_init(&j->ix) == -1)

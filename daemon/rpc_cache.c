@@ -1,8 +1,10 @@
 /*
  * rpc_cache.c: the methods on the cache tree. get-cycle-dir,
- * cleanup-cycle, cleanup-generated, clean and disk-check become jobs
- * (job.h) on the thread pool, answered by answer_job when they end;
- * prune plans on the loop and lets the policy remove.
+ * cleanup-cycle, cleanup-generated and clean become jobs (job.h) on
+ * the thread pool, answered by answer_job when they end; a cycle
+ * directory the index knows is there is answered at once, and so is
+ * disk-check, from the disk monitor's figures. prune plans on the loop
+ * and lets the policy remove.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,18 @@
 #include <unistd.h>
 
 #include "rpc_int.h"
+
+/* get-cycle-dir's result, from its job or from the index. */
+static void
+pack_cycle_dir(struct reply *r, const char *path, bool created)
+{
+	struct rpc_container m;
+
+	rpc_map_begin(&m, reply_result(r));
+	rpc_kv_str(&m, "path", path);
+	rpc_kv_bool(&m, "created", created);
+	rpc_map_end(&m);
+}
 
 /* The reply to a job that ended: its error, or its result. */
 void
@@ -25,11 +39,14 @@ answer_job(const struct job *j)
 		reply_error(&r, errno_code(j->err), "%s", j->errmsg);
 		return;
 	}
+	if (j->type == JOB_CYCLE_DIR) {
+		pack_cycle_dir(&r, j->path, j->created);
+		stats_latency(&r.d->stats, r.method, uv_hrtime() - r.t0);
+		return;
+	}
 	rpc_map_begin(&m, reply_result(&r));
 	switch (j->type) {
 	case JOB_CYCLE_DIR:
-		rpc_kv_str(&m, "path", j->path);
-		rpc_kv_bool(&m, "created", j->created);
 		break;
 	case JOB_CLEANUP_CYCLE:
 		rpc_kv_u64(&m, "freed_bytes", j->freed);
@@ -55,12 +72,6 @@ answer_job(const struct job *j)
 		for (size_t i = 0; i < j->ntaken; i++)
 			rpc_pack_cstr(m.pk, j->taken[i]);
 		break;
-	case JOB_DISK_CHECK:
-		rpc_kv_bool(&m, "ok", j->du.avail_bytes >= j->required);
-		rpc_kv_u64(&m, "available_bytes", j->du.avail_bytes);
-		rpc_kv_u64(&m, "required_bytes", j->required);
-		rpc_kv_str(&m, "path", r.d->cfg.layout.cache_root);
-		break;
 	}
 	rpc_map_end(&m);
 	stats_latency(&r.d->stats, r.method, uv_hrtime() - r.t0);
@@ -68,28 +79,57 @@ answer_job(const struct job *j)
 
 /* -- methods ------------------------------------------------------------ */
 
+/*
+ * Whether path is a directory, by an index that holds every change:
+ * the kernel's queued events applied first, nothing being scanned, no
+ * part of the tree unwatched. The start-up scan knows nothing yet.
+ */
+static bool
+known_dir(const struct reply *r, const char *path)
+{
+	struct watch *w = &r->d->watch;
+	uint32_t n;
+
+	if (!w->ready || !watch_sync_exact(w, r->read))
+		return false;
+	n = watch_find(w, path);
+	return n != IX_NIL && (index_node(&w->ix, n)->flags & IX_DIR);
+}
+
 void
 m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 {
+	struct hycod *d = r->d;
 	struct job *j;
 	int kind;
 	long cycle;
-	char ds[HYCO_DATASET_MAX + 1], why[PATH_MAX + 128];
+	char ds[HYCO_DATASET_MAX + 1], why[PATH_MAX + 128], path[PATH_MAX];
 
 	if (arg_kind(r, args, true, false, &kind) == -1 ||
 	    arg_cycle(r, args, &cycle) == -1 || arg_dataset(r, args, ds) == -1)
 		return;
+	if (layout_cycle_dir(&d->cfg.layout, kind, cycle, ds, path,
+	    sizeof(path)) == -1) {
+		reply_error(r, RPC_EINVAL, "cycle directory path is too long");
+		return;
+	}
+	/*
+	 * There already: what the job would do, without the pool. Its
+	 * mkdir would find the directory (EEXIST) and open it without
+	 * following a link, which the index says it is not; its loop
+	 * half would find the index as it is.
+	 */
+	if (known_dir(r, path)) {
+		job_cycle_dir_given(d, r->conn, kind, cycle, ds, path, false);
+		pack_cycle_dir(r, path, false);
+		return;
+	}
 	if ((j = new_job(r, JOB_CYCLE_DIR)) == NULL)
 		return;
 	j->kind = kind;
 	j->cycle = cycle;
 	strcpy(j->dataset, ds);
-	if (layout_cycle_dir(&r->d->cfg.layout, kind, cycle, ds, j->path,
-	    sizeof(j->path)) == -1) {
-		reply_error(r, RPC_EINVAL, "cycle directory path is too long");
-		job_free(j);
-		return;
-	}
+	strcpy(j->path, path);
 	/*
 	 * A new directory below refuse_below would let a trainer fill it.
 	 * Whether it is new: the index says, or during the start-up scan
@@ -291,12 +331,14 @@ m_prune(struct reply *r, const msgpack_object_map *args)
 		policy_run_now(p);
 }
 
+/* From the disk monitor: figures at most DISK_SUMMARY_MAX_AGE_MS old. */
 void
 m_disk_check(struct reply *r, const msgpack_object_map *args)
 {
 	const msgpack_object *b = rpc_args_get(args, "required_bytes");
 	const msgpack_object *g = rpc_args_get(args, "required_gb");
-	struct job *j;
+	const struct disk_fs *fs;
+	struct rpc_container m;
 	int64_t v;
 	double gb;
 
@@ -320,8 +362,12 @@ m_disk_check(struct reply *r, const msgpack_object_map *args)
 		/* 1 GB = 1e9 bytes, as the seed's check_disk_space(). */
 		v = (int64_t)ceil(gb * 1e9);
 	}
-	if ((j = new_job(r, JOB_DISK_CHECK)) == NULL)
+	if ((fs = root_disk(r, false)) == NULL)
 		return;
-	j->required = (uint64_t)v;
-	start_job(j);
+	rpc_map_begin(&m, reply_result(r));
+	rpc_kv_bool(&m, "ok", fs->du.avail_bytes >= (uint64_t)v);
+	rpc_kv_u64(&m, "available_bytes", fs->du.avail_bytes);
+	rpc_kv_u64(&m, "required_bytes", (uint64_t)v);
+	rpc_kv_str(&m, "path", r->d->cfg.layout.cache_root);
+	rpc_map_end(&m);
 }

@@ -26,6 +26,13 @@ void		 reply_error(struct reply *r, enum rpc_error code,
 enum rpc_error	 errno_code(int err);
 
 /*
+ * The cache root's filesystem, its figures (with all: every
+ * filesystem's) at most DISK_SUMMARY_MAX_AGE_MS old when r came; NULL,
+ * r answered, when its statvfs fails.
+ */
+const struct disk_fs *root_disk(struct reply *r, bool all);
+
+/*
  * -- arguments (rpc.c) --------------------------------------------------
  * Each reads one argument of args, or its default when absent; -1 when
  * it is wrong, r answered with invalid_params.
@@ -65,6 +72,7 @@ void	m_prune(struct reply *r, const msgpack_object_map *args);
 void	m_disk_check(struct reply *r, const msgpack_object_map *args);
 
 /* rpc_status.c */
+void	rpc_summary_free(struct hycod *d);
 void	m_ping(struct reply *r, const msgpack_object_map *args);
 void	m_summary(struct reply *r, const msgpack_object_map *args);
 void	m_subscribe(struct reply *r, const msgpack_object_map *args);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,49 +18,201 @@
 
 #define RESCANNING_MAX	16
 
-/* Index health: whether the figures are exact, and why not. */
-static void
-pack_index(struct rpc_container *m, const struct watch *w)
-{
-	const char *paths[RESCANNING_MAX];
-	size_t n = watch_rescanning(w, paths, RESCANNING_MAX);
+/*
+ * Entries of summary's map packed once and copied into every reply
+ * until what they were read from changes: gen is the index's or the
+ * disk monitor's generation then.
+ */
+struct summary_part {
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	struct rpc_container m;		/* counts the entries, no header */
+	uint64_t	 gen;
+	bool		 valid;
+};
 
-	rpc_kv_bool(m, "exact", watch_exact(w));
-	rpc_kv_u64(m, "watched_dirs", w->ix.watched);
-	rpc_kv_u64(m, "unwatched_dirs", w->ix.unwatched);
-	rpc_kv_u64(m, "tracked_files", w->ix.files);
-	rpc_kv_u64(m, "index_bytes", index_memory(&w->ix));
-	rpc_kv_double(m, "last_rescan", w->stats.last_rescan);
-	rpc_kv_u64(m, "overflows", w->stats.overflows);
-	rpc_kv_u64(m, "rescans", w->stats.rescans);
-	rpc_kv_u64(m, "events", w->stats.events);
-	rpc_kv_u64(m, "reconciled", w->stats.reconciled);
-	rpc_kv_u64(m, "arrivals", w->stats.arrivals);
-	rpc_kv_u64(m, "scan_errors", w->stats.scan_errors);
-	rpc_kv_double(m, "last_scan_s", w->stats.last_scan_s);
+/*
+ * summary's figures that move with the daemon's own work rather than
+ * with each request: the index's health, removals, alerts. Read into
+ * this, zeroed first so that two compare whole, and packed from it.
+ */
+struct summary_state {
+	uint64_t	free_bytes, total_bytes;
+	uint64_t	watched, unwatched, files, index_bytes;
+	double		last_rescan, last_scan_s;
+	uint64_t	overflows, rescans, events, reconciled, arrivals;
+	uint64_t	scan_errors;
+	uint64_t	trash_bytes, trash_items, trash_freed, pruned_bytes;
+	uint64_t	pruned_cycles, pruned_datasets, refused, passes;
+	uint64_t	idle_passes, asked, asked_forgotten;
+	uint64_t	transitions, samples, sample_errors;
+	struct alert_stats hooks;
+	bool		exact, pruning, scanning;
+};
+
+/*
+ * What summary keeps between replies (d->summary): the tally as read
+ * at the index's generation tally_gen (stats reads it too), and its
+ * map in parts packed once and copied into each reply until what they
+ * were packed from changes: the figures of the tree (the index's
+ * generation), the filesystems (the disk monitor's), and the daemon's
+ * state before and after them (state, compared whole). The traffic
+ * counters change with every request and are packed fresh.
+ */
+struct summary_cache {
+	struct tally		tally;
+	uint64_t		tally_gen;
+	bool			tally_valid;
+	struct summary_part	tree, filesystems, head, tail;
+	struct summary_state	state;
+};
+
+/*
+ * The tally of the index as it is, read again only if the index
+ * changed since; NULL, r answered, without memory.
+ */
+static const struct tally *
+current_tally(struct reply *r)
+{
+	struct hycod *d = r->d;
+	struct summary_cache *sc = d->summary;
+
+	if (sc == NULL && (sc = d->summary = calloc(1, sizeof(*sc))) == NULL) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	if (sc->tally_valid && sc->tally_gen == d->watch.ix.gen)
+		return &sc->tally;
+	sc->tally_valid = false;
+	if (watch_tally(&d->watch, &sc->tally) == -1) {
+		reply_error(r, RPC_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	sc->tally_gen = d->watch.ix.gen;
+	sc->tally_valid = true;
+	return &sc->tally;
+}
+
+/* Whether p holds gen; if not, it is emptied for packing it anew. */
+static bool
+part_holds(struct summary_part *p, uint64_t gen)
+{
+	if (p->valid && p->gen == gen)
+		return true;
+	if (p->sb.data == NULL) {
+		msgpack_sbuffer_init(&p->sb);
+		msgpack_packer_init(&p->pk, &p->sb, msgpack_sbuffer_write);
+	}
+	msgpack_sbuffer_clear(&p->sb);
+	p->m = (struct rpc_container){ .pk = &p->pk, .map = true };
+	p->valid = false;
+	return false;
+}
+
+/* p's entries into the map m. */
+static void
+part_put(struct rpc_container *m, const struct summary_part *p)
+{
+	msgpack_sbuffer_write(m->pk->data, p->sb.data, p->sb.size);
+	m->n += p->m.n;
+}
+
+static void
+part_free(struct summary_part *p)
+{
+	msgpack_sbuffer_destroy(&p->sb);
+}
+
+/* The state of d now; exact as the request found it, du the root's. */
+static void
+read_state(struct summary_state *st, const struct hycod *d, bool exact,
+    const struct disk_usage *du)
+{
+	const struct watch *w = &d->watch;
+	const struct policy *p = &d->policy;
+
+	memset(st, 0, sizeof(*st));
+	st->free_bytes = du->avail_bytes;
+	st->total_bytes = du->total_bytes;
+	st->exact = exact;
+	st->watched = w->ix.watched;
+	st->unwatched = w->ix.unwatched;
+	st->files = w->ix.files;
+	st->index_bytes = index_memory(&w->ix);
+	st->last_rescan = w->stats.last_rescan;
+	st->overflows = w->stats.overflows;
+	st->rescans = w->stats.rescans;
+	st->events = w->stats.events;
+	st->reconciled = w->stats.reconciled;
+	st->arrivals = w->stats.arrivals;
+	st->scan_errors = w->stats.scan_errors;
+	st->last_scan_s = w->stats.last_scan_s;
+	st->trash_bytes = d->trash.bytes;
+	st->trash_items = d->trash.items;
+	st->trash_freed = d->trash.freed_bytes;
+	st->pruned_bytes = p->stats.pruned_bytes;
+	st->pruned_cycles = p->stats.pruned_cycles;
+	st->pruned_datasets = p->stats.pruned_datasets;
+	st->refused = p->stats.refused;
+	st->passes = p->stats.passes;
+	st->idle_passes = p->stats.idle_passes;
+	st->pruning = policy_busy(p);
+	st->asked = p->asked.n;
+	st->asked_forgotten = p->asked.forgotten;
+	st->transitions = d->disk.stats.transitions;
+	st->samples = d->disk.stats.samples;
+	st->sample_errors = d->disk.stats.sample_errors;
+	disk_alert_stats(&d->disk, &st->hooks);
+	st->scanning = !w->ready;
+}
+
+/*
+ * The root's disk, the index's health (whether the figures are exact,
+ * and why not) and removals (waiting in the trash, freed, what policy
+ * took): the entries before the traffic counters. n paths are being
+ * re-scanned.
+ */
+static void
+pack_head(struct rpc_container *m, const struct summary_state *st,
+    const char *root, const char *const *paths, size_t n)
+{
+	struct rpc_container sub;
+
+	rpc_map_key(m, "disk");
+	rpc_map_begin(&sub, m->pk);
+	rpc_kv_u64(&sub, "free_bytes", st->free_bytes);
+	rpc_kv_u64(&sub, "total_bytes", st->total_bytes);
+	rpc_kv_str(&sub, "path", root);
+	rpc_map_end(&sub);
+	rpc_kv_bool(m, "exact", st->exact);
+	rpc_kv_u64(m, "watched_dirs", st->watched);
+	rpc_kv_u64(m, "unwatched_dirs", st->unwatched);
+	rpc_kv_u64(m, "tracked_files", st->files);
+	rpc_kv_u64(m, "index_bytes", st->index_bytes);
+	rpc_kv_double(m, "last_rescan", st->last_rescan);
+	rpc_kv_u64(m, "overflows", st->overflows);
+	rpc_kv_u64(m, "rescans", st->rescans);
+	rpc_kv_u64(m, "events", st->events);
+	rpc_kv_u64(m, "reconciled", st->reconciled);
+	rpc_kv_u64(m, "arrivals", st->arrivals);
+	rpc_kv_u64(m, "scan_errors", st->scan_errors);
+	rpc_kv_double(m, "last_scan_s", st->last_scan_s);
 	rpc_map_key(m, "rescanning");
 	msgpack_pack_array(m->pk, n);
 	for (size_t i = 0; i < n; i++)
 		rpc_pack_cstr(m->pk, paths[i]);
-}
-
-/* Removals: waiting in the trash, freed, and what policy took. */
-static void
-pack_removals(struct rpc_container *m, const struct trash *t,
-    const struct policy *p)
-{
-	rpc_kv_u64(m, "trash_bytes", t->bytes);
-	rpc_kv_u64(m, "trash_items", t->items);
-	rpc_kv_u64(m, "trash_freed_bytes", t->freed_bytes);
-	rpc_kv_u64(m, "pruned_bytes", p->stats.pruned_bytes);
-	rpc_kv_u64(m, "pruned_cycles", p->stats.pruned_cycles);
-	rpc_kv_u64(m, "pruned_datasets", p->stats.pruned_datasets);
-	rpc_kv_u64(m, "refused", p->stats.refused);
-	rpc_kv_u64(m, "prune_passes", p->stats.passes);
-	rpc_kv_u64(m, "idle_passes", p->stats.idle_passes);
-	rpc_kv_bool(m, "pruning", p->running);
-	rpc_kv_u64(m, "asked", p->asked.n);
-	rpc_kv_u64(m, "asked_forgotten", p->asked.forgotten);
+	rpc_kv_u64(m, "trash_bytes", st->trash_bytes);
+	rpc_kv_u64(m, "trash_items", st->trash_items);
+	rpc_kv_u64(m, "trash_freed_bytes", st->trash_freed);
+	rpc_kv_u64(m, "pruned_bytes", st->pruned_bytes);
+	rpc_kv_u64(m, "pruned_cycles", st->pruned_cycles);
+	rpc_kv_u64(m, "pruned_datasets", st->pruned_datasets);
+	rpc_kv_u64(m, "refused", st->refused);
+	rpc_kv_u64(m, "prune_passes", st->passes);
+	rpc_kv_u64(m, "idle_passes", st->idle_passes);
+	rpc_kv_bool(m, "pruning", st->pruning);
+	rpc_kv_u64(m, "asked", st->asked);
+	rpc_kv_u64(m, "asked_forgotten", st->asked_forgotten);
 }
 
 /* The socket and the requests on it, since start. */
@@ -89,12 +242,11 @@ pack_traffic(struct rpc_container *m, const struct server_stats *ss,
 	rpc_map_end(&e);
 }
 
-/* Each filesystem of the tree, its level, and the alerts' counters. */
+/* Each filesystem of the tree, and the worst level. */
 static void
 pack_filesystems(struct rpc_container *m, const struct disk *dk)
 {
-	struct rpc_container fs, roots, a;
-	struct alert_stats as;
+	struct rpc_container fs, roots;
 
 	rpc_map_key(m, "filesystems");
 	msgpack_pack_array(m->pk, disk_count(dk));
@@ -135,36 +287,48 @@ pack_filesystems(struct rpc_container *m, const struct disk *dk)
 		rpc_map_end(&fs);
 	}
 	rpc_kv_str(m, "alert_level", disk_level_names[disk_worst(dk)]);
-	disk_alert_stats(dk, &as);
-	rpc_map_key(m, "alerts");
-	rpc_map_begin(&a, m->pk);
-	rpc_kv_u64(&a, "transitions", dk->stats.transitions);
-	rpc_kv_u64(&a, "samples", dk->stats.samples);
-	rpc_kv_u64(&a, "sample_errors", dk->stats.sample_errors);
-	rpc_kv_u64(&a, "hook_runs", as.runs);
-	rpc_kv_u64(&a, "hook_failures", as.failures);
-	rpc_kv_u64(&a, "hook_timeouts", as.timeouts);
-	rpc_kv_u64(&a, "hook_coalesced", as.coalesced);
-	rpc_map_end(&a);
 }
 
+/*
+ * The alerts' counters (the hook's change without a sample) and the
+ * start-up scan: the entries after the filesystems.
+ */
 static void
-pack_summary(msgpack_packer *pk, const struct tally *t,
-    const struct disk_usage *du, const struct hycod *d)
+pack_tail(struct rpc_container *m, const struct summary_state *st)
 {
-	struct rpc_container m, sub;
+	struct rpc_container a;
+
+	rpc_map_key(m, "alerts");
+	rpc_map_begin(&a, m->pk);
+	rpc_kv_u64(&a, "transitions", st->transitions);
+	rpc_kv_u64(&a, "samples", st->samples);
+	rpc_kv_u64(&a, "sample_errors", st->sample_errors);
+	rpc_kv_u64(&a, "hook_runs", st->hooks.runs);
+	rpc_kv_u64(&a, "hook_failures", st->hooks.failures);
+	rpc_kv_u64(&a, "hook_timeouts", st->hooks.timeouts);
+	rpc_kv_u64(&a, "hook_coalesced", st->hooks.coalesced);
+	rpc_map_end(&a);
+	/* The start-up scan runs: the figures above are partial. */
+	rpc_kv_bool(m, "scanning", st->scanning);
+}
+
+/* The figures of the tree: categories, datasets, cycles. */
+static void
+pack_tree(struct rpc_container *m, const struct tally *t)
+{
+	msgpack_packer *pk = m->pk;
+	struct rpc_container sub;
 	uint64_t total = 0, files = 0;
 
 	for (int c = 0; c < CAT_COUNT; c++) {
 		total += t->bytes[c];
 		files += t->files[c];
 	}
-	rpc_map_begin(&m, pk);
 	for (int c = 0; c < CAT_COUNT; c++)
-		rpc_kv_u64(&m, layout_category_names[c], t->bytes[c]);
-	rpc_kv_u64(&m, "total", total);
-	rpc_kv_u64(&m, "files", files);
-	rpc_map_key(&m, "datasets");
+		rpc_kv_u64(m, layout_category_names[c], t->bytes[c]);
+	rpc_kv_u64(m, "total", total);
+	rpc_kv_u64(m, "files", files);
+	rpc_map_key(m, "datasets");
 	msgpack_pack_map(pk, t->nds);
 	for (size_t i = 0; i < t->nds; i++) {
 		rpc_pack_cstr(pk, t->ds[i].name);
@@ -174,7 +338,7 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 			    t->ds[i].bytes[c]);
 		rpc_map_end(&sub);
 	}
-	rpc_map_key(&m, "cycles");
+	rpc_map_key(m, "cycles");
 	msgpack_pack_array(pk, t->ncy);
 	for (size_t i = 0; i < t->ncy; i++) {
 		rpc_map_begin(&sub, pk);
@@ -185,19 +349,82 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 		rpc_kv_u64(&sub, "files", t->cy[i].files);
 		rpc_map_end(&sub);
 	}
-	rpc_map_key(&m, "disk");
-	rpc_map_begin(&sub, pk);
-	rpc_kv_u64(&sub, "free_bytes", du->avail_bytes);
-	rpc_kv_u64(&sub, "total_bytes", du->total_bytes);
-	rpc_kv_str(&sub, "path", d->cfg.layout.cache_root);
-	rpc_map_end(&sub);
-	pack_index(&m, &d->watch);
-	pack_removals(&m, &d->trash, &d->policy);
+}
+
+/*
+ * The tree's figures and the filesystems packed again if the index or
+ * a disk sample changed since they last were. -1, r answered, when
+ * the tally runs out of memory.
+ */
+static int
+summary_parts(struct reply *r, bool exact, const struct disk_usage *du)
+{
+	const struct hycod *d = r->d;
+	struct summary_cache *sc = d->summary;
+	const char *paths[RESCANNING_MAX];
+	struct summary_state st;
+	const struct tally *t;
+	size_t n;
+
+	if (!part_holds(&sc->tree, d->watch.ix.gen)) {
+		if ((t = current_tally(r)) == NULL)
+			return -1;
+		pack_tree(&sc->tree.m, t);
+		sc->tree.gen = d->watch.ix.gen;
+		sc->tree.valid = true;
+	}
+	if (!part_holds(&sc->filesystems, d->disk.gen)) {
+		pack_filesystems(&sc->filesystems.m, &d->disk);
+		sc->filesystems.gen = d->disk.gen;
+		sc->filesystems.valid = true;
+	}
+	/* Paths re-scanned are not compared: packed each time, as rare. */
+	read_state(&st, d, exact, du);
+	n = watch_rescanning(&d->watch, paths, RESCANNING_MAX);
+	if (n > 0 || memcmp(&st, &sc->state, sizeof(st)) != 0)
+		sc->head.valid = sc->tail.valid = false;
+	if (!part_holds(&sc->head, 0)) {
+		pack_head(&sc->head.m, &st, d->cfg.layout.cache_root, paths, n);
+		sc->head.valid = n == 0;
+	}
+	if (!part_holds(&sc->tail, 0)) {
+		pack_tail(&sc->tail.m, &st);
+		sc->tail.valid = true;
+	}
+	sc->state = st;
+	return 0;
+}
+
+/* summary's result into pk, its parts current (summary_parts). */
+static void
+pack_summary(msgpack_packer *pk, const struct summary_cache *sc,
+    const struct hycod *d)
+{
+	struct rpc_container m;
+
+	rpc_map_begin(&m, pk);
+	part_put(&m, &sc->tree);
+	part_put(&m, &sc->head);
 	pack_traffic(&m, &d->server.stats, &d->rpc);
-	pack_filesystems(&m, &d->disk);
-	/* The start-up scan runs: the figures above are partial. */
-	rpc_kv_bool(&m, "scanning", !d->watch.ready);
+	part_put(&m, &sc->filesystems);
+	part_put(&m, &sc->tail);
 	rpc_map_end(&m);
+}
+
+void
+rpc_summary_free(struct hycod *d)
+{
+	struct summary_cache *sc = d->summary;
+
+	if (sc == NULL)
+		return;
+	tally_free(&sc->tally);
+	part_free(&sc->tree);
+	part_free(&sc->filesystems);
+	part_free(&sc->head);
+	part_free(&sc->tail);
+	free(sc);
+	d->summary = NULL;
 }
 
 /* -- methods ------------------------------------------------------------ */
@@ -205,15 +432,21 @@ pack_summary(msgpack_packer *pk, const struct tally *t,
 void
 m_ping(struct reply *r, const msgpack_object_map *args)
 {
+	/* getpid(2) is a system call each time; hycod never forks. */
+	static pid_t pid;
 	struct hycod *d = r->d;
 	struct rpc_container m;
 
 	(void)args;
+	if (pid == 0)
+		pid = getpid();
 	rpc_map_begin(&m, reply_result(r));
 	rpc_kv_str(&m, "version", HYCO_VERSION);
 	rpc_map_key(&m, "pid");
-	msgpack_pack_int(m.pk, (int)getpid());
-	rpc_kv_double(&m, "uptime_s", (double)(uv_hrtime() - d->start_ns) / 1e9);
+	msgpack_pack_int(m.pk, (int)pid);
+	/* As of when the request was framed: no clock read of its own. */
+	rpc_kv_double(&m, "uptime_s", (double)((r->t0 != 0 ? r->t0 :
+	    uv_hrtime()) - d->start_ns) / 1e9);
 	rpc_kv_u64(&m, "connections", d->server.stats.active);
 	rpc_kv_u64(&m, "requests", d->rpc.requests);
 	rpc_kv_str(&m, "cache_root", d->cfg.layout.cache_root);
@@ -230,9 +463,8 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 {
 	const msgpack_object *o = rpc_args_get(args, "wait");
 	struct hycod *d = r->d;
-	struct tally t = { 0 };
 	const struct disk_fs *fs;
-	int f;
+	bool exact;
 
 	if (o != NULL && o->type != MSGPACK_OBJECT_BOOLEAN) {
 		reply_error(r, RPC_EINVAL, "wait must be true or false");
@@ -242,25 +474,12 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 		park(r);
 		return;
 	}
-	watch_sync(&d->watch);
-	if (watch_tally(&d->watch, &t) == -1) {
-		reply_error(r, RPC_EINTERNAL, "out of memory");
-		tally_free(&t);
+	/* What the kernel has queued is applied: the figures are current. */
+	exact = watch_sync_exact(&d->watch, r->read);
+	if ((fs = root_disk(r, true)) == NULL || current_tally(r) == NULL ||
+	    summary_parts(r, exact, &fs->du) == -1)
 		return;
-	}
-	/* Figures at most DISK_SUMMARY_MAX_AGE_MS old (disk.h). */
-	disk_refresh(&d->disk, DISK_SUMMARY_MAX_AGE_MS);
-	f = disk_of_role(&d->disk, DISK_ROLE_CACHE_ROOT);
-	fs = f < 0 ? NULL : disk_get(&d->disk, (size_t)f);
-	if (fs == NULL || fs->error != 0) {
-		int err = fs == NULL ? ENOENT : fs->error;
-		reply_error(r, errno_code(err), "statvfs %s: %s",
-		    d->cfg.layout.cache_root, strerror(err));
-		tally_free(&t);
-		return;
-	}
-	pack_summary(reply_result(r), &t, &fs->du, d);
-	tally_free(&t);
+	pack_summary(reply_result(r), d->summary, d);
 }
 
 /* This connection receives events from now on (events.h). */
@@ -312,21 +531,17 @@ void
 m_stats(struct reply *r, const msgpack_object_map *args)
 {
 	struct hycod *d = r->d;
-	struct tally t = { 0 };
+	const struct tally *t;
 	struct rpc_container m;
 
 	(void)args;
-	watch_sync(&d->watch);
-	if (watch_tally(&d->watch, &t) == -1) {
-		reply_error(r, RPC_EINTERNAL, "out of memory");
-		tally_free(&t);
+	(void)watch_sync_exact(&d->watch, r->read);
+	if ((t = current_tally(r)) == NULL)
 		return;
-	}
 	rpc_map_begin(&m, reply_result(r));
-	stats_pack(&m, &d->stats, &t, &d->events.stats,
+	stats_pack(&m, &d->stats, t, &d->events.stats,
 	    events_subscribers(&d->events));
 	rpc_map_end(&m);
-	tally_free(&t);
 }
 
 /* Prometheus's text exposition format (metrics.h). */

@@ -47,12 +47,18 @@ struct conn {
 	char		*in;		/* unparsed input */
 	size_t		 in_len, in_cap;
 	struct frame	 frame;		/* how far in's first message is walked */
-	msgpack_unpacked unpacked;	/* its zone is reused per message */
+	/*
+	 * The message being handled, unpacked into a zone cleared before
+	 * each one: its first chunk stays, so no allocation per message.
+	 */
+	msgpack_zone	 zone;
+	msgpack_object	 msg;
 	msgpack_sbuffer	 out;		/* replies not yet handed to libuv */
 	msgpack_packer	 pk;		/* packs into out */
 	uv_write_t	 wreq;
 	char		*wbuf;		/* buffer being written (owned) */
 	size_t		 wcap, wlen;
+	size_t		 woff;		/* of wbuf, written before wreq */
 	struct peer_cred peer;		/* peer.groups owned */
 };
 
@@ -65,7 +71,7 @@ static void on_resume(uv_idle_t *);
 static void
 conn_free(struct conn *c)
 {
-	msgpack_unpacked_destroy(&c->unpacked);
+	msgpack_zone_destroy(&c->zone);
 	msgpack_sbuffer_destroy(&c->out);
 	free(c->in);
 	free(c->wbuf);
@@ -108,7 +114,7 @@ conn_packer(struct conn *c)
 static size_t
 pending_out(const struct conn *c)
 {
-	return c->out.size + (c->writing ? c->wlen : 0);
+	return c->out.size + (c->writing ? c->wlen - c->woff : 0);
 }
 
 static void
@@ -157,6 +163,23 @@ update_reading(struct conn *c)
 	}
 }
 
+/*
+ * Everything handed to the socket so far is written: what waited on
+ * that goes on (closing, or reading again below the low mark).
+ */
+static void
+written(struct conn *c)
+{
+	if (c->out.size == 0 && c->close_after_write) {
+		conn_close_now(c);
+		return;
+	}
+	if (c->paused && pending_out(c) < CONN_OUT_LOW) {
+		c->paused = false;
+		update_reading(c);
+	}
+}
+
 static void
 on_write(uv_write_t *req, int status)
 {
@@ -172,14 +195,8 @@ on_write(uv_write_t *req, int status)
 	}
 	if (c->out.size > 0)
 		conn_flush(c);
-	else if (c->close_after_write) {
-		conn_close_now(c);
-		return;
-	}
-	if (c->paused && pending_out(c) < CONN_OUT_LOW) {
-		c->paused = false;
-		update_reading(c);
-	}
+	else
+		written(c);
 }
 
 void
@@ -193,18 +210,37 @@ conn_flush(struct conn *c)
 	if (c->closing || c->writing || c->out.size == 0)
 		return;
 	/*
-	 * Swap buffers: out's memory goes to the write, the previous write
-	 * buffer becomes out. No allocation once both are warm.
+	 * Written at once when the socket takes it all, as it mostly
+	 * does: no write request, no callback on the next turn of the
+	 * loop, and no epoll_ctl for libuv to undo its POLLOUT after.
+	 */
+	buf = uv_buf_init(c->out.data, (unsigned)c->out.size);
+	r = uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
+	if (r < 0 && r != UV_EAGAIN) {
+		log_debug("conn_flush: uv_try_write: %s", uv_strerror(r));
+		conn_close_now(c);
+		return;
+	}
+	if (r == (int)c->out.size) {
+		c->out.size = 0;
+		written(c);
+		return;
+	}
+	/*
+	 * The rest waits for the peer: swap buffers, out's memory goes to
+	 * the write, the previous write buffer becomes out. No allocation
+	 * once both are warm.
 	 */
 	tmp = c->wbuf;
 	cap = c->wcap;
 	c->wbuf = c->out.data;
 	c->wcap = c->out.alloc;
 	c->wlen = c->out.size;
+	c->woff = r > 0 ? (size_t)r : 0;
 	c->out.data = tmp;
 	c->out.alloc = cap;
 	c->out.size = 0;
-	buf = uv_buf_init(c->wbuf, (unsigned)c->wlen);
+	buf = uv_buf_init(c->wbuf + c->woff, (unsigned)(c->wlen - c->woff));
 	c->wreq.data = c;
 	if ((r = uv_write(&c->wreq, (uv_stream_t *)&c->pipe, &buf, 1,
 	    on_write)) < 0) {
@@ -298,15 +334,17 @@ process_input(struct conn *c)
 			break;
 		}
 		/* Walked whole, so within every limit: unpack it. */
-		if (fs == FRAME_BAD || msgpack_unpack_next(&c->unpacked,
-		    c->in + off, len, &used) != MSGPACK_UNPACK_SUCCESS ||
+		if (fs != FRAME_BAD)
+			msgpack_zone_clear(&c->zone);
+		if (fs == FRAME_BAD || msgpack_unpack(c->in + off, len, &used,
+		    &c->zone, &c->msg) != MSGPACK_UNPACK_SUCCESS ||
 		    used != len) {
 			s->stats.closed_bad_input++;
 			log_debug("on_read: input is not msgpack, closing");
 			conn_close_now(c);
-			return;
+			break;
 		}
-		if ((rc = s->ops->message(s->ctx, c, &c->unpacked.data)) ==
+		if ((rc = s->ops->message(s->ctx, c, &c->msg)) ==
 		    SERVER_HOLD) {
 			/* It stays walked (frame_walk answers DONE again). */
 			conn_hold(c);
@@ -320,6 +358,8 @@ process_input(struct conn *c)
 			conn_close(c);
 		}
 	}
+	if (s->ops->batch_end != NULL)
+		s->ops->batch_end(s->ctx);
 	if (c->closing)
 		return;
 	if (off > 0) {
@@ -327,6 +367,8 @@ process_input(struct conn *c)
 		c->in_len -= off;
 	}
 	conn_flush(c);
+	if (c->closing)
+		return;
 	if (conn_is_open(c) && !c->paused && pending_out(c) > CONN_OUT_HIGH) {
 		/* The peer is not reading its replies: stop reading its requests. */
 		c->paused = true;
@@ -537,7 +579,11 @@ on_connection(uv_stream_t *listener, int status)
 	c->srv = s;
 	c->refs = 1;
 	frame_init(&c->frame, s->max_request);
-	msgpack_unpacked_init(&c->unpacked);
+	if (!msgpack_zone_init(&c->zone, MSGPACK_ZONE_CHUNK_SIZE)) {
+		log_warn("on_connection: msgpack_zone_init");
+		free(c);
+		return;
+	}
 	msgpack_sbuffer_init(&c->out);
 	msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
 	uv_pipe_init(s->loop, &c->pipe, 0);

@@ -52,6 +52,11 @@ struct server_ops {
 		    size_t len);
 	/* The connection is closing (may be NULL): drop what it held. */
 	void	(*closed)(void *ctx, struct conn *c);
+	/*
+	 * The messages of one read (or of one resumption) have been
+	 * handed to message (may be NULL): the next come after a wait.
+	 */
+	void	(*batch_end)(void *ctx);
 };
 
 /* Counters since start, all reported by summary (PROTOCOL.md). */

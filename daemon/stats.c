@@ -60,6 +60,12 @@ stats_request(struct stats *s, int method)
 }
 
 void
+stats_job(struct stats *s, int method)
+{
+	slot(s, method)->jobs++;
+}
+
+void
 stats_error(struct stats *s, int method, enum rpc_error code)
 {
 	slot(s, method)->errors[code]++;

@@ -3,9 +3,10 @@
  *
  * Per method: requests, error replies by code and a latency histogram
  * with fixed log2 buckets (2^0 .. 2^(STATS_BUCKETS-1) microseconds,
- * then one above). Latency runs from the message being framed to its
- * reply being packed; for methods answered by a pool job (get-cycle-dir,
- * the removals, disk-check) to the job's answer, so it includes the
+ * then one above). Latency runs from the message being framed (the
+ * previous reply packed, within one read: rpc.c) to its reply being
+ * packed; for methods answered by a pool job (get-cycle-dir when it
+ * creates, the removals) to the job's answer, so it includes the
  * wait for a pool thread and, with wait: true, for the trash. A request
  * whose connection closed before its answer counts in requests, not in
  * the histogram.
@@ -36,6 +37,7 @@
 struct stats_method {
 	const char	*name;		/* static: rpc.c's table */
 	uint64_t	 requests;	/* requests and notifications */
+	uint64_t	 jobs;		/* of which handed to the thread pool */
 	uint64_t	 errors[RPC_ERROR_COUNT];	/* error replies, by code */
 	uint64_t	 latency[STATS_BUCKETS + 1];	/* last: above all */
 	uint64_t	 latency_count;	/* answers timed */
@@ -66,6 +68,8 @@ void	stats_free(struct stats *s);
 int	stats_method_add(struct stats *s, const char *name);
 
 void	stats_request(struct stats *s, int method);
+/* One request of method handed to the thread pool (job.h). */
+void	stats_job(struct stats *s, int method);
 void	stats_error(struct stats *s, int method, enum rpc_error code);
 void	stats_latency(struct stats *s, int method, uint64_t ns);
 /* get-cycle-dir answered for dataset: created (a miss) or not (a hit). */

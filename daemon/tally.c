@@ -106,7 +106,10 @@ tally_read(const struct index *ix, const struct layout *l, struct tally *t)
 	const char *gen = l->roots[CAT_GENERATED];
 	int next = CAT_COUNT;
 
-	tally_free(t);
+	/* Emptied, its arrays kept: a tally read again allocates nothing. */
+	memset(t->bytes, 0, sizeof(t->bytes));
+	memset(t->files, 0, sizeof(t->files));
+	t->nds = t->ncy = 0;
 	for (int c = 0; c < CAT_COUNT; c++) {
 		uint32_t top = ix->tops[c].node;
 		t->bytes[c] += index_dir(ix, top)->bytes;

@@ -43,7 +43,11 @@ struct tally {
  */
 int	tally_tops(const struct layout *l, const char **paths);
 
-/* Read t (reset first) off ix, whose tops are tally_tops(l). 0 or -1. */
+/*
+ * Read t off ix, whose tops are tally_tops(l): t is emptied first and
+ * keeps its arrays, so reading into the same t again allocates only
+ * for datasets and cycles it did not hold before. 0 or -1.
+ */
 int	tally_read(const struct index *ix, const struct layout *l,
 	    struct tally *t);
 void	tally_free(struct tally *t);

@@ -222,6 +222,7 @@ drain(struct watch *w)
 {
 	ssize_t n;
 
+	w->synced_seq = 0;	/* what watch_sync_exact said may change */
 	for (int round = 0; round < READ_ROUNDS; round++) {
 		if ((n = read(w->fd, w->buf, READ_BUF)) <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
@@ -415,6 +416,7 @@ watch_refresh(struct watch *w, const char *path, bool contents)
 
 	if (w->closing)
 		return;		/* the index may be gone already */
+	w->synced_seq = 0;
 	/*
 	 * During the start-up scan the index is about to be replaced by
 	 * the scan's: the change is either read by the scan or seen by a
@@ -506,6 +508,7 @@ watch__check_exact(struct watch *w)
 	const char *why;
 	uint64_t now;
 
+	w->synced_seq = 0;
 	if (!w->ready || w->closing)
 		return;
 	why = unsettled(w);
@@ -536,6 +539,15 @@ watch__check_exact(struct watch *w)
 	}
 }
 
+/* Exact, as far as the events read so far go. */
+static bool
+exact_so_far(const struct watch *w)
+{
+	return w->ready && w->job == NULL && w->ntargets == 0 &&
+	    !w->full_pending && w->ix.unwatched == 0 && !w->ix.nomem &&
+	    w->deferred->n == 0;
+}
+
 bool
 watch_exact(const struct watch *w)
 {
@@ -544,9 +556,28 @@ watch_exact(const struct watch *w)
 	/* Events still in the kernel's queue are changes not counted yet. */
 	if (ioctl(w->fd, FIONREAD, &queued) == -1 || queued > 0)
 		return false;
-	return w->ready && w->job == NULL && w->ntargets == 0 &&
-	    !w->full_pending && w->ix.unwatched == 0 && !w->ix.nomem &&
-	    w->deferred->n == 0;
+	return exact_so_far(w);
+}
+
+bool
+watch_sync_exact(struct watch *w, uint64_t seq)
+{
+	int queued = 0;
+	bool exact;
+
+	if (seq != 0 && seq == w->synced_seq)
+		return w->synced_exact;
+	if (w->closing || ioctl(w->fd, FIONREAD, &queued) == -1)
+		return false;
+	if (queued == 0)
+		exact = exact_so_far(w);
+	else {
+		drain(w);
+		exact = watch_exact(w);
+	}
+	w->synced_seq = seq;
+	w->synced_exact = exact;
+	return exact;
 }
 
 size_t

@@ -100,6 +100,8 @@ struct watch {
 	uint64_t		 lost_at;	/* uv_now when it stopped */
 	const char		*lost_why;
 	uint64_t		 overflows_seen; /* stats.overflows then */
+	uint64_t		 synced_seq;	/* watch_sync_exact's seq, 0 */
+	bool			 synced_exact;	/* and its answer */
 };
 
 /*
@@ -142,6 +144,16 @@ uint64_t watch_bytes(const struct watch *w, const char *path);
 
 /* True when every figure is known to the byte. */
 bool	watch_exact(const struct watch *w);
+
+/*
+ * watch_sync, then watch_exact, for a request that reads the index:
+ * one FIONREAD when the kernel has queued nothing, which is the rule.
+ * seq names the read that brought the request (0: none): the requests
+ * of one read were all sent before it, so whatever their clients did
+ * before sending them was queued before it too, and the first answer
+ * holds for the rest, unless the watch changed meanwhile.
+ */
+bool	watch_sync_exact(struct watch *w, uint64_t seq);
 
 /* Paths being (or about to be) re-scanned, at most n; their number. */
 size_t	watch_rescanning(const struct watch *w, const char **paths, size_t n);

@@ -2,6 +2,7 @@
 #include "proto.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const rpc_error_codes[RPC_ERROR_COUNT] = {
@@ -222,6 +223,117 @@ end(struct rpc_container *c)
 	sb->size -= HEADER_MAX - len;
 }
 
+/*
+ * Room for n more bytes at the end of pk's sbuffer (what every packer
+ * here packs into, as rpc_container says), grown as msgpack_sbuffer_write
+ * grows it; NULL, nothing changed, without memory. The helpers below
+ * write a key and its value through it at once, where msgpack_pack_*
+ * calls the packer's callback, a copy of a few bytes, for each piece:
+ * most of what packing a small reply cost.
+ */
+static unsigned char *
+room(msgpack_packer *pk, size_t n)
+{
+	msgpack_sbuffer *sb = pk->data;
+	size_t cap;
+	char *p;
+
+	if (sb->alloc - sb->size >= n)
+		return (unsigned char *)sb->data + sb->size;
+	cap = sb->alloc ? sb->alloc * 2 : MSGPACK_SBUFFER_INIT_SIZE;
+	while (cap < sb->size + n) {
+		if (cap * 2 <= cap) {
+			cap = sb->size + n;
+			break;
+		}
+		cap *= 2;
+	}
+	if ((p = realloc(sb->data, cap)) == NULL)
+		return NULL;
+	sb->data = p;
+	sb->alloc = cap;
+	return (unsigned char *)p + sb->size;
+}
+
+/* The bytes written at p, to be counted into the sbuffer. */
+static void
+wrote(msgpack_packer *pk, const unsigned char *p, const unsigned char *end)
+{
+	((msgpack_sbuffer *)pk->data)->size += (size_t)(end - p);
+}
+
+#define STR_HEAD_MAX	5
+#define UINT_MAX_LEN	9
+
+/* A str header for len bytes, as msgpack_pack_str writes it. */
+static unsigned char *
+put_str(unsigned char *p, const char *s, size_t len)
+{
+	if (len < 32)
+		*p++ = (unsigned char)(0xa0 | len);
+	else if (len < 256) {
+		*p++ = 0xd9;
+		*p++ = (unsigned char)len;
+	} else if (len < 65536) {
+		*p++ = 0xda;
+		*p++ = (unsigned char)(len >> 8);
+		*p++ = (unsigned char)len;
+	} else {
+		*p++ = 0xdb;
+		for (int i = 3; i >= 0; i--)
+			*p++ = (unsigned char)(len >> (8 * i));
+	}
+	memcpy(p, s, len);
+	return p + len;
+}
+
+/* v in the smallest form, as msgpack_pack_uint64 writes it. */
+static unsigned char *
+put_uint(unsigned char *p, uint64_t v)
+{
+	int width;
+
+	if (v < 128) {
+		*p++ = (unsigned char)v;
+		return p;
+	}
+	if (v < 256) {
+		*p++ = 0xcc;
+		width = 1;
+	} else if (v < 65536) {
+		*p++ = 0xcd;
+		width = 2;
+	} else if (v <= UINT32_MAX) {
+		*p++ = 0xce;
+		width = 4;
+	} else {
+		*p++ = 0xcf;
+		width = 8;
+	}
+	for (int i = width - 1; i >= 0; i--)
+		*p++ = (unsigned char)(v >> (8 * i));
+	return p;
+}
+
+/*
+ * m's next key at the end of its sbuffer, with room for a value of up
+ * to extra bytes after it: where the value goes (*start: where the key
+ * began), or NULL without memory.
+ */
+static unsigned char *
+key(struct rpc_container *m, const char *k, size_t extra,
+    unsigned char **start)
+{
+	size_t klen = strlen(k);
+	unsigned char *p = room(m->pk, STR_HEAD_MAX + klen + extra);
+
+	if (p == NULL)
+		return NULL;
+	m->n++;
+	*start = p;
+	return put_str(p, k, klen);
+}
+
 void
 rpc_map_begin(struct rpc_container *m, msgpack_packer *pk)
 {
@@ -229,10 +341,12 @@ rpc_map_begin(struct rpc_container *m, msgpack_packer *pk)
 }
 
 void
-rpc_map_key(struct rpc_container *m, const char *key)
+rpc_map_key(struct rpc_container *m, const char *k)
 {
-	m->n++;
-	rpc_pack_cstr(m->pk, key);
+	unsigned char *p, *e;
+
+	if ((e = key(m, k, 0, &p)) != NULL)
+		wrote(m->pk, p, e);
 }
 
 void
@@ -260,38 +374,57 @@ rpc_array_end(struct rpc_container *a)
 }
 
 void
-rpc_kv_u64(struct rpc_container *m, const char *key, uint64_t v)
+rpc_kv_u64(struct rpc_container *m, const char *k, uint64_t v)
 {
-	rpc_map_key(m, key);
-	msgpack_pack_uint64(m->pk, v);
+	unsigned char *p, *e;
+
+	if ((e = key(m, k, UINT_MAX_LEN, &p)) != NULL)
+		wrote(m->pk, p, put_uint(e, v));
 }
 
 void
-rpc_kv_str(struct rpc_container *m, const char *key, const char *v)
+rpc_kv_str(struct rpc_container *m, const char *k, const char *v)
 {
-	rpc_map_key(m, key);
-	rpc_pack_cstr(m->pk, v);
+	size_t vlen = strlen(v);
+	unsigned char *p, *e;
+
+	if ((e = key(m, k, STR_HEAD_MAX + vlen, &p)) != NULL)
+		wrote(m->pk, p, put_str(e, v, vlen));
 }
 
 void
-rpc_kv_bool(struct rpc_container *m, const char *key, bool v)
+rpc_kv_bool(struct rpc_container *m, const char *k, bool v)
 {
-	rpc_map_key(m, key);
-	v ? msgpack_pack_true(m->pk) : msgpack_pack_false(m->pk);
+	unsigned char *p, *e;
+
+	if ((e = key(m, k, 1, &p)) == NULL)
+		return;
+	*e++ = v ? 0xc3 : 0xc2;
+	wrote(m->pk, p, e);
 }
 
 void
-rpc_kv_double(struct rpc_container *m, const char *key, double v)
+rpc_kv_double(struct rpc_container *m, const char *k, double v)
 {
-	rpc_map_key(m, key);
-	msgpack_pack_double(m->pk, v);
+	unsigned char *p, *e;
+	uint64_t bits;
+
+	if ((e = key(m, k, 9, &p)) == NULL)
+		return;
+	memcpy(&bits, &v, sizeof(bits));
+	*e++ = 0xcb;
+	for (int i = 7; i >= 0; i--)
+		*e++ = (unsigned char)(bits >> (8 * i));
+	wrote(m->pk, p, e);
 }
 
 void
 rpc_pack_strn(msgpack_packer *pk, const char *s, size_t len)
 {
-	msgpack_pack_str(pk, len);
-	msgpack_pack_str_body(pk, s, len);
+	unsigned char *p = room(pk, STR_HEAD_MAX + len);
+
+	if (p != NULL)
+		wrote(pk, p, put_str(p, s, len));
 }
 
 void
@@ -314,10 +447,15 @@ rpc_pack_request(msgpack_packer *pk, uint32_t msgid, const char *method,
 void
 rpc_pack_result(msgpack_packer *pk, uint32_t msgid)
 {
-	msgpack_pack_array(pk, 4);
-	msgpack_pack_uint8(pk, RPC_RESPONSE);
-	msgpack_pack_uint32(pk, msgid);
-	msgpack_pack_nil(pk);
+	unsigned char *p = room(pk, 3 + UINT_MAX_LEN), *e;
+
+	if (p == NULL)
+		return;
+	p[0] = 0x94;		/* msgpack_pack_array(pk, 4) */
+	p[1] = RPC_RESPONSE;
+	e = put_uint(p + 2, msgid);
+	*e++ = 0xc0;		/* nil: no error */
+	wrote(pk, p, e);
 }
 
 void

@@ -16,9 +16,11 @@
   - a prediction root on a second filesystem alerts on its own
   - hycoctl check: its line, perfdata and exit status at each level,
     with the daemon's levels and with --warn/--critical/--inodes
-Every expected state is polled for with a deadline. A summary samples
-every filesystem (DISK_SUMMARY_MAX_AGE_MS is 0), so a state set by the
-test is seen by the next summary without waiting for the timer.
+Every expected state is polled for with a deadline, or looked at once
+the bound on the figures' age has passed: a summary samples every
+filesystem sampled more than DISK_SUMMARY_MAX_AGE_MS (100 ms) before
+it, so a state set by the test (Filler) is seen 100 ms later at the
+latest, without waiting for the timer.
 Needs $HYCOD, $HYCOCTL and $TOP.
 """
 import os
@@ -37,6 +39,8 @@ from removal import Hycod  # noqa: E402
 from hytest import Checks, next_msg  # noqa: E402
 
 check = Checks("alerts")
+# DISK_SUMMARY_MAX_AGE_MS (daemon/disk.h), and a margin.
+DUE_S = 0.1 + 0.03
 PAGE = os.sysconf("SC_PAGE_SIZE")
 # Levels from bytes only, or from inodes only, in the cases that say so.
 BYTES_ONLY = ["alerts.warn_below_inodes=0", "alerts.critical_below_inodes=0"]
@@ -137,6 +141,7 @@ class Filler:
                 f.write(b"f" * (want - have))
         else:
             os.truncate(self.file, want)
+        time.sleep(DUE_S)       # summaries see it from now on
         return self.free()[0]
 
     def set_free_inodes(self, share):
@@ -148,6 +153,7 @@ class Filler:
         while self.n > max(0, want):
             self.n -= 1
             os.unlink(os.path.join(self.dir, "i%d" % self.n))
+        time.sleep(DUE_S)       # summaries see it from now on
         return os.statvfs(self.mnt).f_favail
 
 
@@ -436,6 +442,7 @@ def test_time_to_full(root, mnt, log):
             time.sleep(0.05)
         out.close()
         os.unlink(fill)
+        time.sleep(DUE_S)
         f = fs_of(summary(h), mnt)
         check(f["time_to_full_s"] is None and f["fill_bytes_per_s"] == 0,
               "emptied: null at the next sample: %r" % f)

@@ -6,10 +6,13 @@ and calloc fail when this test says so, through a file it maps. Each
 case makes one call fail, checks the wire code and message the client
 gets and the summary's error count, then that the daemon goes on
 serving the same request:
-  - statvfs failing: summary (on the loop, once every root of the
-    cache root's filesystem fails), disk-check (on the thread pool) and
-    prune answer io_error naming statvfs;
+  - statvfs failing: summary and disk-check (on the loop, from the
+    disk monitor, once every root of the cache root's filesystem fails
+    and the figures are due: at most 100 ms old) and prune answer
+    io_error naming statvfs;
   - uv_queue_work failing for a job: internal ("cannot queue work");
+    disk-check and get-cycle-dir of a directory that is there still
+    answer: they need no job;
     for the trash's deletion of a cleanup with wait: internal, the
     callback made later (the item stays in the trash, deleted at the
     next start);
@@ -21,6 +24,7 @@ import shutil
 import struct
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hytest import Checks  # noqa: E402
@@ -30,6 +34,9 @@ check = Checks("fault")
 # The disk monitor samples a filesystem through any of its roots: to
 # make it fail, every path it may try must fail.
 STATVFS_ALL = 64
+# DISK_SUMMARY_MAX_AGE_MS (daemon/disk.h): figures younger are not
+# sampled again for summary or disk-check.
+MAX_AGE_S = 0.1
 # struct fault_ctl: {skip, fail, hits} for statvfs, uv_queue_work,
 # calloc; then calloc_min. int32 each.
 FIELDS = {"statvfs": 0, "queue_work": 12, "calloc": 24}
@@ -64,6 +71,8 @@ def refused(h, faults, what, code, needle, method, fail=1, **params):
     then works again."""
     before = errors(h, code)
     hits = faults.hits(what)
+    if what == "statvfs":
+        time.sleep(MAX_AGE_S + 0.05)    # the figures are due
     faults.arm(what, fail)
     err, r = h.call(method, **params)
     faults.arm(what, 0)
@@ -95,15 +104,25 @@ def main():
         refused(h, faults, "statvfs", "io_error", "statvfs", "summary",
                 fail=STATVFS_ALL)
         refused(h, faults, "statvfs", "io_error", "statvfs", "disk-check",
-                required_bytes=1)
+                fail=STATVFS_ALL, required_bytes=1)
         # prune's watermarks need the cache root's filesystem: every
         # path to it failing is io_error.
         refused(h, faults, "statvfs", "io_error", "statvfs", "prune",
                 fail=STATVFS_ALL, dry_run=True)
         refused(h, faults, "queue_work", "internal", "cannot queue work",
-                "disk-check", required_bytes=1)
-        refused(h, faults, "queue_work", "internal", "cannot queue work",
                 "get-cycle-dir", kind="synthetic", cycle=1)
+        # No job for these: the pool may refuse work, they still answer.
+        h.settle()
+        for method, params in (("disk-check", {"required_bytes": 1}),
+                               ("get-cycle-dir", {"kind": "synthetic",
+                                                  "cycle": 1})):
+            hits = faults.hits("queue_work")
+            faults.arm("queue_work", 1)
+            err, r = h.call(method, **params)
+            faults.arm("queue_work", 0)
+            check(err is None and faults.hits("queue_work") == hits,
+                  "%s with uv_queue_work failing: answered on the loop "
+                  "(%r)" % (method, err))
         faults.set_calloc_min(8192)     # a job; nothing else that large
         refused(h, faults, "calloc", "internal", "out of memory",
                 "get-cycle-dir", kind="synthetic", cycle=2)
@@ -116,10 +135,11 @@ def main():
         fill(os.path.join(cyc, "d"), 50)
         h.settle()
         before = errors(h, "internal")
+        hits = faults.hits("queue_work")
         faults.arm("queue_work", fail=1, skip=1)
         err, r = h.call("cleanup-cycle", cycle=5, wait=True)
-        check(faults.hits("queue_work") == 3, "the trash's queue_work "
-              "fault was hit")
+        check(faults.hits("queue_work") == hits + 1, "the trash's "
+              "queue_work fault was hit")
         check(err is not None and err["code"] == "internal" and
               "Cannot allocate memory" in err["message"],
               "cleanup-cycle, trash deletion not queued: internal (%r)" %

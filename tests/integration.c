@@ -32,7 +32,8 @@ pid_t
 spawn(const char *extra)
 {
 	char root[PATH_MAX + 32], conf[PATH_MAX], log[PATH_MAX + 16];
-	const char *argv[8];
+	char more[1024], *save, *tok;
+	const char *argv[16];
 	int n = 0;
 	pid_t pid;
 
@@ -44,8 +45,10 @@ spawn(const char *extra)
 	argv[n++] = conf;
 	argv[n++] = root;
 	argv[n++] = "daemon.log_level=debug";
-	if (extra != NULL)
-		argv[n++] = extra;
+	snprintf(more, sizeof(more), "%s", extra != NULL ? extra : "");
+	for (tok = strtok_r(more, " ", &save); tok != NULL && n < 15;
+	    tok = strtok_r(NULL, " ", &save))
+		argv[n++] = tok;
 	argv[n] = NULL;
 	if ((pid = fork()) == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -249,6 +252,7 @@ main(int argc, char **argv)
 		{ integration_method_cases, integration_method_ncases },
 		{ integration_conn_cases, integration_conn_ncases },
 		{ integration_obs_cases, integration_obs_ncases },
+		{ integration_hot_cases, integration_hot_ncases },
 	};
 	struct CMUnitTest *run;
 	size_t n = 0, total = 0;

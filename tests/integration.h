@@ -29,7 +29,10 @@ extern char	 cache[PATH_MAX / 2];	/* dir/cache */
 extern char	 sock[PATH_MAX];	/* dir/cache/hycod.sock */
 extern pid_t	 daemon_pid;
 
-/* Start hycod on the case's tree, extra a KEY=VALUE or NULL. */
+/*
+ * Start hycod on the case's tree, extra NULL or KEY=VALUE overrides
+ * separated by spaces.
+ */
 pid_t	spawn(const char *extra);
 /* Wait until the daemon answers ping; 0 on success. */
 int	wait_ready(pid_t pid);
@@ -59,5 +62,7 @@ extern const struct CMUnitTest integration_conn_cases[];
 extern const size_t integration_conn_ncases;
 extern const struct CMUnitTest integration_obs_cases[];
 extern const size_t integration_obs_ncases;
+extern const struct CMUnitTest integration_hot_cases[];
+extern const size_t integration_hot_ncases;
 
 #endif

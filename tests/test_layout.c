@@ -49,6 +49,14 @@ test_layout_cycle_names(void **state)
 	assert_int_equal(layout_cycle_name(buf, sizeof(buf), -1), -1);
 	assert_int_equal(layout_cycle_name(buf, sizeof(buf), HYCO_CYCLE_MAX + 1), -1);
 	assert_int_equal(layout_cycle_name(buf, 5, 1), -1);
+	/* Exactly its length and the NUL fit; a byte less does not. */
+	assert_int_equal(layout_cycle_name(buf, 10, 7), 0);
+	assert_string_equal(buf, "cycle_007");
+	assert_int_equal(layout_cycle_name(buf, 9, 7), -1);
+	assert_int_equal(layout_cycle_name(buf, sizeof(buf), HYCO_CYCLE_MAX),
+	    0);
+	assert_int_equal(layout_parse_cycle(buf, &c), 0);
+	assert_int_equal(c, HYCO_CYCLE_MAX);
 
 	assert_int_equal(layout_parse_cycle("cycle_003", &c), 0);
 	assert_int_equal(c, 3);
@@ -94,6 +102,17 @@ test_layout_cycle_dir(void **state)
 	assert_string_equal(buf, "/c/generated/physical_preds/cycle_1000");
 	assert_int_equal(layout_cycle_dir(&l, KIND_PHYSICAL, -5, NULL, buf,
 	    sizeof(buf)), -1);
+	/* 50 bytes and a NUL: a buffer of 51 holds it, 50 does not. */
+	assert_int_equal(layout_cycle_dir(&l, KIND_SYNTHETIC, 3, "burgers_128",
+	    buf, 51), 0);
+	assert_int_equal(strlen(buf), 50);
+	assert_int_equal(layout_cycle_dir(&l, KIND_SYNTHETIC, 3, "burgers_128",
+	    buf, 50), -1);
+	assert_int_equal(layout_cycle_dir(&l, KIND_SYNTHETIC, 3, NULL, buf, 39),
+	    0);
+	assert_string_equal(buf, "/c/generated/synthetic_preds/cycle_003");
+	assert_int_equal(layout_cycle_dir(&l, KIND_SYNTHETIC, 3, NULL, buf, 38),
+	    -1);
 }
 
 static void

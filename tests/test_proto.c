@@ -313,6 +313,80 @@ test_proto_counted_sizes(void **state)
 	msgpack_sbuffer_destroy(&want);
 }
 
+/*
+ * rpc_kv_*, rpc_map_key, rpc_pack_strn and rpc_pack_result write into
+ * the sbuffer directly: the bytes msgpack_pack_* would have written, at
+ * every size boundary of each form, into a buffer grown from nothing.
+ */
+static void
+test_proto_direct_bytes(void **state)
+{
+	struct buf *b = *state;
+	msgpack_sbuffer want;
+	msgpack_packer wpk;
+	static char text[70000];
+	const uint64_t ints[] = { 0, 1, 127, 128, 255, 256, 65535, 65536,
+	    UINT32_MAX, (uint64_t)UINT32_MAX + 1, UINT64_MAX };
+	const size_t lens[] = { 0, 1, 31, 32, 255, 256, 65535, 65536 };
+	const double dbls[] = { 0, -1.5, 1e300, 0.1 };
+	enum { NI = sizeof(ints) / sizeof(ints[0]) };
+	enum { NL = sizeof(lens) / sizeof(lens[0]) };
+	enum { ND = sizeof(dbls) / sizeof(dbls[0]) };
+	struct rpc_container m;
+
+	memset(text, 'k', sizeof(text) - 1);
+	msgpack_sbuffer_init(&want);
+	msgpack_packer_init(&wpk, &want, msgpack_sbuffer_write);
+	msgpack_sbuffer_destroy(&b->sb);
+	msgpack_sbuffer_init(&b->sb);
+	for (size_t i = 0; i < NI; i++) {
+		rpc_pack_result(&b->pk, (uint32_t)ints[i]);
+		msgpack_pack_array(&wpk, 4);
+		msgpack_pack_uint8(&wpk, RPC_RESPONSE);
+		msgpack_pack_uint32(&wpk, (uint32_t)ints[i]);
+		msgpack_pack_nil(&wpk);
+	}
+	rpc_map_begin(&m, &b->pk);
+	msgpack_pack_map(&wpk, 2 * NL + NI + ND + 2);
+	for (size_t i = 0; i < NL; i++) {
+		size_t vlen = lens[i] > 3 ? lens[i] - 3 : lens[i];
+		text[lens[i]] = '\0';
+		rpc_kv_str(&m, text, text + (lens[i] - vlen));
+		msgpack_pack_str(&wpk, lens[i]);
+		msgpack_pack_str_body(&wpk, text, lens[i]);
+		msgpack_pack_str(&wpk, vlen);
+		msgpack_pack_str_body(&wpk, text, vlen);
+		rpc_map_key(&m, text);
+		rpc_pack_strn(&b->pk, text, lens[i]);
+		for (int k = 0; k < 2; k++) {
+			msgpack_pack_str(&wpk, lens[i]);
+			msgpack_pack_str_body(&wpk, text, lens[i]);
+		}
+		text[lens[i]] = 'k';
+	}
+	for (size_t i = 0; i < NI; i++) {
+		rpc_kv_u64(&m, "u", ints[i]);
+		rpc_pack_cstr(&wpk, "u");
+		msgpack_pack_uint64(&wpk, ints[i]);
+	}
+	for (size_t i = 0; i < ND; i++) {
+		rpc_kv_double(&m, "d", dbls[i]);
+		rpc_pack_cstr(&wpk, "d");
+		msgpack_pack_double(&wpk, dbls[i]);
+	}
+	rpc_kv_bool(&m, "t", true);
+	rpc_kv_bool(&m, "f", false);
+	rpc_pack_cstr(&wpk, "t");
+	msgpack_pack_true(&wpk);
+	rpc_pack_cstr(&wpk, "f");
+	msgpack_pack_false(&wpk);
+	rpc_map_end(&m);
+	assert_int_equal(m.n, 2 * NL + NI + ND + 2);
+	assert_int_equal(b->sb.size, want.size);
+	assert_memory_equal(b->sb.data, want.data, want.size);
+	msgpack_sbuffer_destroy(&want);
+}
+
 int
 main(void)
 {
@@ -327,6 +401,7 @@ main(void)
 		T(test_proto_numbers),
 		T(test_proto_peek_msgid),
 		T(test_proto_counted_sizes),
+		T(test_proto_direct_bytes),
 	};
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

@@ -1,0 +1,60 @@
+#!/bin/sh
+# bench/profile.sh: where hycod's time goes under load. Starts hycod on
+# the tree bench/load.sh uses, drives one request with bench/loadgen
+# (CLIENTS connections, PIPELINE requests each) and records hycod with
+# perf for SECONDS, call graphs included; then prints the symbols that
+# took most samples, and what the system calls took with their callees.
+#
+#   HYCOD=bin/hycod TOP=$PWD LOADGEN=build/obj/bench/loadgen \
+#       sh bench/profile.sh METHOD [CLIENTS [PIPELINE [SECONDS]]]
+#
+# The data stays in $PERF_DATA (default /tmp/hyco-METHOD.perf) for
+# perf report. Needs perf (Debian: linux-perf) and root, or a
+# kernel.perf_event_paranoid that lets this user record.
+set -eu
+M=${1:?usage: profile.sh METHOD [CLIENTS [PIPELINE [SECONDS]]]}
+C=${2:-16} P=${3:-1} T=${4:-3}
+OUT=${PERF_DATA:-/tmp/hyco-$M.perf}
+command -v perf >/dev/null || { echo "profile: perf is not installed (apt-get install linux-perf)"; exit 1; }
+B=$(mktemp -d /dev/shm/hyco-profile-XXXXXX)
+HP= PP=
+trap 'kill $HP $PP 2>/dev/null; wait 2>/dev/null; rm -rf "$B"' EXIT
+
+C2="$B/cache"
+for ds in burgers_128 smoke_128; do
+	mkdir -p "$C2/tensors/$ds" "$C2/evaluation/$ds"
+	( cd "$C2/tensors/$ds" && seq 100 | sed 's/^/sim_/; s/$/.pt/' | xargs touch )
+done
+for c in 0 1 2 3 4 5 6 7 8 9; do
+	d="$C2/generated/synthetic_preds/cycle_00$c/burgers_128"
+	mkdir -p "$d"
+	( cd "$d" && seq 20 | sed 's/^/g_/; s/$/.pt/' | xargs touch )
+done
+"$HYCOD" -c "$TOP/conf/config.yaml" paths.cache_root="$C2" 2>"$B/hycod.log" &
+HP=$!
+S="$C2/hycod.sock"
+for i in $(seq 200); do
+	[ -S "$S" ] && break
+	sleep 0.05
+done
+[ -S "$S" ] || { echo "profile: hycod did not start:"; cat "$B/hycod.log"; exit 1; }
+case $M in
+get-cycle-dir) spec="msgpack:$S:$M:kind=synthetic,cycle=3" ;;
+disk-check) spec="msgpack:$S:$M:required_bytes=1" ;;
+*) spec="msgpack:$S:$M" ;;
+esac
+# Warm: the buffers grown, the summary's parts packed.
+"$LOADGEN" -c "$C" -P "$P" -t 0.5 -w 0.2 -r 1 -l "$M" "$spec" "$spec" >/dev/null
+perf record -q -F 2999 -g -o "$OUT" -p "$HP" -- sleep "$T" 2>/dev/null &
+PP=$!
+rate=$("$LOADGEN" -c "$C" -P "$P" -t "$T" -w 0 -r 1 -l "$M" "$spec" "$spec" |
+    cut -d'|' -f5)
+wait "$PP" || true
+PP=
+echo "== $M, $C clients, pipeline $P: $rate req/s while recorded"
+echo "== symbols by samples (self)"
+perf report -i "$OUT" --no-children --sort dso,sym --stdio -g none \
+    --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$'
+echo "== the system calls, with what the kernel did in them (children)"
+perf report -i "$OUT" --children --sort sym --stdio -g none 2>/dev/null |
+    grep -E '\[\.\] (__GI___libc_write|read|epoll_wait|epoll_ctl|__GI___ioctl|clock_gettime.*|__statvfs.*)$'
