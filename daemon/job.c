@@ -276,15 +276,17 @@ on_work(uv_work_t *w)
 /* -- loop thread -------------------------------------------------------- */
 
 void
-job_cycle_dir_given(struct hycod *d, struct conn *c, int kind, long cycle,
+job_cycle_dir_given(const struct reply *r, int kind, long cycle,
     const char *dataset, const char *path, bool created)
 {
+	struct hycod *d = r->d;
+
 	stats_cycle_dir(&d->stats, kind, dataset, created);
 	if (created)
 		events_cycle_created(&d->events, kind, cycle, dataset, path);
 	/* Where its trainer writes now: leased until it asks again. */
-	if (conn_is_open(c))
-		policy_lease(&d->policy, c, kind, cycle, dataset);
+	if (conn_is_open(r->conn))
+		policy_lease(&d->policy, r->conn, r->seq, kind, cycle, dataset);
 	policy_soon(&d->policy);
 }
 
@@ -448,7 +450,7 @@ after_work(uv_work_t *w, int status)
 			disk_removed(dk, disk_get(dk, (size_t)f)->dev);
 	}
 	if (j->type == JOB_CYCLE_DIR && j->err == 0)
-		job_cycle_dir_given(j->r.d, j->r.conn, j->kind, j->cycle,
+		job_cycle_dir_given(&j->r, j->kind, j->cycle,
 		    j->dataset, j->path, j->created);
 	/* pending starts at one, for this function: no early reply. */
 	j->pending = 1;

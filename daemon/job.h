@@ -103,10 +103,12 @@ void	job_free(struct job *j);
 /*
  * The cycle directory path was given to c, created by the request or
  * there already: counted (a miss or a hit), announced when created,
- * leased to c while it is open, and a policy pass asked for. The loop
- * half of a get-cycle-dir job, and all of one the index answers.
+ * leased to r's connection while it is open (unless a request it sent
+ * later holds the lease already: jobs end in any order), and a policy
+ * pass asked for. The loop half of a get-cycle-dir job, and all of one
+ * the index answers.
  */
-void	job_cycle_dir_given(struct hycod *d, struct conn *c, int kind,
-	    long cycle, const char *dataset, const char *path, bool created);
+void	job_cycle_dir_given(const struct reply *r, int kind, long cycle,
+	    const char *dataset, const char *path, bool created);
 
 #endif

@@ -19,6 +19,7 @@ struct lease {
 	const void	*conn;
 	int		 kind;
 	long		 cycle;
+	uint64_t	 seq;	/* of the request that gave it */
 };
 
 struct prune_job {
@@ -36,9 +37,10 @@ struct prune_job {
 /* -- leases and uses ---------------------------------------------------- */
 
 void
-policy_lease(struct policy *p, const void *conn, int kind, long cycle,
-    const char *dataset)
+policy_lease(struct policy *p, const void *conn, uint64_t seq, int kind,
+    long cycle, const char *dataset)
 {
+	bool fresh = false;
 	size_t i;
 
 	for (i = 0; i < p->nleases; i++)
@@ -49,8 +51,11 @@ policy_lease(struct policy *p, const void *conn, int kind, long cycle,
 		    sizeof(*p->leases)) == -1)
 			return;
 		p->nleases++;
+		fresh = true;
 	}
-	p->leases[i] = (struct lease){ conn, kind, cycle };
+	/* Jobs end in any order: the lease is the latest request's. */
+	if (fresh || p->leases[i].seq <= seq)
+		p->leases[i] = (struct lease){ conn, kind, cycle, seq };
 	/* The cycle, then the dataset: both were just used. */
 	if (asked_touch(&p->asked, kind, cycle, "", uv_now(p->loop)) == -1 ||
 	    asked_touch(&p->asked, -1, 0, dataset, uv_now(p->loop)) == -1)

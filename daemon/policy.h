@@ -95,9 +95,13 @@ void	policy_close(struct policy *p);
  */
 void	policy_retune(struct policy *p);
 
-/* conn was given kind's cycle for dataset: its lease, and a use. */
-void	policy_lease(struct policy *p, const void *conn, int kind, long cycle,
-	    const char *dataset);
+/*
+ * conn was given kind's cycle for dataset by its request seq (arrival
+ * order): its lease, unless a later request of conn holds it, and a
+ * use.
+ */
+void	policy_lease(struct policy *p, const void *conn, uint64_t seq,
+	    int kind, long cycle, const char *dataset);
 /* conn closed: its leases end. */
 void	policy_release(struct policy *p, const void *conn);
 /* Whether kind's cycle is leased by any connection. */
@@ -124,7 +128,7 @@ void	policy_run(struct policy *p);
 void	policy_soon(struct policy *p);
 /* A pass is due (policy_soon) or removing: summary's pruning. */
 bool	policy_busy(const struct policy *p);
-/* The same, asked for (prune): no backing off this time. */
+/* policy_run, asked for (prune): no backing off this time. */
 void	policy_run_now(struct policy *p);
 
 #endif

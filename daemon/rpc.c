@@ -337,7 +337,7 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 	r.msgid = req.msgid;
 	r.notify = req.type == RPC_NOTIFY;
 	r.method = m != NULL ? SLOT(m - methods) : 0;
-	d->rpc.requests++;
+	r.seq = ++d->rpc.requests;
 	stats_request(&d->stats, r.method);
 	if (rc == RPC_DECODE_BADPARAMS) {
 		reply_error(&r, RPC_EINVAL, "%s", why);
@@ -413,7 +413,8 @@ run_parked(void *ctx, struct conn *c, const msgpack_object *msg)
 {
 	struct hycod *d = ctx;
 	struct rpc_request req;
-	struct reply r = { .d = d, .conn = c, .msg = msg, .t0 = uv_hrtime() };
+	struct reply r = { .d = d, .conn = c, .msg = msg, .t0 = uv_hrtime(),
+	    .seq = d->rpc.requests };
 	const char *why;
 
 	if (rpc_decode_request(msg, &req, &why) != RPC_DECODE_OK)

@@ -109,12 +109,12 @@ part_holds(struct summary_part *p, uint64_t gen)
 	return false;
 }
 
-/* p's entries into the map m. */
+/* p's entries into the map m; counted only if they are there. */
 static void
 part_put(struct rpc_container *m, const struct summary_part *p)
 {
-	msgpack_sbuffer_write(m->pk->data, p->sb.data, p->sb.size);
-	m->n += p->m.n;
+	if (msgpack_sbuffer_write(m->pk->data, p->sb.data, p->sb.size) == 0)
+		m->n += p->m.n;
 }
 
 static void

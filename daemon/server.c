@@ -340,7 +340,7 @@ process_input(struct conn *c)
 		    &c->zone, &c->msg) != MSGPACK_UNPACK_SUCCESS ||
 		    used != len) {
 			s->stats.closed_bad_input++;
-			log_debug("on_read: input is not msgpack, closing");
+			log_debug("process_input: input is not msgpack, closing");
 			conn_close_now(c);
 			break;
 		}
