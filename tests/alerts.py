@@ -26,6 +26,7 @@ Needs $HYCOD, $HYCOCTL and $TOP.
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -116,10 +117,14 @@ def umount(path):
 
 class Filler:
     """Free space (or inodes) on a filesystem set by a file (or files)
-    of its own, outside the cache tree."""
+    of its own, outside the cache tree. hycod (a Hycod) is stopped
+    while the space changes: a write of megabytes takes a while under
+    load, and a sample in the middle of it would see a level the test
+    never meant (ok -> warning on the way to critical)."""
 
-    def __init__(self, mnt):
+    def __init__(self, mnt, hycod):
         self.mnt = mnt
+        self.pid = hycod.proc.pid
         self.file = os.path.join(mnt, "filler.bin")
         self.dir = os.path.join(mnt, "inodes")
         os.makedirs(self.dir, exist_ok=True)
@@ -136,23 +141,31 @@ class Filler:
         have = os.path.getsize(self.file)
         want = free + have - int(total * share)
         want = max(0, -(-want // PAGE) * PAGE)
-        if want > have:
-            with open(self.file, "ab") as f:
-                f.write(b"f" * (want - have))
-        else:
-            os.truncate(self.file, want)
+        os.kill(self.pid, signal.SIGSTOP)
+        try:
+            if want > have:
+                with open(self.file, "ab") as f:
+                    f.write(b"f" * (want - have))
+            else:
+                os.truncate(self.file, want)
+        finally:
+            os.kill(self.pid, signal.SIGCONT)
         time.sleep(DUE_S)       # summaries see it from now on
         return self.free()[0]
 
     def set_free_inodes(self, share):
         st = os.statvfs(self.mnt)
         want = self.n + st.f_favail - int(st.f_files * share)
-        while self.n < want:
-            open(os.path.join(self.dir, "i%d" % self.n), "w").close()
-            self.n += 1
-        while self.n > max(0, want):
-            self.n -= 1
-            os.unlink(os.path.join(self.dir, "i%d" % self.n))
+        os.kill(self.pid, signal.SIGSTOP)
+        try:
+            while self.n < want:
+                open(os.path.join(self.dir, "i%d" % self.n), "w").close()
+                self.n += 1
+            while self.n > max(0, want):
+                self.n -= 1
+                os.unlink(os.path.join(self.dir, "i%d" % self.n))
+        finally:
+            os.kill(self.pid, signal.SIGCONT)
         time.sleep(DUE_S)       # summaries see it from now on
         return os.statvfs(self.mnt).f_favail
 
@@ -232,7 +245,7 @@ def test_bytes(root, mnt, log):
         "alerts.warn_below=50%", "alerts.critical_below=25%",
         "alerts.hysteresis=5%", "alerts.check_interval_s=0.1",
         "alerts.command=[%s/record.sh,%s]" % (root, env)])
-    fill = Filler(mnt)
+    fill = Filler(mnt, h)
     sub = Subscriber(h.sock, ["alert"])
     try:
         fill.set_free(0.7)
@@ -369,7 +382,7 @@ def test_inodes(root, mnt, log):
         "alerts.hysteresis_inodes=5%", "alerts.hysteresis=0",
         "alerts.check_interval_s=0.1",
         "alerts.command=[%s/record.sh,%s]" % (root, env)])
-    fill = Filler(mnt)
+    fill = Filler(mnt, h)
     try:
         steps = [(0.7, "ok"), (0.45, "warning"), (0.52, "warning"),
                  (0.48, "warning"), (0.56, "ok"), (0.2, "critical"),
@@ -479,7 +492,7 @@ def test_hook_killed(root, mnt, log):
         "alerts.warn_below=50%", "alerts.critical_below=0",
         "alerts.command_timeout_s=0.3", "alerts.check_interval_s=0.1",
         "alerts.command=[%s/hang.sh,%s]" % (root, d)])
-    fill = Filler(mnt)
+    fill = Filler(mnt, h)
     rc = None
     try:
         fill.set_free(0.3)
@@ -517,7 +530,7 @@ def test_slow_hook(root, mnt, log):
         "alerts.warn_below=50%", "alerts.critical_below=25%",
         "alerts.hysteresis=1%", "alerts.check_interval_s=0.1",
         "alerts.command=[%s/record.sh,%s,3,7]" % (root, env)])
-    fill = Filler(mnt)
+    fill = Filler(mnt, h)
     try:
         fill.set_free(0.45)
         check(level(h, mnt) == "warning", "slow: warning")
@@ -563,7 +576,7 @@ def test_second_fs(root, mnt, mnt2, log):
         "alerts.hysteresis=1%", "alerts.check_interval_s=0.1",
         "trainer.physical_pred_cache=%s/physical" % mnt2,
         "alerts.command=[%s/record.sh,%s]" % (root, env)])
-    a, b = Filler(mnt), Filler(mnt2)
+    a, b = Filler(mnt, h), Filler(mnt2, h)
     try:
         s = summary(h)
         fa, fb = fs_of(s, mnt), fs_of(s, mnt2)
