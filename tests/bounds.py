@@ -25,6 +25,7 @@ import time
 import msgpack
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hytest  # noqa: E402
 from hytest import Checks  # noqa: E402
 from removal import Hycod, fill  # noqa: E402
 
@@ -36,34 +37,10 @@ FLAT = b"\xdd\x94\x01\x03\x2c" + b"\x00" * 5          # 10 bytes
 IN_REQUEST = b"\x94\x00\xcd\x12\x34\xa4ping" + b"\xdd\xff\xff\xff\xff"
 
 
-class Conn:
-    def __init__(self, path, timeout=10):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout)
-        self.s.connect(path)
-        self.u = msgpack.Unpacker(raw=False)
-
-    def send(self, *msgs):
-        self.s.sendall(b"".join(msgpack.packb(m) for m in msgs))
-
-    def next(self):
-        while True:
-            for m in self.u:
-                return m
-            try:
-                data = self.s.recv(1 << 20)
-            except ConnectionResetError:
-                data = b""
-            if not data:
-                return None
-            self.u.feed(data)
-
+class Conn(hytest.Conn):
     def call(self, msgid, method, params=None):
         self.send([0, msgid, method, [params] if params else []])
         return self.next()
-
-    def close(self):
-        self.s.close()
 
 
 def status(pid):

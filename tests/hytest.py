@@ -1,7 +1,10 @@
-"""hytest.py: what the Python tests share: the check counter, and
-writing a file of a given size."""
+"""hytest.py: what the Python tests share: the check counter, writing
+a file of a given size, and a raw msgpack-RPC connection."""
 import os
+import socket
 import subprocess
+
+import msgpack
 
 
 class Checks:
@@ -57,3 +60,33 @@ def next_msg(sock, unpacker):
         if not data:
             return None
         unpacker.feed(data)
+
+
+class Conn:
+    """One raw connection to hycod: send messages, read them back whole.
+    Tests add their own call() on top."""
+
+    def __init__(self, path, timeout=10):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        self.u = msgpack.Unpacker(raw=False)
+
+    def send(self, *msgs):
+        self.s.sendall(b"".join(msgpack.packb(m) for m in msgs))
+
+    def next(self):
+        """The next message, or None once the daemon closes."""
+        while True:
+            for msg in self.u:
+                return msg
+            try:
+                data = self.s.recv(1 << 20)
+            except ConnectionResetError:
+                data = b""  # closed with our bytes unread
+            if not data:
+                return None
+            self.u.feed(data)
+
+    def close(self):
+        self.s.close()

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import time
 import msgpack
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hytest  # noqa: E402
 from hytest import Checks, write  # noqa: E402
 
 check = Checks("valgrind")
@@ -35,28 +35,10 @@ VALGRIND = ["valgrind", "--leak-check=full",
 TIMEOUT = 120           # seconds a call may take under valgrind
 
 
-class Conn:
+class Conn(hytest.Conn):
     def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(TIMEOUT)
-        self.s.connect(path)
-        self.u = msgpack.Unpacker(raw=False)
+        super().__init__(path, TIMEOUT)
         self.msgid = 0
-
-    def send(self, *msgs):
-        self.s.sendall(b"".join(msgpack.packb(m) for m in msgs))
-
-    def next(self):
-        while True:
-            for m in self.u:
-                return m
-            try:
-                data = self.s.recv(1 << 20)
-            except ConnectionResetError:
-                data = b""
-            if not data:
-                return None
-            self.u.feed(data)
 
     def call(self, method, params=None, raw_params=None):
         """(error code or None, result) of one request."""
@@ -69,8 +51,6 @@ class Conn:
             return "closed", None
         return (r[2]["code"] if r[2] else None), r[3]
 
-    def close(self):
-        self.s.close()
 
 
 def methods():

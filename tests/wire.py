@@ -13,7 +13,6 @@ standard one:
 Needs $HYCOD and $TOP (set by make check)."""
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import yaml
 from omegaconf._utils import get_yaml_loader
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hytest  # noqa: E402
 from hytest import Checks, write  # noqa: E402
 from removal import Hycod  # noqa: E402
 
@@ -147,30 +147,8 @@ def mismatch(v, spec, where="result"):
     return None
 
 
-class Conn:
+class Conn(hytest.Conn):
     """One connection; replies are read whole and nothing may trail."""
-
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(10)
-        self.s.connect(path)
-        self.u = msgpack.Unpacker(raw=False)
-
-    def send(self, *msgs):
-        self.s.sendall(b"".join(msgpack.packb(m) for m in msgs))
-
-    def next(self):
-        """The next message, or None once the daemon closes."""
-        while True:
-            for msg in self.u:
-                return msg
-            try:
-                data = self.s.recv(1 << 20)
-            except ConnectionResetError:
-                data = b""  # closed with our bytes unread
-            if not data:
-                return None
-            self.u.feed(data)
 
     def call(self, msgid, method, params=None, spec=None):
         """The reply to one request; checked against spec when given."""
@@ -195,8 +173,6 @@ class Conn:
         return self.call(msgid, "summary", spec=SUMMARY if checked
                          else False)[3]
 
-    def close(self):
-        self.s.close()
 
 
 def sees(c, pred, what):
