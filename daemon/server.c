@@ -48,10 +48,12 @@ struct conn {
 	size_t		 in_len, in_cap;
 	struct frame	 frame;		/* how far in's first message is walked */
 	/*
-	 * The message being handled, unpacked into a zone cleared before
-	 * each one: its first chunk stays, so no allocation per message.
+	 * The message being handled, unpacked into a zone made for the
+	 * connection's first message and cleared before each next one: its
+	 * first chunk stays, so no allocation per message, and none for a
+	 * connection that sends nothing.
 	 */
-	msgpack_zone	 zone;
+	msgpack_zone	*zone;
 	msgpack_object	 msg;
 	msgpack_sbuffer	 out;		/* replies not yet handed to libuv */
 	msgpack_packer	 pk;		/* packs into out */
@@ -71,7 +73,8 @@ static void on_resume(uv_idle_t *);
 static void
 conn_free(struct conn *c)
 {
-	msgpack_zone_destroy(&c->zone);
+	if (c->zone != NULL)
+		msgpack_zone_free(c->zone);
 	msgpack_sbuffer_destroy(&c->out);
 	free(c->in);
 	free(c->wbuf);
@@ -334,10 +337,17 @@ process_input(struct conn *c)
 			break;
 		}
 		/* Walked whole, so within every limit: unpack it. */
+		if (fs != FRAME_BAD && c->zone == NULL &&
+		    (c->zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE)) ==
+		    NULL) {
+			log_warn("process_input: msgpack_zone_new");
+			conn_close_now(c);
+			break;
+		}
 		if (fs != FRAME_BAD)
-			msgpack_zone_clear(&c->zone);
+			msgpack_zone_clear(c->zone);
 		if (fs == FRAME_BAD || msgpack_unpack(c->in + off, len, &used,
-		    &c->zone, &c->msg) != MSGPACK_UNPACK_SUCCESS ||
+		    c->zone, &c->msg) != MSGPACK_UNPACK_SUCCESS ||
 		    used != len) {
 			s->stats.closed_bad_input++;
 			log_debug("process_input: input is not msgpack, closing");
@@ -579,11 +589,6 @@ on_connection(uv_stream_t *listener, int status)
 	c->srv = s;
 	c->refs = 1;
 	frame_init(&c->frame, s->max_request);
-	if (!msgpack_zone_init(&c->zone, MSGPACK_ZONE_CHUNK_SIZE)) {
-		log_warn("on_connection: msgpack_zone_init");
-		free(c);
-		return;
-	}
 	msgpack_sbuffer_init(&c->out);
 	msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
 	uv_pipe_init(s->loop, &c->pipe, 0);
