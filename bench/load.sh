@@ -27,17 +27,9 @@ B=$(mktemp -d /dev/shm/hyco-load-XXXXXX)
 HP= RP=
 trap 'kill $HP $RP 2>/dev/null; wait 2>/dev/null; rm -rf "$B"' EXIT
 
-# A small tree: two datasets of tensors, ten cycles of predictions.
+. "$TOP/bench/load_tree.sh"
 C="$B/cache"
-for ds in burgers_128 smoke_128; do
-	mkdir -p "$C/tensors/$ds" "$C/evaluation/$ds"
-	( cd "$C/tensors/$ds" && seq 100 | sed 's/^/sim_/; s/$/.pt/' | xargs touch )
-done
-for c in 0 1 2 3 4 5 6 7 8 9; do
-	d="$C/generated/synthetic_preds/cycle_00$c/burgers_128"
-	mkdir -p "$d"
-	( cd "$d" && seq 20 | sed 's/^/g_/; s/$/.pt/' | xargs touch )
-done
+load_tree "$C"
 
 redis-server --port 0 --unixsocket "$B/redis.sock" --save "" \
     --appendonly no --daemonize no >"$B/redis.log" 2>&1 &
@@ -57,11 +49,7 @@ echo "hycod $("$HYCOD" --version 2>&1 | head -1), $(redis-server --version | cut
     "$R round(s) of $T s each side"
 h=-H
 for m in $METHODS; do
-	case $m in
-	get-cycle-dir) spec="msgpack:$S:$m:kind=synthetic,cycle=3" ;;
-	disk-check) spec="msgpack:$S:$m:required_bytes=1" ;;
-	*) spec="msgpack:$S:$m" ;;
-	esac
+	spec=$(load_spec "$S" "$m")
 	for shape in $SHAPES; do
 		c=${shape%x*} p=${shape#*x}
 		"$LOADGEN" $h -c "$c" -P "$p" -t "$T" -w "$W" -r "$R" -l "$m" \

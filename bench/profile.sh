@@ -20,16 +20,9 @@ B=$(mktemp -d /dev/shm/hyco-profile-XXXXXX)
 HP= PP=
 trap 'kill $HP $PP 2>/dev/null; wait 2>/dev/null; rm -rf "$B"' EXIT
 
+. "$TOP/bench/load_tree.sh"
 C2="$B/cache"
-for ds in burgers_128 smoke_128; do
-	mkdir -p "$C2/tensors/$ds" "$C2/evaluation/$ds"
-	( cd "$C2/tensors/$ds" && seq 100 | sed 's/^/sim_/; s/$/.pt/' | xargs touch )
-done
-for c in 0 1 2 3 4 5 6 7 8 9; do
-	d="$C2/generated/synthetic_preds/cycle_00$c/burgers_128"
-	mkdir -p "$d"
-	( cd "$d" && seq 20 | sed 's/^/g_/; s/$/.pt/' | xargs touch )
-done
+load_tree "$C2"
 "$HYCOD" -c "$TOP/conf/config.yaml" paths.cache_root="$C2" 2>"$B/hycod.log" &
 HP=$!
 S="$C2/hycod.sock"
@@ -38,11 +31,7 @@ for i in $(seq 200); do
 	sleep 0.05
 done
 [ -S "$S" ] || { echo "profile: hycod did not start:"; cat "$B/hycod.log"; exit 1; }
-case $M in
-get-cycle-dir) spec="msgpack:$S:$M:kind=synthetic,cycle=3" ;;
-disk-check) spec="msgpack:$S:$M:required_bytes=1" ;;
-*) spec="msgpack:$S:$M" ;;
-esac
+spec=$(load_spec "$S" "$M")
 # Warm: the buffers grown, the summary's parts packed.
 "$LOADGEN" -c "$C" -P "$P" -t 0.5 -w 0.2 -r 1 -l "$M" "$spec" "$spec" >/dev/null
 perf record -q -F 2999 -g -o "$OUT" -p "$HP" -- sleep "$T" 2>/dev/null &

@@ -1,0 +1,27 @@
+# bench/load_tree.sh: what bench/load.sh and bench/profile.sh share,
+# sourced by both (POSIX sh).
+#   load_tree DIR        a small tree under DIR: two datasets of
+#                        tensors, ten cycles of predictions
+#   load_spec SOCK M     loadgen's target for hycod method M on SOCK
+#                        (the arguments each method needs)
+
+load_tree() {
+	for ds in burgers_128 smoke_128; do
+		mkdir -p "$1/tensors/$ds" "$1/evaluation/$ds"
+		( cd "$1/tensors/$ds" && seq 100 | sed 's/^/sim_/; s/$/.pt/' |
+		    xargs touch )
+	done
+	for c in 0 1 2 3 4 5 6 7 8 9; do
+		d="$1/generated/synthetic_preds/cycle_00$c/burgers_128"
+		mkdir -p "$d"
+		( cd "$d" && seq 20 | sed 's/^/g_/; s/$/.pt/' | xargs touch )
+	done
+}
+
+load_spec() {
+	case $2 in
+	get-cycle-dir) echo "msgpack:$1:$2:kind=synthetic,cycle=3" ;;
+	disk-check) echo "msgpack:$1:$2:required_bytes=1" ;;
+	*) echo "msgpack:$1:$2" ;;
+	esac
+}
