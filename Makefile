@@ -280,6 +280,8 @@ else
 	@echo "== no allocation per request once warm"; $(TEST_ENV) \
 	    SANITIZE=$(SANITIZE) ALLOC_COUNT=$(abspath $(B)/tests/alloc_count.so) \
 	    /usr/bin/python3 tests/allocs.py
+	@echo "== busy polling: only while requests come close together"; \
+	    $(TEST_ENV) /usr/bin/python3 tests/busypoll.py
 	@echo "== faults: internal and io_error"; $(TEST_ENV) \
 	    HYCOD_FAULT=$(abspath $(B)/tests/hycod-fault) /usr/bin/python3 tests/fault.py
 	@echo "== RLIMIT_NOFILE at start-up"; $(TEST_ENV) /usr/bin/python3 tests/fdlimit.py

@@ -64,6 +64,7 @@ struct hyco_config {
 	size_t		 max_request_bytes;	/* daemon.max_request_bytes */
 	unsigned	 max_clients;		/* daemon.max_clients */
 	int		 log_level;		/* enum log_level */
+	long		 busy_poll_us;		/* daemon.busy_poll_us */
 	long		 max_watches;		/* daemon.max_watches, 0: any */
 	double		 rescan_interval_s;	/* daemon.rescan_interval_s */
 	int		 scan_threads;		/* daemon.scan_threads */

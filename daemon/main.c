@@ -219,6 +219,7 @@ serve(struct hycod *d)
 		access_set_socket_gid(&d->access, getegid());
 	server_limit_work(&d->server, d->cfg.max_jobs_per_client,
 	    d->cfg.max_jobs);
+	server_busy_poll(&d->server, (unsigned)d->cfg.busy_poll_us);
 }
 
 /* The index's figures stopped or started being exact: tell subscribers. */

@@ -299,6 +299,7 @@ apply(struct hycod *d)
 	log_setlevel(c->log_level);
 	server_set_limits(&d->server, c->max_clients, c->max_request_bytes);
 	server_limit_work(&d->server, c->max_jobs_per_client, c->max_jobs);
+	server_busy_poll(&d->server, (unsigned)c->busy_poll_us);
 	watch_set_opts(&d->watch, &wo);
 	disk_retune(&d->disk);
 	/* Retention and watermarks: a pass now, on the new settings. */

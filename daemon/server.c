@@ -69,6 +69,7 @@ static void on_alloc(uv_handle_t *, size_t, uv_buf_t *);
 static void process_input(struct conn *);
 static void conn_hold(struct conn *);
 static void on_resume(uv_idle_t *);
+static void on_spin(uv_idle_t *);
 
 static void
 conn_free(struct conn *c)
@@ -387,6 +388,39 @@ process_input(struct conn *c)
 	update_reading(c);
 }
 
+/*
+ * A read: if it came soon after the one before, keep the loop polling
+ * (an active idle handle makes libuv poll without waiting) from now
+ * until busy_poll_ns pass with no read; on_spin checks the time.
+ */
+static void
+note_read(struct server *s)
+{
+	uint64_t now = uv_hrtime();
+
+	if (now - s->last_read <= s->busy_poll_ns &&
+	    !uv_is_active((uv_handle_t *)&s->spin))
+		uv_idle_start(&s->spin, on_spin);
+	s->last_read = now;
+}
+
+static void
+on_spin(uv_idle_t *h)
+{
+	struct server *s = h->data;
+
+	if (uv_hrtime() - s->last_read > s->busy_poll_ns)
+		uv_idle_stop(h);
+}
+
+void
+server_busy_poll(struct server *s, unsigned us)
+{
+	s->busy_poll_ns = (uint64_t)us * 1000;
+	if (s->busy_poll_ns == 0)
+		uv_idle_stop(&s->spin);
+}
+
 static void
 on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
@@ -400,6 +434,8 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->in_len += (size_t)nread;
+	if (c->srv->busy_poll_ns > 0)
+		note_read(c->srv);
 	process_input(c);
 }
 
@@ -714,6 +750,8 @@ server_listen(struct server *s, uv_loop_t *loop, const char *path,
 	}
 	uv_idle_init(loop, &s->resume);
 	s->resume.data = s;
+	uv_idle_init(loop, &s->spin);
+	s->spin.data = s;
 	s->listening = true;
 	s->owned = true;
 	return 0;
@@ -749,6 +787,8 @@ server_open(struct server *s, uv_loop_t *loop, int fd, const char *path,
 	}
 	uv_idle_init(loop, &s->resume);
 	s->resume.data = s;
+	uv_idle_init(loop, &s->spin);
+	s->spin.data = s;
 	s->listening = true;
 	return 0;
 }
@@ -769,6 +809,7 @@ server_close(struct server *s)
 		s->listening = false;
 		uv_close((uv_handle_t *)&s->listener, NULL);
 		uv_close((uv_handle_t *)&s->resume, NULL);
+		uv_close((uv_handle_t *)&s->spin, NULL);
 		/* A socket systemd passed is systemd's: it stays. */
 		if (s->owned && unlink(s->path) == -1 && errno != ENOENT)
 			log_warn("server_close: unlink: %s", s->path);

@@ -96,6 +96,14 @@ struct server {
 	struct conn		*held, *held_tail; /* FIFO: waiting for max_work */
 	struct conn		*ready, *ready_tail; /* to go on, from resume */
 	uv_idle_t		 resume;	/* runs ready, off any callback */
+	/*
+	 * Busy polling (server_busy_poll): while reads come at most
+	 * busy_poll_ns apart, spin keeps the loop polling instead of
+	 * sleeping, until busy_poll_ns pass with no read.
+	 */
+	uv_idle_t		 spin;
+	uint64_t		 busy_poll_ns;	/* 0: never spin */
+	uint64_t		 last_read;	/* uv_hrtime of the last read */
 };
 
 /*
@@ -128,6 +136,13 @@ void	server_set_limits(struct server *s, unsigned max_clients,
 void	server_close(struct server *s);
 /* Work in flight allowed per connection and in all (0: no limit). */
 void	server_limit_work(struct server *s, unsigned per_conn, unsigned total);
+/*
+ * Keep polling, not sleeping, while reads come at most us microseconds
+ * apart (0: always sleep). A reply's peer then finds the loop awake:
+ * no wake-up, which costs tens of microseconds on a virtual machine.
+ * The price is a core kept busy for up to us after the last read.
+ */
+void	server_busy_poll(struct server *s, unsigned us);
 
 /*
  * Replies are packed into the connection's output buffer with

@@ -364,7 +364,7 @@ test_config_key_table(void **state)
 				    k[i].off + k[i].size <= k[j].off);
 		kept++;
 	}
-	assert_int_equal(kept, 47);	/* every field but tree */
+	assert_int_equal(kept, 48);	/* every field but tree */
 }
 
 /* alerts.*: marks, numbers, and the command as an argv list. */
