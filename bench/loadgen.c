@@ -16,8 +16,11 @@
  *
  * Prints one Markdown table row (-H: the header first): LABEL, clients,
  * pipeline, B's and A's requests per second, their ratio B/A (and its
- * range over the rounds), and p50, p99 and p99.9 latency of each in
- * microseconds. Exit 1 when a reply is an error or a run fails.
+ * range over the rounds), p50, p99 and p99.9 latency of each in
+ * microseconds, and how busy loadgen itself was while it drove each
+ * (its CPU time over the counted seconds): near 100%, the row measures
+ * the client, and a ratio cannot rise much above 100 / that figure.
+ * Exit 1 when a reply is an error or a run fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,12 +72,18 @@ struct conn {
 };
 
 static uint64_t
-now_ns(void)
+clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 /* -- latency histogram (log-linear, under 1.6% error) ------------------- */
@@ -308,7 +317,21 @@ struct run {
 	struct hist		*h;
 	uint64_t		 count, errors;
 	int			 ep;
+	/* loadgen's own CPU time, at the first wake-up past start and end */
+	uint64_t		 cpu[2], at[2];
 };
+
+/* Note loadgen's CPU time when the counted window opens and closes. */
+static void
+mark_cpu(struct run *r, uint64_t now)
+{
+	int i = r->at[0] == 0 ? 0 : 1;
+
+	if (r->at[1] == 0 && now >= (i == 0 ? r->start : r->end)) {
+		r->cpu[i] = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+		r->at[i] = now;
+	}
+}
 
 /* Ask for EPOLLOUT or stop asking: only on a change, not per batch. */
 static int
@@ -428,10 +451,15 @@ connect_unix(const char *path)
 	return fd;
 }
 
-/* Run t for warm + secs; its replies inside secs go to h. -1 on failure. */
+/*
+ * Run t for warm + secs; its replies inside secs go to h, loadgen's CPU
+ * time and the time it was measured over to busy[0] and busy[1]. -1 on
+ * failure.
+ */
 static int
 run_once(const struct target *t, int clients, long pipeline, double warm,
-    double secs, struct hist *h, uint64_t *count, uint64_t *errors)
+    double secs, struct hist *h, uint64_t *count, uint64_t *errors,
+    uint64_t busy[2])
 {
 	struct conn *cs = calloc((size_t)clients, sizeof(*cs));
 	struct epoll_event evs[64];
@@ -460,9 +488,11 @@ run_once(const struct target *t, int clients, long pipeline, double warm,
 			goto out;
 	while (active > 0) {
 		int n = epoll_wait(r.ep, evs, 64, 1000);
+		uint64_t now = now_ns();
 		if (n == -1 && errno != EINTR)
 			goto out;
-		if (now_ns() > r.end + DRAIN_NS) {
+		mark_cpu(&r, now);
+		if (now > r.end + DRAIN_NS) {
 			fprintf(stderr, "loadgen: %s: replies still due %llu s "
 			    "after the run\n", t->path, DRAIN_NS / 1000000000ull);
 			goto out;
@@ -484,6 +514,10 @@ run_once(const struct target *t, int clients, long pipeline, double warm,
 	}
 	*count += r.count;
 	*errors += r.errors;
+	if (r.at[1] != 0) {
+		busy[0] += r.cpu[1] - r.cpu[0];
+		busy[1] += r.at[1] - r.at[0];
+	}
 	rc = 0;
 out:
 	for (int i = 0; i < clients; i++) {
@@ -566,6 +600,7 @@ main(int argc, char **argv)
 	struct target t[2];
 	static struct hist h[2];
 	uint64_t count[2] = { 0, 0 }, errors[2] = { 0, 0 };
+	uint64_t busy[2][2] = { { 0, 0 }, { 0, 0 } };	/* CPU, wall ns */
 	double lo = 1e300, hi = 0;
 
 	while ((opt = getopt(argc, argv, "c:P:t:w:r:l:H")) != -1) {
@@ -594,7 +629,7 @@ main(int argc, char **argv)
 		uint64_t before[2] = { count[0], count[1] };
 		for (int i = 0; i < 2; i++)
 			if (run_once(&t[i], clients, pipeline, warm, secs, &h[i],
-			    &count[i], &errors[i]) == -1)
+			    &count[i], &errors[i], busy[i]) == -1)
 				return 1;
 		double a = (double)(count[0] - before[0]);
 		double b = (double)(count[1] - before[1]);
@@ -603,24 +638,28 @@ main(int argc, char **argv)
 		if (a > 0 && b / a > hi)
 			hi = b / a;
 	}
-	double rate[2];
+	double rate[2], cpu[2];
 	char rs[2][32];
 	for (int i = 0; i < 2; i++) {
 		rate[i] = (double)count[i] / (secs * rounds);
 		rate_str(rs[i], sizeof(rs[i]), rate[i]);
+		cpu[i] = busy[i][1] > 0 ?
+		    100.0 * (double)busy[i][0] / (double)busy[i][1] : 0;
 	}
 	if (header)
 		printf("| request | clients | pipeline | hycod req/s | Redis PING "
 		    "req/s | ratio (rounds) | hycod p50 / p99 / p99.9 us | "
-		    "Redis p50 / p99 / p99.9 us |\n"
-		    "|---|---|---|---|---|---|---|---|\n");
+		    "Redis p50 / p99 / p99.9 us | loadgen busy: hycod / "
+		    "Redis |\n"
+		    "|---|---|---|---|---|---|---|---|---|\n");
 	printf("| %s | %d | %ld | %s | %s | %.2f (%.2f-%.2f) | "
-	    "%.0f / %.0f / %.0f | %.0f / %.0f / %.0f |\n",
+	    "%.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %.0f%% / %.0f%% |\n",
 	    label ? label : t[1].method, clients, pipeline, rs[1], rs[0],
 	    rate[0] > 0 ? rate[1] / rate[0] : 0, lo > hi ? 0 : lo, hi,
 	    percentile_us(&h[1], 0.5), percentile_us(&h[1], 0.99),
 	    percentile_us(&h[1], 0.999), percentile_us(&h[0], 0.5),
-	    percentile_us(&h[0], 0.99), percentile_us(&h[0], 0.999));
+	    percentile_us(&h[0], 0.99), percentile_us(&h[0], 0.999),
+	    cpu[1], cpu[0]);
 	fflush(stdout);
 	for (int i = 0; i < 2; i++)
 		if (errors[i] > 0) {
