@@ -103,7 +103,7 @@ UNIT_TESTS = test_layout test_cfg_tree test_cfg_type test_cfg_pyfmt \
 	     test_cfg_interp test_config test_proto test_index \
 	     test_scan test_remove test_json test_decode test_disk \
 	     test_events test_stats test_access test_lock test_frame \
-	     test_asked test_hyco_reply
+	     test_asked test_hyco_reply test_server
 UNIT_BINS  = $(addprefix $(B)/tests/,$(UNIT_TESTS))
 
 all: $(BIN)/hycod $(BIN)/hycoctl $(LIB)/libhyco.a $(LIB)/$(SOFILE) \
@@ -193,6 +193,8 @@ $(B)/tests/test_events: $(B)/tests/test_events.o $(B)/daemon/events.o \
 	$(B)/daemon/layout.o $(B)/daemon/log.o $(PROTO_OBJ)
 $(B)/tests/test_stats: $(B)/tests/test_stats.o $(B)/daemon/stats.o \
 	$(B)/daemon/events.o $(B)/daemon/server.o $(B)/daemon/layout.o \
+	$(B)/daemon/log.o $(PROTO_OBJ)
+$(B)/tests/test_server: $(B)/tests/test_server.o $(B)/daemon/server.o \
 	$(B)/daemon/log.o $(PROTO_OBJ)
 $(B)/tests/test_json: $(B)/tests/test_json.o $(B)/client/json.o \
 	$(B)/client/value.o

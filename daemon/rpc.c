@@ -255,8 +255,6 @@ rpc_method_name(size_t i)
  * Loop thread only.
  */
 static uint64_t chain_ns;
-/* Reads handled so far, counted at their end: the current one's. */
-static uint64_t read_seq = 1;
 
 /*
  * daemon.access: whether this peer may call m (access.h). Admin calls
@@ -312,7 +310,7 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 	struct hycod *d = ctx;
 	struct rpc_request req;
 	struct reply r = { .d = d, .conn = c, .t0 = chain_ns != 0 ? chain_ns :
-	    uv_hrtime(), .read = read_seq, .msg = msg };
+	    uv_hrtime(), .round = conn_round(c), .msg = msg };
 	const struct method *m;
 	const char *why;
 	char buf[160];
@@ -370,7 +368,6 @@ handle_batch_end(void *ctx)
 {
 	(void)ctx;
 	chain_ns = 0;
-	read_seq++;
 }
 
 static void

@@ -21,7 +21,7 @@ struct reply {
 	bool		 notify;
 	int		 method;	/* its stats slot; 0: no method */
 	uint64_t	 t0;		/* uv_hrtime() when framed; 0: untimed */
-	uint64_t	 read;		/* the read it came in (0: none) */
+	uint64_t	 round;		/* conn_round when it came (0: none) */
 	uint64_t	 seq;		/* arrival order, for leases */
 	bool		 packed;	/* a result was packed (stats) */
 	const msgpack_object *msg;	/* the request, to park it (early.h) */

@@ -97,7 +97,7 @@ known_dir(const struct reply *r, const char *path)
 	struct watch *w = &r->d->watch;
 	uint32_t n;
 
-	if (!w->ready || !watch_sync_exact(w, r->read))
+	if (!w->ready || !watch_sync_exact(w, r->round))
 		return false;
 	n = watch_find(w, path);
 	return n != IX_NIL && (index_node(&w->ix, n)->flags & IX_DIR);

@@ -475,7 +475,7 @@ m_summary(struct reply *r, const msgpack_object_map *args)
 		return;
 	}
 	/* What the kernel has queued is applied: the figures are current. */
-	exact = watch_sync_exact(&d->watch, r->read);
+	exact = watch_sync_exact(&d->watch, r->round);
 	if ((fs = root_disk(r, true)) == NULL || current_tally(r) == NULL ||
 	    summary_parts(r, exact, &fs->du) == -1)
 		return;
@@ -535,7 +535,7 @@ m_stats(struct reply *r, const msgpack_object_map *args)
 	struct rpc_container m;
 
 	(void)args;
-	(void)watch_sync_exact(&d->watch, r->read);
+	(void)watch_sync_exact(&d->watch, r->round);
 	if ((t = current_tally(r)) == NULL)
 		return;
 	rpc_map_begin(&m, reply_result(r));

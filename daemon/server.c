@@ -43,6 +43,8 @@ struct conn {
 	enum { HOLD_NONE, HOLD_CONN, HOLD_ALL } held;
 	bool		 queued;
 	struct conn	*held_next, *ready_next;
+	bool		 batched;	/* in srv->batch, with a reference */
+	struct conn	*batch_next;
 	unsigned	 work;		/* work in flight for it */
 	char		*in;		/* unparsed input */
 	size_t		 in_len, in_cap;
@@ -70,6 +72,8 @@ static void process_input(struct conn *);
 static void conn_hold(struct conn *);
 static void on_resume(uv_idle_t *);
 static void on_spin(uv_idle_t *);
+static void on_round(uv_check_t *);
+static void batch(struct conn *);
 
 static void
 conn_free(struct conn *c)
@@ -318,6 +322,10 @@ process_input(struct conn *c)
 	struct server *s = c->srv;
 	size_t off = 0;
 
+	if (s->fresh) {
+		s->round++;
+		s->fresh = false;
+	}
 	while (off < c->in_len && conn_is_open(c)) {
 		uint64_t steps = c->frame.steps;
 		enum frame_status fs = frame_walk(&c->frame, c->in + off,
@@ -425,6 +433,7 @@ static void
 on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct conn *c = st->data;
+	struct server *s = c->srv;
 
 	(void)buf;
 	if (nread < 0) {
@@ -434,9 +443,60 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->in_len += (size_t)nread;
-	if (c->srv->busy_poll_ns > 0)
-		note_read(c->srv);
-	process_input(c);
+	s->fresh = true;
+	if (s->busy_poll_ns > 0)
+		note_read(s);
+	/*
+	 * Handled after this poll's other reads, in one round, unless
+	 * the buffer is nearly full: libuv reads again at once when a
+	 * read fills it, and a full one would end the connection.
+	 */
+	if (c->in_cap - c->in_len < CONN_READ_MIN)
+		process_input(c);
+	else
+		batch(c);
+}
+
+/* c's input waits for on_round, after the poll that read it. */
+static void
+batch(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (c->batched)
+		return;
+	c->batched = true;
+	conn_ref(c);		/* held by srv->batch until on_round */
+	c->batch_next = NULL;
+	if (s->batch_tail != NULL)
+		s->batch_tail->batch_next = c;
+	else
+		s->batch = c;
+	s->batch_tail = c;
+	uv_check_start(&s->round_check, on_round);
+}
+
+static void
+on_round(uv_check_t *h)
+{
+	struct server *s = h->data;
+	struct conn *c;
+
+	uv_check_stop(h);
+	while ((c = s->batch) != NULL) {
+		if ((s->batch = c->batch_next) == NULL)
+			s->batch_tail = NULL;
+		c->batched = false;
+		if (!c->closing && c->held == HOLD_NONE)
+			process_input(c);
+		conn_unref(c);	/* srv->batch's */
+	}
+}
+
+uint64_t
+conn_round(const struct conn *c)
+{
+	return c->srv->round;
 }
 
 /* -- work slots ----------------------------------------------------------- */
@@ -697,6 +757,19 @@ check_socket_path(const char *path)
 	return 0;
 }
 
+/* The loop's handles besides the listener, made once it listens. */
+static void
+init_handles(struct server *s, uv_loop_t *loop)
+{
+	uv_idle_init(loop, &s->resume);
+	s->resume.data = s;
+	uv_idle_init(loop, &s->spin);
+	s->spin.data = s;
+	uv_check_init(loop, &s->round_check);
+	s->round_check.data = s;
+	s->round = 1;
+}
+
 int
 server_listen(struct server *s, uv_loop_t *loop, const char *path,
     unsigned mode, unsigned max_clients, size_t max_request,
@@ -748,10 +821,7 @@ server_listen(struct server *s, uv_loop_t *loop, const char *path,
 		unlink(tmp);
 		return -1;
 	}
-	uv_idle_init(loop, &s->resume);
-	s->resume.data = s;
-	uv_idle_init(loop, &s->spin);
-	s->spin.data = s;
+	init_handles(s, loop);
 	s->listening = true;
 	s->owned = true;
 	return 0;
@@ -785,10 +855,7 @@ server_open(struct server *s, uv_loop_t *loop, int fd, const char *path,
 		uv_close((uv_handle_t *)&s->listener, NULL);
 		return -1;
 	}
-	uv_idle_init(loop, &s->resume);
-	s->resume.data = s;
-	uv_idle_init(loop, &s->spin);
-	s->spin.data = s;
+	init_handles(s, loop);
 	s->listening = true;
 	return 0;
 }
@@ -810,6 +877,7 @@ server_close(struct server *s)
 		uv_close((uv_handle_t *)&s->listener, NULL);
 		uv_close((uv_handle_t *)&s->resume, NULL);
 		uv_close((uv_handle_t *)&s->spin, NULL);
+		uv_close((uv_handle_t *)&s->round_check, NULL);
 		/* A socket systemd passed is systemd's: it stays. */
 		if (s->owned && unlink(s->path) == -1 && errno != ENOENT)
 			log_warn("server_close: unlink: %s", s->path);
@@ -825,5 +893,9 @@ server_close(struct server *s)
 		s->ready = c->ready_next;
 		conn_unref(c);
 	}
-	s->held_tail = s->ready_tail = NULL;
+	while ((c = s->batch) != NULL) {
+		s->batch = c->batch_next;
+		conn_unref(c);
+	}
+	s->held_tail = s->ready_tail = s->batch_tail = NULL;
 }

@@ -97,6 +97,16 @@ struct server {
 	struct conn		*ready, *ready_tail; /* to go on, from resume */
 	uv_idle_t		 resume;	/* runs ready, off any callback */
 	/*
+	 * Rounds (conn_round): what a poll's reads brought is handled
+	 * after all of them, by round_check, a connection at a time in
+	 * the order read (batch); round counts the times handling began
+	 * after a read, fresh says one came since.
+	 */
+	uv_check_t		 round_check;
+	struct conn		*batch, *batch_tail;
+	uint64_t		 round;
+	bool			 fresh;
+	/*
 	 * Busy polling (server_busy_poll): while reads come at most
 	 * busy_poll_ns apart, spin keeps the loop polling instead of
 	 * sleeping, until busy_poll_ns pass with no read.
@@ -134,6 +144,14 @@ void	server_set_limits(struct server *s, unsigned max_clients,
  * bound) and close every connection.
  */
 void	server_close(struct server *s);
+/*
+ * The round c's message is handled in: every message handled in one
+ * round was read before the round began, so whatever its client did
+ * before sending it was done before then, and a check made once in
+ * the round (such as the inotify queue's FIONREAD) holds for all.
+ * Never 0.
+ */
+uint64_t conn_round(const struct conn *c);
 /* Work in flight allowed per connection and in all (0: no limit). */
 void	server_limit_work(struct server *s, unsigned per_conn, unsigned total);
 /*

@@ -148,10 +148,11 @@ bool	watch_exact(const struct watch *w);
 /*
  * watch_sync, then watch_exact, for a request that reads the index:
  * one FIONREAD when the kernel has queued nothing, which is the rule.
- * seq names the read that brought the request (0: none): the requests
- * of one read were all sent before it, so whatever their clients did
- * before sending them was queued before it too, and the first answer
- * holds for the rest, unless the watch changed meanwhile.
+ * seq names the server's round the request is handled in (conn_round;
+ * 0: none): the requests of one round were all read, so sent, before
+ * it began, so whatever their clients did before sending them was
+ * queued before it too, and the first answer in the round holds for
+ * the rest, unless the watch changed meanwhile.
  */
 bool	watch_sync_exact(struct watch *w, uint64_t seq);
 

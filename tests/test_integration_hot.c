@@ -50,20 +50,13 @@ jobs(hyco_client *c, const char *method)
 	return metric(c, series);
 }
 
-/*
- * get-cycle-dir over a raw connection, msgid 7: the whole reply's
- * bytes into buf (so that two answers compare byte for byte); their
- * number.
- */
-static size_t
-raw_cycle_dir(int fd, const char *kind, long cycle, const char *ds,
-    char *buf, size_t cap)
+/* Send get-cycle-dir over a raw connection, msgid 7; no reading. */
+static void
+raw_cycle_dir_send(int fd, const char *kind, long cycle, const char *ds)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	msgpack_unpacked up;
 	struct rpc_container m;
-	size_t got = 0, off = 0;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -76,6 +69,18 @@ raw_cycle_dir(int fd, const char *kind, long cycle, const char *ds,
 	rpc_map_end(&m);
 	raw_send(fd, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * The one reply due on a raw connection: its bytes into buf (so that
+ * two answers compare byte for byte); their number.
+ */
+static size_t
+raw_reply(int fd, char *buf, size_t cap)
+{
+	msgpack_unpacked up;
+	size_t got = 0, off = 0;
+
 	msgpack_unpacked_init(&up);
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -93,6 +98,15 @@ raw_cycle_dir(int fd, const char *kind, long cycle, const char *ds,
 	msgpack_unpacked_destroy(&up);
 	assert_int_equal(off, got);	/* one reply, nothing after it */
 	return got;
+}
+
+/* get-cycle-dir over a raw connection: the reply's bytes, their number. */
+static size_t
+raw_cycle_dir(int fd, const char *kind, long cycle, const char *ds,
+    char *buf, size_t cap)
+{
+	raw_cycle_dir_send(fd, kind, cycle, ds);
+	return raw_reply(fd, buf, cap);
 }
 
 /* The "created" field of a raw get-cycle-dir reply; -1: an error. */
@@ -241,6 +255,50 @@ test_integration_hot_cycle_dir_removed(void **state)
 	    sizeof(path), &created), HYCO_EREFUSED);
 	assert_string_equal(hyco_error_code(c), "io_error");
 	close(fd);
+	hyco_free(c);
+}
+
+/*
+ * Clients each remove their own cycle directory by hand and ask for it
+ * at once, one after another, while the requests of the clients before
+ * them are being read and answered: what one poll reads is handled in
+ * one round, with one look at the inotify queue, and still every
+ * answer follows the removal its client made before asking (made
+ * again), whichever request of its round looked.
+ */
+static void
+test_integration_hot_cycle_dir_rounds(void **state)
+{
+	enum { NCONN = 8, NROUNDS = 40 };
+	hyco_client *c = hyco_new(sock);
+	static char buf[4096];
+	char path[NCONN][PATH_MAX], ds[32];
+	struct stat sb;
+	int fd[NCONN];
+	size_t n;
+
+	(void)state;
+	for (int i = 0; i < NCONN; i++) {
+		snprintf(ds, sizeof(ds), "rounds_%d", i);
+		assert_int_equal(hyco_get_cycle_dir(c, "synthetic", 9, ds,
+		    path[i], sizeof(path[i]), NULL), HYCO_OK);
+		fd[i] = raw_connect();
+	}
+	for (int r = 0; r < NROUNDS; r++) {
+		for (int i = 0; i < NCONN; i++) {
+			snprintf(ds, sizeof(ds), "rounds_%d", i);
+			assert_int_equal(rmdir(path[i]), 0);
+			raw_cycle_dir_send(fd[i], "synthetic", 9, ds);
+		}
+		for (int i = 0; i < NCONN; i++) {
+			n = raw_reply(fd[i], buf, sizeof(buf));
+			assert_int_equal(raw_created(buf, n), 1);
+			assert_int_equal(stat(path[i], &sb), 0);
+			assert_true(S_ISDIR(sb.st_mode));
+		}
+	}
+	for (int i = 0; i < NCONN; i++)
+		close(fd[i]);
 	hyco_free(c);
 }
 
@@ -396,6 +454,7 @@ test_integration_hot_disk_check(void **state)
 const struct CMUnitTest integration_hot_cases[] = {
 	CASE(test_integration_hot_cycle_dir),
 	CASE(test_integration_hot_cycle_dir_removed),
+	CASE(test_integration_hot_cycle_dir_rounds),
 	CASE(test_integration_hot_keep_last_burst),
 	CASE(test_integration_hot_disk_check),
 };

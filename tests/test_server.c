@@ -1,0 +1,179 @@
+/*
+ * test_server.c: server.c's rounds, on a real loop and Unix socket.
+ * What one poll reads is handled in one round, after every read of that
+ * poll; the round moves on when handling follows a new read, and only
+ * then (conn_round, server.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+#include <uv.h>
+
+#include "server.h"
+#include "testutil.h"
+
+#define MAX_SEEN	16
+
+/* The messages handed on: each one's round and connection. */
+struct seen {
+	uint64_t		 round[MAX_SEEN];
+	const struct conn	*conn[MAX_SEEN];
+	size_t			 n;
+};
+
+struct fixture {
+	char		*dir;
+	char		 path[108];
+	uv_loop_t	 loop;
+	struct server	 srv;
+	struct seen	 seen;
+	int		 a, b;		/* two clients */
+};
+
+static int
+on_message(void *ctx, struct conn *c, const msgpack_object *msg)
+{
+	struct seen *s = ctx;
+
+	(void)msg;
+	assert_true(s->n < MAX_SEEN);
+	s->round[s->n] = conn_round(c);
+	s->conn[s->n++] = c;
+	return 0;
+}
+
+static void
+on_too_large(void *ctx, struct conn *c, const char *start, size_t len)
+{
+	(void)ctx;
+	(void)c;
+	(void)start;
+	(void)len;
+	fail_msg("a ping is not too large");
+}
+
+static const struct server_ops ops = {
+	.message = on_message,
+	.too_large = on_too_large,
+};
+
+static int
+client(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	strcpy(sun.sun_path, path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+/* [0, 1, "ping", []]: a whole message in one write. */
+static void
+send_ping(int fd)
+{
+	static const char m[] = { (char)0x94, 0x00, 0x01, (char)0xa4, 'p',
+	    'i', 'n', 'g', (char)0x90 };
+
+	assert_int_equal(write(fd, m, sizeof(m)), (ssize_t)sizeof(m));
+}
+
+/* One turn of the loop, waiting for what was written: n messages more. */
+static void
+one_turn(struct fixture *f, size_t n)
+{
+	size_t before = f->seen.n;
+
+	uv_run(&f->loop, UV_RUN_ONCE);
+	assert_int_equal(f->seen.n, before + n);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_non_null(f->dir = tu_tmpdir());
+	snprintf(f->path, sizeof(f->path), "%s/s.sock", f->dir);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	assert_int_equal(server_listen(&f->srv, &f->loop, f->path, 0600, 16,
+	    65536, &ops, &f->seen), 0);
+	f->a = client(f->path);
+	f->b = client(f->path);
+	for (int i = 0; i < 1000 && f->srv.stats.active < 2; i++)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(f->srv.stats.active, 2);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	close(f->a);
+	close(f->b);
+	server_close(&f->srv);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	tu_rmrf(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/*
+ * Two clients' messages read by one poll: one round for both, handled
+ * after both reads. A later read on either: a later round. Handling
+ * with no read since (none here) would stay in its round.
+ */
+static void
+test_server_rounds(void **state)
+{
+	struct fixture *f = *state;
+	struct seen *s = &f->seen;
+
+	send_ping(f->a);
+	send_ping(f->b);
+	one_turn(f, 2);
+	assert_true(s->round[0] != 0);
+	assert_int_equal(s->round[0], s->round[1]);
+	assert_ptr_not_equal(s->conn[0], s->conn[1]);
+
+	send_ping(f->a);
+	one_turn(f, 1);
+	assert_true(s->round[2] > s->round[1]);
+
+	/* Two messages in one write, and the other client's: one round. */
+	send_ping(f->b);
+	send_ping(f->b);
+	send_ping(f->a);
+	one_turn(f, 3);
+	assert_true(s->round[3] > s->round[2]);
+	assert_int_equal(s->round[4], s->round[3]);
+	assert_int_equal(s->round[5], s->round[3]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_server_rounds, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
