@@ -36,15 +36,12 @@ struct conn {
 	bool		 writing;	/* wreq in flight with wbuf */
 	/*
 	 * Held: a message waits for a work slot, its own (HOLD_CONN,
-	 * resumed by its own work ending) or any (HOLD_ALL, in srv->held,
-	 * resumed in turn). queued: in srv->ready. Each list holds a
-	 * reference, so a connection closed meanwhile is not freed there.
+	 * resumed by its own work ending) or any (HOLD_ALL, in SQ_HELD,
+	 * resumed in turn). queued: in SQ_READY; batched: in SQ_BATCH.
 	 */
 	enum { HOLD_NONE, HOLD_CONN, HOLD_ALL } held;
-	bool		 queued;
-	struct conn	*held_next, *ready_next;
-	bool		 batched;	/* in srv->batch, with a reference */
-	struct conn	*batch_next;
+	bool		 queued, batched;
+	struct conn	*qnext[SQ_COUNT];	/* in srv->queue[] */
 	unsigned	 work;		/* work in flight for it */
 	char		*in;		/* unparsed input */
 	size_t		 in_len, in_cap;
@@ -123,6 +120,33 @@ static size_t
 pending_out(const struct conn *c)
 {
 	return c->out.size + (c->writing ? c->wlen - c->woff : 0);
+}
+
+/* Append c to queue q, which holds a reference to it from now on. */
+static void
+enqueue(struct server *s, enum server_queue q, struct conn *c)
+{
+	struct conn_queue *cq = &s->queue[q];
+
+	conn_ref(c);
+	c->qnext[q] = NULL;
+	if (cq->tail != NULL)
+		cq->tail->qnext[q] = c;
+	else
+		cq->head = c;
+	cq->tail = c;
+}
+
+/* The first of queue q, taken off it with the queue's reference; NULL. */
+static struct conn *
+dequeue(struct server *s, enum server_queue q)
+{
+	struct conn_queue *cq = &s->queue[q];
+	struct conn *c = cq->head;
+
+	if (c != NULL && (cq->head = c->qnext[q]) == NULL)
+		cq->tail = NULL;
+	return c;
 }
 
 static void
@@ -466,13 +490,7 @@ batch(struct conn *c)
 	if (c->batched)
 		return;
 	c->batched = true;
-	conn_ref(c);		/* held by srv->batch until on_round */
-	c->batch_next = NULL;
-	if (s->batch_tail != NULL)
-		s->batch_tail->batch_next = c;
-	else
-		s->batch = c;
-	s->batch_tail = c;
+	enqueue(s, SQ_BATCH, c);
 	uv_check_start(&s->round_check, on_round);
 }
 
@@ -483,13 +501,11 @@ on_round(uv_check_t *h)
 	struct conn *c;
 
 	uv_check_stop(h);
-	while ((c = s->batch) != NULL) {
-		if ((s->batch = c->batch_next) == NULL)
-			s->batch_tail = NULL;
+	while ((c = dequeue(s, SQ_BATCH)) != NULL) {
 		c->batched = false;
 		if (!c->closing && c->held == HOLD_NONE)
 			process_input(c);
-		conn_unref(c);	/* srv->batch's */
+		conn_unref(c);	/* the queue's */
 	}
 }
 
@@ -527,13 +543,7 @@ schedule(struct conn *c)
 	if (c->queued || c->closing || !s->listening)
 		return;
 	c->queued = true;
-	conn_ref(c);		/* held by srv->ready until on_resume */
-	c->ready_next = NULL;
-	if (s->ready_tail != NULL)
-		s->ready_tail->ready_next = c;
-	else
-		s->ready = c;
-	s->ready_tail = c;
+	enqueue(s, SQ_READY, c);
 	uv_idle_start(&s->resume, on_resume);
 }
 
@@ -548,12 +558,10 @@ conn_work_end(struct conn *c)
 	if (c->held == HOLD_CONN)
 		schedule(c);
 	/* A slot is free: the connection that waited longest for one. */
-	while ((h = s->held) != NULL) {
-		if ((s->held = h->held_next) == NULL)
-			s->held_tail = NULL;
+	while ((h = dequeue(s, SQ_HELD)) != NULL) {
 		if (!h->closing) {
 			schedule(h);
-			conn_unref(h);	/* srv->held's */
+			conn_unref(h);	/* the queue's */
 			break;
 		}
 		conn_unref(h);
@@ -574,13 +582,7 @@ conn_hold(struct conn *c)
 	}
 	c->held = HOLD_ALL;
 	s->stats.paused_work++;
-	conn_ref(c);		/* held by srv->held until a slot frees */
-	c->held_next = NULL;
-	if (s->held_tail != NULL)
-		s->held_tail->held_next = c;
-	else
-		s->held = c;
-	s->held_tail = c;
+	enqueue(s, SQ_HELD, c);		/* until a slot frees */
 }
 
 static void
@@ -590,15 +592,13 @@ on_resume(uv_idle_t *h)
 	struct conn *c;
 
 	uv_idle_stop(h);
-	while ((c = s->ready) != NULL) {
-		if ((s->ready = c->ready_next) == NULL)
-			s->ready_tail = NULL;
+	while ((c = dequeue(s, SQ_READY)) != NULL) {
 		c->queued = false;
 		if (!c->closing && c->held != HOLD_NONE) {
 			c->held = HOLD_NONE;
 			process_input(c);
 		}
-		conn_unref(c);	/* srv->ready's */
+		conn_unref(c);	/* the queue's */
 	}
 }
 
@@ -884,18 +884,8 @@ server_close(struct server *s)
 	}
 	while (s->conns != NULL)
 		conn_close_now(s->conns);
-	/* Nothing goes on now: drop the references the lists held. */
-	while ((c = s->held) != NULL) {
-		s->held = c->held_next;
-		conn_unref(c);
-	}
-	while ((c = s->ready) != NULL) {
-		s->ready = c->ready_next;
-		conn_unref(c);
-	}
-	while ((c = s->batch) != NULL) {
-		s->batch = c->batch_next;
-		conn_unref(c);
-	}
-	s->held_tail = s->ready_tail = s->batch_tail = NULL;
+	/* Nothing goes on now: drop the references the queues held. */
+	for (int q = 0; q < SQ_COUNT; q++)
+		while ((c = dequeue(s, (enum server_queue)q)) != NULL)
+			conn_unref(c);
 }

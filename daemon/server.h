@@ -59,6 +59,22 @@ struct server_ops {
 	void	(*batch_end)(void *ctx);
 };
 
+/*
+ * The queues of connections the server keeps (server.c), first in,
+ * first out; each holds a reference to every connection in it, so one
+ * closed meanwhile is not freed there.
+ */
+enum server_queue {
+	SQ_HELD,	/* a message waits for a work slot (max_work) */
+	SQ_READY,	/* to go on, from the resume idle callback */
+	SQ_BATCH,	/* read this poll: handled in the round after it */
+	SQ_COUNT
+};
+
+struct conn_queue {
+	struct conn	*head, *tail;
+};
+
 /* Counters since start, all reported by summary (PROTOCOL.md). */
 struct server_stats {
 	uint64_t	accepted;	/* connections accepted */
@@ -93,17 +109,15 @@ struct server {
 	 * 0 means no limit.
 	 */
 	unsigned		 max_work_per_conn, max_work;
-	struct conn		*held, *held_tail; /* FIFO: waiting for max_work */
-	struct conn		*ready, *ready_tail; /* to go on, from resume */
-	uv_idle_t		 resume;	/* runs ready, off any callback */
+	struct conn_queue	 queue[SQ_COUNT];
+	uv_idle_t		 resume;	/* runs SQ_READY, off any callback */
 	/*
 	 * Rounds (conn_round): what a poll's reads brought is handled
 	 * after all of them, by round_check, a connection at a time in
-	 * the order read (batch); round counts the times handling began
-	 * after a read, fresh says one came since.
+	 * the order read (SQ_BATCH); round counts the times handling
+	 * began after a read, fresh says one came since.
 	 */
 	uv_check_t		 round_check;
-	struct conn		*batch, *batch_tail;
 	uint64_t		 round;
 	bool			 fresh;
 	/*
