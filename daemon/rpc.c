@@ -250,8 +250,9 @@ rpc_method_name(size_t i)
 
 /*
  * When the request answered last ended (uv_hrtime), while more of the
- * same read follow it: the next one's start, one clock read saved per
- * request (a tenth of a pipelined ping's cost). 0: read the clock.
+ * same connection's input follow it: the next one's start, one clock
+ * read saved per request (a tenth of a pipelined ping's cost). 0: read
+ * the clock.
  * Loop thread only.
  */
 static uint64_t chain_ns;
@@ -362,7 +363,10 @@ handle_message(void *ctx, struct conn *c, const msgpack_object *msg)
 	return 0;
 }
 
-/* The next request comes after a wait: its start is its own. */
+/*
+ * The next request is another connection's, or comes after a wait:
+ * its start is its own.
+ */
 static void
 handle_batch_end(void *ctx)
 {

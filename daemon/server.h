@@ -53,8 +53,9 @@ struct server_ops {
 	/* The connection is closing (may be NULL): drop what it held. */
 	void	(*closed)(void *ctx, struct conn *c);
 	/*
-	 * The messages of one read (or of one resumption) have been
-	 * handed to message (may be NULL): the next come after a wait.
+	 * The messages a connection's input held (in a round, or on its
+	 * resumption) have been handed to message (may be NULL): the next
+	 * are another connection's, or come after a wait.
 	 */
 	void	(*batch_end)(void *ctx);
 };
@@ -170,9 +171,10 @@ uint64_t conn_round(const struct conn *c);
 void	server_limit_work(struct server *s, unsigned per_conn, unsigned total);
 /*
  * Keep polling, not sleeping, while reads come at most us microseconds
- * apart (0: always sleep). A reply's peer then finds the loop awake:
- * no wake-up, which costs tens of microseconds on a virtual machine.
- * The price is a core kept busy for up to us after the last read.
+ * apart (0: always sleep). A client's next request then finds the loop
+ * awake: no wake-up, which costs tens of microseconds on a virtual
+ * machine. The price is a core kept busy for up to us after the last
+ * read.
  */
 void	server_busy_poll(struct server *s, unsigned us);
 
