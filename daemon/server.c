@@ -24,9 +24,10 @@ struct conn {
 	struct server	*srv;
 	struct conn	*prev, *next;	/* srv->conns */
 	/*
-	 * One reference for the open handle (dropped in close_cb) and one
-	 * per asynchronous request in flight (dropped when it replies), so
-	 * a reply never lands in freed memory.
+	 * One reference for the open handle (dropped in close_cb), one
+	 * per asynchronous request in flight (dropped when it replies) and
+	 * one per queue it is in (srv->queue[]), so a reply never lands in
+	 * freed memory and a queue never holds a freed connection.
 	 */
 	int		 refs;
 	bool		 closing;	/* uv_close called */
@@ -37,10 +38,10 @@ struct conn {
 	/*
 	 * Held: a message waits for a work slot, its own (HOLD_CONN,
 	 * resumed by its own work ending) or any (HOLD_ALL, in SQ_HELD,
-	 * resumed in turn). queued: in SQ_READY; batched: in SQ_BATCH.
+	 * resumed in turn). queued: in SQ_READY; in_round: in SQ_ROUND.
 	 */
 	enum { HOLD_NONE, HOLD_CONN, HOLD_ALL } held;
-	bool		 queued, batched;
+	bool		 queued, in_round;
 	struct conn	*qnext[SQ_COUNT];	/* in srv->queue[] */
 	unsigned	 work;		/* work in flight for it */
 	char		*in;		/* unparsed input */
@@ -70,7 +71,7 @@ static void conn_hold(struct conn *);
 static void on_resume(uv_idle_t *);
 static void on_spin(uv_idle_t *);
 static void on_round(uv_check_t *);
-static void batch(struct conn *);
+static void round_add(struct conn *);
 
 static void
 conn_free(struct conn *c)
@@ -128,7 +129,7 @@ enqueue(struct server *s, enum server_queue q, struct conn *c)
 {
 	struct conn_queue *cq = &s->queue[q];
 
-	conn_ref(c);
+	conn_ref(c);	/* closed meanwhile, it stays until dequeued */
 	c->qnext[q] = NULL;
 	if (cq->tail != NULL)
 		cq->tail->qnext[q] = c;
@@ -430,9 +431,8 @@ note_read(struct server *s)
 {
 	uint64_t now = uv_hrtime();
 
-	if (now - s->last_read <= s->busy_poll_ns &&
-	    !uv_is_active((uv_handle_t *)&s->spin))
-		uv_idle_start(&s->spin, on_spin);
+	if (now - s->last_read <= s->busy_poll_ns)
+		uv_idle_start(&s->spin, on_spin);	/* no-op when active */
 	s->last_read = now;
 }
 
@@ -463,34 +463,39 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread < 0) {
 		if (nread != UV_EOF)
 			log_debug("on_read: %s", uv_strerror((int)nread));
+		/* Requests read with the end (send, then close): theirs. */
+		if (c->in_round && c->held == HOLD_NONE)
+			process_input(c);
 		conn_close_now(c);
 		return;
 	}
+	if (nread == 0)
+		return;		/* EAGAIN after a read that filled the buffer */
 	c->in_len += (size_t)nread;
 	s->fresh = true;
 	if (s->busy_poll_ns > 0)
 		note_read(s);
 	/*
 	 * Handled after this poll's other reads, in one round, unless
-	 * the buffer is nearly full: libuv reads again at once when a
-	 * read fills it, and a full one would end the connection.
+	 * the read filled the buffer: libuv then reads again at once,
+	 * into room that handling the messages may free.
 	 */
-	if (c->in_cap - c->in_len < CONN_READ_MIN)
+	if (c->in_len == c->in_cap)
 		process_input(c);
 	else
-		batch(c);
+		round_add(c);
 }
 
 /* c's input waits for on_round, after the poll that read it. */
 static void
-batch(struct conn *c)
+round_add(struct conn *c)
 {
 	struct server *s = c->srv;
 
-	if (c->batched)
+	if (c->in_round || c->closing || !s->listening)
 		return;
-	c->batched = true;
-	enqueue(s, SQ_BATCH, c);
+	c->in_round = true;
+	enqueue(s, SQ_ROUND, c);
 	uv_check_start(&s->round_check, on_round);
 }
 
@@ -501,8 +506,8 @@ on_round(uv_check_t *h)
 	struct conn *c;
 
 	uv_check_stop(h);
-	while ((c = dequeue(s, SQ_BATCH)) != NULL) {
-		c->batched = false;
+	while ((c = dequeue(s, SQ_ROUND)) != NULL) {
+		c->in_round = false;
 		if (!c->closing && c->held == HOLD_NONE)
 			process_input(c);
 		conn_unref(c);	/* the queue's */

@@ -68,7 +68,7 @@ struct server_ops {
 enum server_queue {
 	SQ_HELD,	/* a message waits for a work slot (max_work) */
 	SQ_READY,	/* to go on, from the resume idle callback */
-	SQ_BATCH,	/* read this poll: handled in the round after it */
+	SQ_ROUND,	/* read this poll: handled in the round after it */
 	SQ_COUNT
 };
 
@@ -115,7 +115,7 @@ struct server {
 	/*
 	 * Rounds (conn_round): what a poll's reads brought is handled
 	 * after all of them, by round_check, a connection at a time in
-	 * the order read (SQ_BATCH); round counts the times handling
+	 * the order read (SQ_ROUND); round counts the times handling
 	 * began after a read, fresh says one came since.
 	 */
 	uv_check_t		 round_check;

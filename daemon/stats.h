@@ -4,12 +4,12 @@
  * Per method: requests, error replies by code and a latency histogram
  * with fixed log2 buckets (2^0 .. 2^(STATS_BUCKETS-1) microseconds,
  * then one above). Latency runs from the message being framed (the
- * previous reply packed, within one read: rpc.c) to its reply being
- * packed; for methods answered by a pool job (get-cycle-dir when it
- * creates, the removals) to the job's answer, so it includes the
- * wait for a pool thread and, with wait: true, for the trash. A request
- * whose connection closed before its answer counts in requests, not in
- * the histogram.
+ * previous reply packed, within one connection's input: rpc.c) to its
+ * reply being packed; for methods answered by a pool job (get-cycle-dir
+ * when it creates, the removals) to the job's answer, so it includes
+ * the wait for a pool thread and, with wait: true, for the trash. A
+ * request whose connection closed before its answer counts in
+ * requests, not in the histogram.
  *
  * Per dataset (at most max_datasets, first come; the rest in one other
  * bucket): get-cycle-dir hits (the directory existed) and misses (it

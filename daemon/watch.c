@@ -222,7 +222,7 @@ drain(struct watch *w)
 {
 	ssize_t n;
 
-	w->synced_seq = 0;	/* what watch_sync_exact said may change */
+	w->synced_round = 0;	/* what watch_sync_exact said may change */
 	for (int round = 0; round < READ_ROUNDS; round++) {
 		if ((n = read(w->fd, w->buf, READ_BUF)) <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
@@ -416,7 +416,7 @@ watch_refresh(struct watch *w, const char *path, bool contents)
 
 	if (w->closing)
 		return;		/* the index may be gone already */
-	w->synced_seq = 0;
+	w->synced_round = 0;
 	/*
 	 * During the start-up scan the index is about to be replaced by
 	 * the scan's: the change is either read by the scan or seen by a
@@ -508,7 +508,7 @@ watch__check_exact(struct watch *w)
 	const char *why;
 	uint64_t now;
 
-	w->synced_seq = 0;
+	w->synced_round = 0;
 	if (!w->ready || w->closing)
 		return;
 	why = unsettled(w);
@@ -560,12 +560,12 @@ watch_exact(const struct watch *w)
 }
 
 bool
-watch_sync_exact(struct watch *w, uint64_t seq)
+watch_sync_exact(struct watch *w, uint64_t round)
 {
 	int queued = 0;
 	bool exact;
 
-	if (seq != 0 && seq == w->synced_seq)
+	if (round != 0 && round == w->synced_round)
 		return w->synced_exact;
 	if (w->closing || ioctl(w->fd, FIONREAD, &queued) == -1)
 		return false;
@@ -575,7 +575,7 @@ watch_sync_exact(struct watch *w, uint64_t seq)
 		drain(w);
 		exact = watch_exact(w);
 	}
-	w->synced_seq = seq;
+	w->synced_round = round;
 	w->synced_exact = exact;
 	return exact;
 }

@@ -100,7 +100,7 @@ struct watch {
 	uint64_t		 lost_at;	/* uv_now when it stopped */
 	const char		*lost_why;
 	uint64_t		 overflows_seen; /* stats.overflows then */
-	uint64_t		 synced_seq;	/* watch_sync_exact's seq, 0 */
+	uint64_t		 synced_round;	/* watch_sync_exact's round, 0 */
 	bool			 synced_exact;	/* and its answer */
 };
 
@@ -148,13 +148,13 @@ bool	watch_exact(const struct watch *w);
 /*
  * watch_sync, then watch_exact, for a request that reads the index:
  * one FIONREAD when the kernel has queued nothing, which is the rule.
- * seq names the server's round the request is handled in (conn_round;
+ * round is the server's round the request is handled in (conn_round;
  * 0: none): the requests of one round were all read, so sent, before
  * it began, so whatever their clients did before sending them was
  * queued before it too, and the first answer in the round holds for
  * the rest, unless the watch changed meanwhile.
  */
-bool	watch_sync_exact(struct watch *w, uint64_t seq);
+bool	watch_sync_exact(struct watch *w, uint64_t round);
 
 /* Paths being (or about to be) re-scanned, at most n; their number. */
 size_t	watch_rescanning(const struct watch *w, const char **paths, size_t n);

@@ -1,8 +1,8 @@
 /*
  * test_server.c: server.c's rounds, on a real loop and Unix socket.
  * What one poll reads is handled in one round, after every read of that
- * poll; the round moves on when handling follows a new read, and only
- * then (conn_round, server.h).
+ * poll; the round moves on when handling follows a new read (conn_round,
+ * server.h). A request read with its connection's end is still handled.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,7 +100,7 @@ one_turn(struct fixture *f, size_t n)
 }
 
 static int
-setup(void **state)
+test_server_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
@@ -120,11 +120,12 @@ setup(void **state)
 }
 
 static int
-teardown(void **state)
+test_server_teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	close(f->a);
+	if (f->a != -1)
+		close(f->a);
 	close(f->b);
 	server_close(&f->srv);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
@@ -137,8 +138,7 @@ teardown(void **state)
 
 /*
  * Two clients' messages read by one poll: one round for both, handled
- * after both reads. A later read on either: a later round. Handling
- * with no read since (none here) would stay in its round.
+ * after both reads. A later read on either: a later round.
  */
 static void
 test_server_rounds(void **state)
@@ -157,7 +157,7 @@ test_server_rounds(void **state)
 	one_turn(f, 1);
 	assert_true(s->round[2] > s->round[1]);
 
-	/* Two messages in one write, and the other client's: one round. */
+	/* Two messages in one read, and the other client's: one round. */
 	send_ping(f->b);
 	send_ping(f->b);
 	send_ping(f->a);
@@ -167,13 +167,32 @@ test_server_rounds(void **state)
 	assert_int_equal(s->round[5], s->round[3]);
 }
 
+/*
+ * A client that sends and closes at once: the poll reads the request
+ * and the end together, and the request is handled all the same.
+ */
+static void
+test_server_request_then_close(void **state)
+{
+	struct fixture *f = *state;
+
+	send_ping(f->a);
+	send_ping(f->a);
+	close(f->a);
+	f->a = -1;
+	one_turn(f, 2);
+	assert_int_equal(f->srv.stats.active, 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_server_rounds, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_server_rounds,
+		    test_server_setup, test_server_teardown),
+		cmocka_unit_test_setup_teardown(test_server_request_then_close,
+		    test_server_setup, test_server_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("server", tests, NULL, NULL);
 }
