@@ -49,7 +49,7 @@ DEB_PKGS = libuv1-dev libyaml-dev libmsgpack-dev libcmocka-dev pkg-config \
 # programs still run), PATCH when the library changes and its ABI does
 # not, MAJOR (a new soname) when anything exported is removed or changes
 # meaning. client/libhyco.abi records what this version exports.
-HYCO_ABI_VERSION = 0.2.0
+HYCO_ABI_VERSION = 0.3.0
 SOMAJOR	 = $(firstword $(subst ., ,$(HYCO_ABI_VERSION)))
 SONAME	 = libhyco.so.$(SOMAJOR)
 SOFILE	 = libhyco.so.$(HYCO_ABI_VERSION)

@@ -205,6 +205,7 @@ static const struct hyco__field summary_fields[] = {
 	NAMED(HYCO__U64, paused_max_jobs),
 	NAMED(HYCO__U64, asked),
 	NAMED(HYCO__U64, asked_forgotten),
+	NAMED(HYCO__DOUBLE, busy_poll_seconds),
 };
 static const struct hyco__shape summary_shape = SHAPE(summary_fields, pruning);
 #undef T

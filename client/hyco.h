@@ -308,6 +308,8 @@ struct hyco_summary {
 	uint64_t			  jobs, paused_max_jobs_per_client;
 	uint64_t			  paused_max_jobs;
 	uint64_t			  asked, asked_forgotten;
+	/* Seconds the loop polled without sleeping (daemon.busy_poll_us). */
+	double				  busy_poll_seconds;
 };
 
 int	hyco_summary_sized(hyco_client *c, struct hyco_summary *out, size_t size);

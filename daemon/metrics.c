@@ -78,10 +78,10 @@ one_u64(struct metrics_text *b, const char *name, const char *type,
 }
 
 static void
-one_double(struct metrics_text *b, const char *name, const char *help,
-    double v)
+one_double(struct metrics_text *b, const char *name, const char *type,
+    const char *help, double v)
 {
-	family(b, name, "gauge", help);
+	family(b, name, type, help);
 	put(b, "%s %.17g\n", name, v);
 }
 
@@ -365,10 +365,10 @@ render_index(struct metrics_text *b, const struct watch *w)
 	    "scanned on arrival.", s->arrivals);
 	one_u64(b, "hyco_index_scan_errors_total", "counter", "Entries a scan "
 	    "could not read.", s->scan_errors);
-	one_double(b, "hyco_index_last_rescan_timestamp_seconds", "When the "
-	    "last re-scan ended (0: none yet).", s->last_rescan);
-	one_double(b, "hyco_index_last_rescan_duration_seconds", "How long the "
-	    "last re-scan took.", s->last_scan_s);
+	one_double(b, "hyco_index_last_rescan_timestamp_seconds", "gauge",
+	    "When the last re-scan ended (0: none yet).", s->last_rescan);
+	one_double(b, "hyco_index_last_rescan_duration_seconds", "gauge",
+	    "How long the last re-scan took.", s->last_scan_s);
 }
 
 static void
@@ -399,8 +399,10 @@ render_removals(struct metrics_text *b, const struct trash *t,
 }
 
 static void
-render_server(struct metrics_text *b, const struct server_stats *s)
+render_server(struct metrics_text *b, const struct server *srv)
 {
+	const struct server_stats *s = &srv->stats;
+
 	one_u64(b, "hyco_connections", "gauge", "Connections open.",
 	    s->active);
 	one_u64(b, "hyco_connections_accepted_total", "counter", "Connections "
@@ -419,6 +421,9 @@ render_server(struct metrics_text *b, const struct server_stats *s)
 	one_u64(b, "hyco_reads_paused_total", "counter", "Times a "
 	    "connection's requests stopped being read: its replies waited.",
 	    s->paused_reads);
+	one_double(b, "hyco_busy_poll_seconds_total", "counter", "Time the "
+	    "loop polled without sleeping (daemon.busy_poll_us).",
+	    (double)server_busy_poll_total(srv) / 1e9);
 }
 
 static void
@@ -553,8 +558,8 @@ metrics_render(struct metrics_text *out, const struct hycod *d)
 	}
 	family(out, "hyco_build_info", "gauge", "The daemon's version.");
 	put(out, "hyco_build_info{version=\"%s\"} 1\n", HYCO_VERSION);
-	one_double(out, "hyco_start_time_seconds", "When the daemon started, "
-	    "Unix time.", d->stats.since);
+	one_double(out, "hyco_start_time_seconds", "gauge", "When the daemon "
+	    "started, Unix time.", d->stats.since);
 	render_cache(out, &t);
 	rc = render_datasets(out, &t, d->stats.max_datasets);
 	tally_free(&t);
@@ -563,7 +568,7 @@ metrics_render(struct metrics_text *out, const struct hycod *d)
 	render_filesystems(out, fs, (size_t)nfs);
 	render_index(out, &d->watch);
 	render_removals(out, &d->trash, &d->policy);
-	render_server(out, &d->server.stats);
+	render_server(out, &d->server);
 	render_requests(out, &d->stats);
 	render_cycle_dirs(out, &d->stats);
 	render_events(out, &d->events, &d->textfile);

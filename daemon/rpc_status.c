@@ -217,9 +217,10 @@ pack_head(struct rpc_container *m, const struct summary_state *st,
 
 /* The socket and the requests on it, since start. */
 static void
-pack_traffic(struct rpc_container *m, const struct server_stats *ss,
+pack_traffic(struct rpc_container *m, const struct server *srv,
     const struct rpc_stats *rs)
 {
+	const struct server_stats *ss = &srv->stats;
 	struct rpc_container e;
 
 	rpc_kv_u64(m, "connections", ss->active);
@@ -234,6 +235,8 @@ pack_traffic(struct rpc_container *m, const struct server_stats *ss,
 	rpc_kv_u64(m, "jobs", ss->work);
 	rpc_kv_u64(m, "paused_max_jobs_per_client", ss->paused_work_per_conn);
 	rpc_kv_u64(m, "paused_max_jobs", ss->paused_work);
+	rpc_kv_double(m, "busy_poll_seconds",
+	    (double)server_busy_poll_total(srv) / 1e9);
 	rpc_kv_u64(m, "requests", rs->requests);
 	rpc_map_key(m, "errors");
 	rpc_map_begin(&e, m->pk);
@@ -405,7 +408,7 @@ pack_summary(msgpack_packer *pk, const struct summary_cache *sc,
 	rpc_map_begin(&m, pk);
 	part_put(&m, &sc->tree);
 	part_put(&m, &sc->head);
-	pack_traffic(&m, &d->server.stats, &d->rpc);
+	pack_traffic(&m, &d->server, &d->rpc);
 	part_put(&m, &sc->filesystems);
 	part_put(&m, &sc->tail);
 	rpc_map_end(&m);

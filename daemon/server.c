@@ -431,18 +431,32 @@ note_read(struct server *s)
 {
 	uint64_t now = uv_hrtime();
 
-	if (now - s->last_read <= s->busy_poll_ns)
-		uv_idle_start(&s->spin, on_spin);	/* no-op when active */
+	if (now - s->last_read <= s->busy_poll_ns &&
+	    !uv_is_active((uv_handle_t *)&s->spin)) {
+		s->spin_since = now;
+		uv_idle_start(&s->spin, on_spin);
+	}
 	s->last_read = now;
+}
+
+/* The loop sleeps again; the time it spun counts (busy_poll_ns). */
+static void
+spin_stop(struct server *s, uint64_t now)
+{
+	if (!uv_is_active((uv_handle_t *)&s->spin))
+		return;
+	uv_idle_stop(&s->spin);
+	s->stats.busy_poll_ns += now - s->spin_since;
 }
 
 static void
 on_spin(uv_idle_t *h)
 {
 	struct server *s = h->data;
+	uint64_t now = uv_hrtime();
 
-	if (uv_hrtime() - s->last_read > s->busy_poll_ns)
-		uv_idle_stop(h);
+	if (now - s->last_read > s->busy_poll_ns)
+		spin_stop(s, now);
 }
 
 void
@@ -450,7 +464,15 @@ server_busy_poll(struct server *s, unsigned us)
 {
 	s->busy_poll_ns = (uint64_t)us * 1000;
 	if (s->busy_poll_ns == 0)
-		uv_idle_stop(&s->spin);
+		spin_stop(s, uv_hrtime());
+}
+
+uint64_t
+server_busy_poll_total(const struct server *s)
+{
+	return s->stats.busy_poll_ns +
+	    (uv_is_active((const uv_handle_t *)&s->spin) ?
+	    uv_hrtime() - s->spin_since : 0);
 }
 
 static void

@@ -90,6 +90,7 @@ struct server_stats {
 	uint64_t	work;		/* work in flight now (conn_work_begin) */
 	uint64_t	paused_work_per_conn; /* reads paused: max_work_per_conn */
 	uint64_t	paused_work;	/* reads paused: max_work, all connections */
+	uint64_t	busy_poll_ns;	/* polled without sleeping: busy polls ended */
 };
 
 struct server {
@@ -129,6 +130,7 @@ struct server {
 	uv_idle_t		 spin;
 	uint64_t		 busy_poll_ns;	/* 0: never spin */
 	uint64_t		 last_read;	/* uv_hrtime of the last read */
+	uint64_t		 spin_since;	/* uv_hrtime the spin started */
 };
 
 /*
@@ -177,6 +179,8 @@ void	server_limit_work(struct server *s, unsigned per_conn, unsigned total);
  * read.
  */
 void	server_busy_poll(struct server *s, unsigned us);
+/* Nanoseconds the loop has polled without sleeping, up to now. */
+uint64_t server_busy_poll_total(const struct server *s);
 
 /*
  * Replies are packed into the connection's output buffer with

@@ -87,7 +87,7 @@ SUMMARY = {
     "scanning": bool,
     "closed_too_deep": int, "frame_steps": int, "jobs": int,
     "paused_max_jobs_per_client": int, "paused_max_jobs": int,
-    "asked": int, "asked_forgotten": int,
+    "asked": int, "asked_forgotten": int, "busy_poll_seconds": float,
 }
 RELOAD_CHANGE = {"key": str, "from": str, "to": str}
 RELOAD = {"ok": bool, "changed": [RELOAD_CHANGE], "refused": [RELOAD_CHANGE],
