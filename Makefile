@@ -78,7 +78,8 @@ CONFIG_OBJ = $(CFG_OBJ) $(B)/daemon/config.o $(B)/daemon/layout.o \
 	     $(B)/daemon/log.o $(B)/daemon/access.o
 INDEX_OBJ  = $(B)/daemon/index.o $(B)/daemon/index_wd.o $(B)/daemon/index_pass.o $(B)/daemon/scan.o $(B)/daemon/tally.o \
 	     $(B)/daemon/watch.o $(B)/daemon/watch_reconcile.o $(B)/daemon/rescan.o $(B)/daemon/dirty.o
-DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o $(B)/daemon/rpc.o \
+DAEMON_OBJ = $(B)/daemon/main.o $(B)/daemon/server.o \
+	     $(B)/daemon/server_accept.o $(B)/daemon/rpc.o \
 	     $(B)/daemon/rpc_cache.o $(B)/daemon/rpc_status.o \
 	     $(INDEX_OBJ) $(B)/daemon/remove.o $(B)/daemon/trash.o \
 	     $(B)/daemon/policy.o $(B)/daemon/asked.o $(B)/daemon/job.o \
@@ -195,7 +196,7 @@ $(B)/tests/test_stats: $(B)/tests/test_stats.o $(B)/daemon/stats.o \
 	$(B)/daemon/events.o $(B)/daemon/server.o $(B)/daemon/layout.o \
 	$(B)/daemon/log.o $(PROTO_OBJ)
 $(B)/tests/test_server: $(B)/tests/test_server.o $(B)/daemon/server.o \
-	$(B)/daemon/log.o $(PROTO_OBJ)
+	$(B)/daemon/server_accept.o $(B)/daemon/log.o $(PROTO_OBJ)
 $(B)/tests/test_json: $(B)/tests/test_json.o $(B)/client/json.o \
 	$(B)/client/value.o
 # The decoder with a stand-in hyco_call that hands it the test's replies.

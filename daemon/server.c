@@ -1,13 +1,16 @@
-/* server.c: libuv Unix-socket server; bytes and framing, no methods. */
+/*
+ * server.c: the connections of the Unix-socket server: read, frame,
+ * write, and when input is handled (rounds, busy polling, work slots);
+ * bytes and framing, no methods. The listening socket: server_accept.c.
+ */
 #include "server.h"
+#include "server_int.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -17,52 +20,7 @@
 #define CONN_READ_MIN	(4 * 1024)	/* smallest read offered to libuv */
 #define CONN_OUT_HIGH	(1024 * 1024)	/* pause reading above this output */
 #define CONN_OUT_LOW	(256 * 1024)	/* resume reading below this */
-#define LISTEN_BACKLOG	1024
 
-struct conn {
-	uv_pipe_t	 pipe;		/* pipe.data points back here */
-	struct server	*srv;
-	struct conn	*prev, *next;	/* srv->conns */
-	/*
-	 * One reference for the open handle (dropped in close_cb), one
-	 * per asynchronous request in flight (dropped when it replies) and
-	 * one per queue it is in (srv->queue[]), so a reply never lands in
-	 * freed memory and a queue never holds a freed connection.
-	 */
-	int		 refs;
-	bool		 closing;	/* uv_close called */
-	bool		 close_after_write;
-	bool		 paused;	/* reading stopped for backpressure */
-	bool		 reading;	/* uv_read_start in effect */
-	bool		 writing;	/* wreq in flight with wbuf */
-	/*
-	 * Held: a message waits for a work slot, its own (HOLD_CONN,
-	 * resumed by its own work ending) or any (HOLD_ALL, in SQ_HELD,
-	 * resumed in turn). queued: in SQ_READY; in_round: in SQ_ROUND.
-	 */
-	enum { HOLD_NONE, HOLD_CONN, HOLD_ALL } held;
-	bool		 queued, in_round;
-	struct conn	*qnext[SQ_COUNT];	/* in srv->queue[] */
-	unsigned	 work;		/* work in flight for it */
-	char		*in;		/* unparsed input */
-	size_t		 in_len, in_cap;
-	struct frame	 frame;		/* how far in's first message is walked */
-	/*
-	 * The message being handled, unpacked into a zone made for the
-	 * connection's first message and cleared before each next one: its
-	 * first chunk stays, so no allocation per message, and none for a
-	 * connection that sends nothing.
-	 */
-	msgpack_zone	*zone;
-	msgpack_object	 msg;
-	msgpack_sbuffer	 out;		/* replies not yet handed to libuv */
-	msgpack_packer	 pk;		/* packs into out */
-	uv_write_t	 wreq;
-	char		*wbuf;		/* buffer being written (owned) */
-	size_t		 wcap, wlen;
-	size_t		 woff;		/* of wbuf, written before wreq */
-	struct peer_cred peer;		/* peer.groups owned */
-};
 
 static void on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void on_alloc(uv_handle_t *, size_t, uv_buf_t *);
@@ -139,8 +97,8 @@ enqueue(struct server *s, enum server_queue q, struct conn *c)
 }
 
 /* The first of queue q, taken off it with the queue's reference; NULL. */
-static struct conn *
-dequeue(struct server *s, enum server_queue q)
+struct conn *
+server_dequeue(struct server *s, enum server_queue q)
 {
 	struct conn_queue *cq = &s->queue[q];
 	struct conn *c = cq->head;
@@ -150,13 +108,13 @@ dequeue(struct server *s, enum server_queue q)
 	return c;
 }
 
-static void
-on_close(uv_handle_t *h)
+void
+conn_on_close(uv_handle_t *h)
 {
 	conn_unref(h->data);
 }
 
-static void
+void
 conn_close_now(struct conn *c)
 {
 	struct server *s = c->srv;
@@ -173,13 +131,13 @@ conn_close_now(struct conn *c)
 	s->stats.active--;
 	if (s->ops->closed != NULL)
 		s->ops->closed(s->ctx, c);
-	/* Frees only in on_close, never here (libuv handle.rst). */
-	uv_close((uv_handle_t *)&c->pipe, on_close);
+	/* Frees only in conn_on_close, never here (libuv handle.rst). */
+	uv_close((uv_handle_t *)&c->pipe, conn_on_close);
 }
 
 /* Read from c only while nothing holds it back: output, or work. */
-static void
-update_reading(struct conn *c)
+void
+conn_update_reading(struct conn *c)
 {
 	bool want = conn_is_open(c) && !c->paused && c->held == HOLD_NONE;
 	int r;
@@ -191,7 +149,7 @@ update_reading(struct conn *c)
 		uv_read_stop((uv_stream_t *)&c->pipe);
 	else if ((r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc,
 	    on_read)) < 0) {
-		log_warnx("update_reading: uv_read_start: %s", uv_strerror(r));
+		log_warnx("conn_update_reading: uv_read_start: %s", uv_strerror(r));
 		conn_close_now(c);
 	}
 }
@@ -209,7 +167,7 @@ written(struct conn *c)
 	}
 	if (c->paused && pending_out(c) < CONN_OUT_LOW) {
 		c->paused = false;
-		update_reading(c);
+		conn_update_reading(c);
 	}
 }
 
@@ -291,7 +249,7 @@ conn_close(struct conn *c)
 	if (c->closing || c->close_after_write)
 		return;
 	c->close_after_write = true;
-	update_reading(c);
+	conn_update_reading(c);
 	if (c->writing || c->out.size > 0)
 		conn_flush(c);
 	else
@@ -418,7 +376,7 @@ process_input(struct conn *c)
 		c->paused = true;
 		s->stats.paused_reads++;
 	}
-	update_reading(c);
+	conn_update_reading(c);
 }
 
 /*
@@ -528,7 +486,7 @@ on_round(uv_check_t *h)
 	struct conn *c;
 
 	uv_check_stop(h);
-	while ((c = dequeue(s, SQ_ROUND)) != NULL) {
+	while ((c = server_dequeue(s, SQ_ROUND)) != NULL) {
 		c->in_round = false;
 		if (!c->closing && c->held == HOLD_NONE)
 			process_input(c);
@@ -585,7 +543,7 @@ conn_work_end(struct conn *c)
 	if (c->held == HOLD_CONN)
 		schedule(c);
 	/* A slot is free: the connection that waited longest for one. */
-	while ((h = dequeue(s, SQ_HELD)) != NULL) {
+	while ((h = server_dequeue(s, SQ_HELD)) != NULL) {
 		if (!h->closing) {
 			schedule(h);
 			conn_unref(h);	/* the queue's */
@@ -619,7 +577,7 @@ on_resume(uv_idle_t *h)
 	struct conn *c;
 
 	uv_idle_stop(h);
-	while ((c = dequeue(s, SQ_READY)) != NULL) {
+	while ((c = server_dequeue(s, SQ_READY)) != NULL) {
 		c->queued = false;
 		if (!c->closing && c->held != HOLD_NONE) {
 			c->held = HOLD_NONE;
@@ -634,285 +592,4 @@ server_limit_work(struct server *s, unsigned per_conn, unsigned total)
 {
 	s->max_work_per_conn = per_conn;
 	s->max_work = total;
-}
-
-/*
- * The peer's credentials from the kernel, once, at accept: later calls
- * are checked against them (access.c). A peer whose credentials cannot
- * be read keeps known false, and policy treats it as nobody.
- */
-static void
-read_peer(struct conn *c)
-{
-	struct peer_cred *p = &c->peer;
-	struct ucred uc;
-	socklen_t len = sizeof(uc);
-	gid_t small[64];
-	uv_os_fd_t fd;
-
-	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
-		log_warn("read_peer: SO_PEERCRED");
-		return;
-	}
-	p->known = true;
-	p->pid = uc.pid;
-	p->uid = uc.uid;
-	p->gid = uc.gid;
-	/* Most peers have a few groups; ERANGE says how many more. */
-	len = sizeof(small);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) == 0) {
-		if (len > 0) {
-			if ((p->groups = malloc(len)) == NULL)
-				return;
-			memcpy(p->groups, small, len);
-		}
-		p->ngroups = len / sizeof(gid_t);
-		p->groups_known = true;
-		return;
-	}
-	if (errno != ERANGE) {
-		log_debug("read_peer: SO_PEERGROUPS: %s", strerror(errno));
-		return;
-	}
-	if (len / sizeof(gid_t) > PEER_GROUPS_MAX) {
-		log_warnx("read_peer: pid %d has %zu groups, more than the %d "
-		    "kept: its groups are not used", (int)uc.pid,
-		    (size_t)len / sizeof(gid_t), PEER_GROUPS_MAX);
-		return;
-	}
-	if ((p->groups = malloc(len)) == NULL)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &len) == -1) {
-		log_debug("read_peer: SO_PEERGROUPS: %s", strerror(errno));
-		free(p->groups);
-		p->groups = NULL;
-		return;
-	}
-	p->ngroups = len / sizeof(gid_t);
-	p->groups_known = true;
-}
-
-static void
-on_connection(uv_stream_t *listener, int status)
-{
-	struct server *s = listener->data;
-	struct conn *c;
-	int r;
-
-	if (status < 0) {
-		log_warnx("on_connection: %s", uv_strerror(status));
-		return;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("on_connection: calloc");
-		return;
-	}
-	c->srv = s;
-	c->refs = 1;
-	frame_init(&c->frame, s->max_request);
-	msgpack_sbuffer_init(&c->out);
-	msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
-	uv_pipe_init(s->loop, &c->pipe, 0);
-	c->pipe.data = c;
-	if ((r = uv_accept(listener, (uv_stream_t *)&c->pipe)) < 0) {
-		log_warnx("on_connection: uv_accept: %s", uv_strerror(r));
-		c->closing = true;
-		uv_close((uv_handle_t *)&c->pipe, on_close);
-		return;
-	}
-	s->stats.accepted++;
-	s->stats.active++;
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
-	if (s->stats.active > s->max_clients) {
-		if (s->stats.refused_max_clients++ % 1000 == 0)
-			log_warnx("on_connection: max_clients (%u) reached, "
-			    "refusing connections (%llu so far)", s->max_clients,
-			    (unsigned long long)s->stats.refused_max_clients);
-		conn_close_now(c);
-		return;
-	}
-	read_peer(c);
-	update_reading(c);
-}
-
-/* Replace a stale socket file; refuse a live socket or a non-socket. */
-static int
-check_socket_path(const char *path)
-{
-	struct sockaddr_un sun;
-	struct stat st;
-	int fd, r;
-
-	if (lstat(path, &st) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("server_listen: lstat: %s", path);
-		return -1;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		log_warnx("server_listen: %s exists and is not a socket", path);
-		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		log_warn("server_listen: socket");
-		return -1;
-	}
-	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	close(fd);
-	if (r == 0) {
-		log_warnx("server_listen: %s: another hycod is listening there",
-		    path);
-		return -1;
-	}
-	if (errno != ECONNREFUSED) {
-		log_warn("server_listen: connect: %s", path);
-		return -1;
-	}
-	log_info("server_listen: removing stale socket %s", path);
-	if (unlink(path) == -1 && errno != ENOENT) {
-		log_warn("server_listen: unlink: %s", path);
-		return -1;
-	}
-	return 0;
-}
-
-/* The loop's handles besides the listener, made once it listens. */
-static void
-init_handles(struct server *s, uv_loop_t *loop)
-{
-	uv_idle_init(loop, &s->resume);
-	s->resume.data = s;
-	uv_idle_init(loop, &s->spin);
-	s->spin.data = s;
-	uv_check_init(loop, &s->round_check);
-	s->round_check.data = s;
-	s->round = 1;
-}
-
-int
-server_listen(struct server *s, uv_loop_t *loop, const char *path,
-    unsigned mode, unsigned max_clients, size_t max_request,
-    const struct server_ops *ops, void *ctx)
-{
-	char tmp[sizeof(s->path) + 16];
-	mode_t old;
-	int r;
-
-	memset(s, 0, sizeof(*s));
-	if (strlen(path) >= sizeof(s->path)) {
-		log_warnx("server_listen: socket path is %zu bytes, the limit "
-		    "is %zu: %s", strlen(path), sizeof(s->path) - 1, path);
-		return -1;
-	}
-	strcpy(s->path, path);
-	s->loop = loop;
-	s->max_clients = max_clients;
-	s->max_request = max_request;
-	s->ops = ops;
-	s->ctx = ctx;
-	if (check_socket_path(path) == -1)
-		return -1;
-	/*
-	 * Bound and listening under a temporary name, then renamed into
-	 * place: a client that sees the socket file can connect, never
-	 * "connection refused" between bind and listen. A path too long
-	 * for the suffix is bound where it is.
-	 */
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >=
-	    sizeof(s->path))
-		snprintf(tmp, sizeof(tmp), "%s", path);
-	uv_pipe_init(loop, &s->listener, 0);
-	s->listener.data = s;
-	/* The socket is born with the right mode: no window after bind. */
-	old = umask(~mode & 0777);
-	r = uv_pipe_bind(&s->listener, tmp);
-	umask(old);
-	if (r == 0 && chmod(tmp, mode) == -1)
-		r = uv_translate_sys_error(errno);
-	if (r == 0)
-		r = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG,
-		    on_connection);
-	if (r == 0 && strcmp(tmp, path) != 0 && rename(tmp, path) == -1)
-		r = uv_translate_sys_error(errno);
-	if (r < 0) {
-		log_warnx("server_listen: %s: %s", path, uv_strerror(r));
-		uv_close((uv_handle_t *)&s->listener, NULL);
-		unlink(tmp);
-		return -1;
-	}
-	init_handles(s, loop);
-	s->listening = true;
-	s->owned = true;
-	return 0;
-}
-
-int
-server_open(struct server *s, uv_loop_t *loop, int fd, const char *path,
-    unsigned max_clients, size_t max_request, const struct server_ops *ops,
-    void *ctx)
-{
-	int r;
-
-	memset(s, 0, sizeof(*s));
-	snprintf(s->path, sizeof(s->path), "%s", path);
-	s->loop = loop;
-	s->max_clients = max_clients;
-	s->max_request = max_request;
-	s->ops = ops;
-	s->ctx = ctx;
-	uv_pipe_init(loop, &s->listener, 0);
-	s->listener.data = s;
-	/*
-	 * listen() again on a listening socket only sets its backlog;
-	 * connections already waiting in it stay there, to be accepted.
-	 */
-	if ((r = uv_pipe_open(&s->listener, fd)) == 0)
-		r = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG,
-		    on_connection);
-	if (r < 0) {
-		log_warnx("server_open: descriptor %d: %s", fd, uv_strerror(r));
-		uv_close((uv_handle_t *)&s->listener, NULL);
-		return -1;
-	}
-	init_handles(s, loop);
-	s->listening = true;
-	return 0;
-}
-
-void
-server_set_limits(struct server *s, unsigned max_clients, size_t max_request)
-{
-	s->max_clients = max_clients;
-	s->max_request = max_request;
-}
-
-void
-server_close(struct server *s)
-{
-	struct conn *c;
-
-	if (s->listening) {
-		s->listening = false;
-		uv_close((uv_handle_t *)&s->listener, NULL);
-		uv_close((uv_handle_t *)&s->resume, NULL);
-		uv_close((uv_handle_t *)&s->spin, NULL);
-		uv_close((uv_handle_t *)&s->round_check, NULL);
-		/* A socket systemd passed is systemd's: it stays. */
-		if (s->owned && unlink(s->path) == -1 && errno != ENOENT)
-			log_warn("server_close: unlink: %s", s->path);
-	}
-	while (s->conns != NULL)
-		conn_close_now(s->conns);
-	/* Nothing goes on now: drop the references the queues held. */
-	for (int q = 0; q < SQ_COUNT; q++)
-		while ((c = dequeue(s, (enum server_queue)q)) != NULL)
-			conn_unref(c);
 }
