@@ -26,7 +26,7 @@ import time
 import msgpack
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hytest import Checks, write  # noqa: E402
+from hytest import Checks, Conn as RawConn, write  # noqa: E402
 from removal import Hycod  # noqa: E402
 from wire import mismatch  # noqa: E402
 
@@ -57,30 +57,16 @@ def well_formed(ev, t0):
           "%s: time %r is now" % (ev.get("type"), ev.get("time")))
 
 
-class Conn:
+class Conn(RawConn):
     """A connection that may be a subscriber: replies to its calls, and
     the events that came before each, in order."""
 
     def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(30)
-        self.s.connect(path)
+        super().__init__(path, timeout=30)
         # File names need not be UTF-8: keep their bytes as surrogates.
         self.u = msgpack.Unpacker(raw=False, unicode_errors="surrogateescape")
         self.events = []
         self.msgid = 0
-
-    def _next(self):
-        while True:
-            for m in self.u:
-                return m
-            try:
-                data = self.s.recv(1 << 16)
-            except ConnectionResetError:
-                data = b""
-            if not data:
-                return None
-            self.u.feed(data)
 
     def call(self, method, **params):
         """(error, result); events before the reply go to self.events."""
@@ -88,7 +74,7 @@ class Conn:
         self.s.sendall(msgpack.packb([0, self.msgid, method,
                                       [params] if params else []]))
         while True:
-            m = self._next()
+            m = self.next()
             if m is None:
                 return ({"code": "closed"}, None)
             if m[0] == 2:
@@ -107,7 +93,7 @@ class Conn:
             return self.events.pop(0)
         self.s.settimeout(timeout)
         try:
-            m = self._next()
+            m = self.next()
         except socket.timeout:
             return None
         finally:
@@ -136,9 +122,6 @@ class Conn:
         self.call("ping")
         out, self.events = self.events, []
         return out
-
-    def close(self):
-        self.s.close()
 
 
 def cycle_bytes(h, kind, cycle):
