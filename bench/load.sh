@@ -37,12 +37,8 @@ RP=$!
 "$HYCOD" -c "$TOP/conf/config.yaml" paths.cache_root="$C" 2>"$B/hycod.log" &
 HP=$!
 S="$C/hycod.sock"
-for i in $(seq 200); do
-	[ -S "$S" ] && [ -S "$B/redis.sock" ] && break
-	sleep 0.05
-done
-[ -S "$S" ] || { echo "load: hycod did not start:"; cat "$B/hycod.log"; exit 1; }
-[ -S "$B/redis.sock" ] || { echo "load: redis-server did not start:"; cat "$B/redis.log"; exit 1; }
+wait_socket "load: hycod" "$S" "$B/hycod.log"
+wait_socket "load: redis-server" "$B/redis.sock" "$B/redis.log"
 
 echo "hycod $("$HYCOD" --version 2>&1 | head -1), $(redis-server --version | cut -d' ' -f1-3);" \
     "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg);" \

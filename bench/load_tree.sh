@@ -4,6 +4,9 @@
 #                        tensors, ten cycles of predictions
 #   load_spec SOCK M     loadgen's target for hycod method M on SOCK
 #                        (the arguments each method needs)
+#   wait_socket WHO SOCK LOG
+#                        wait up to 10 s for the server WHO to make SOCK;
+#                        if it does not, show LOG and exit 1
 
 load_tree() {
 	for ds in burgers_128 smoke_128; do
@@ -16,6 +19,16 @@ load_tree() {
 		mkdir -p "$d"
 		( cd "$d" && seq 20 | sed 's/^/g_/; s/$/.pt/' | xargs touch )
 	done
+}
+
+wait_socket() {
+	for i in $(seq 200); do
+		[ -S "$2" ] && return 0
+		sleep 0.05
+	done
+	echo "$1 did not start:"
+	cat "$3"
+	exit 1
 }
 
 load_spec() {

@@ -26,11 +26,7 @@ load_tree "$C2"
 "$HYCOD" -c "$TOP/conf/config.yaml" paths.cache_root="$C2" 2>"$B/hycod.log" &
 HP=$!
 S="$C2/hycod.sock"
-for i in $(seq 200); do
-	[ -S "$S" ] && break
-	sleep 0.05
-done
-[ -S "$S" ] || { echo "profile: hycod did not start:"; cat "$B/hycod.log"; exit 1; }
+wait_socket "profile: hycod" "$S" "$B/hycod.log"
 spec=$(load_spec "$S" "$M")
 # Warm: the buffers grown, the summary's parts packed.
 "$LOADGEN" -c "$C" -P "$P" -t 0.5 -w 0.2 -r 1 -l "$M" "$spec" "$spec" >/dev/null
