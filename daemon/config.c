@@ -80,8 +80,8 @@ static const struct config_key keys[] = {
 	{ "daemon.max_clients", CONFIG_INT, "1024", 1, 65536,
 	  FIELD(max_clients), "connections served at once" },
 	{ "daemon.busy_poll_us", CONFIG_INT, "50", 0, 1000000,
-	  FIELD(busy_poll_us), "microseconds hycod keeps polling after a "
-	  "read that came this soon after the one before; 0: never" },
+	  FIELD(busy_poll_us), "microseconds hycod keeps polling after "
+	  "handling requests it waited no longer than this for; 0: never" },
 	{ "daemon.log_level", CONFIG_LEVEL, "info", 0, 0, FIELD(log_level),
 	  "least severe level logged" },
 	{ "daemon.max_watches", CONFIG_INT, "0", 0, INT_MAX, FIELD(max_watches),

@@ -380,21 +380,25 @@ process_input(struct conn *c)
 }
 
 /*
- * A read: if it came soon after the one before, keep the loop polling
- * (an active idle handle makes libuv poll without waiting) from now
- * until busy_poll_ns pass with no read; on_spin checks the time.
+ * A read: if the loop waited at most busy_poll_ns for it since its
+ * last round ended, keep it polling (an active idle handle makes
+ * libuv poll without waiting) until busy_poll_ns pass after a round
+ * with no read; on_spin checks the time. The wait, not the time from
+ * read to read: the handling between two reads is not idle, and a
+ * pipelined batch's may be longer than the window.
  */
 static void
 note_read(struct server *s)
 {
-	uint64_t now = uv_hrtime();
+	uint64_t now;
 
-	if (now - s->last_read <= s->busy_poll_ns &&
-	    !uv_is_active((uv_handle_t *)&s->spin)) {
+	if (uv_is_active((uv_handle_t *)&s->spin))
+		return;
+	now = uv_hrtime();
+	if (now - s->idle_since <= s->busy_poll_ns) {
 		s->spin_since = now;
 		uv_idle_start(&s->spin, on_spin);
 	}
-	s->last_read = now;
 }
 
 /* The loop sleeps again; the time it spun counts (busy_poll_ns). */
@@ -413,7 +417,7 @@ on_spin(uv_idle_t *h)
 	struct server *s = h->data;
 	uint64_t now = uv_hrtime();
 
-	if (now - s->last_read > s->busy_poll_ns)
+	if (now - s->idle_since > s->busy_poll_ns)
 		spin_stop(s, now);
 }
 
@@ -492,6 +496,8 @@ on_round(uv_check_t *h)
 			process_input(c);
 		conn_unref(c);	/* the queue's */
 	}
+	if (s->busy_poll_ns > 0)
+		s->idle_since = uv_hrtime();
 }
 
 uint64_t

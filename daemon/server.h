@@ -123,13 +123,14 @@ struct server {
 	uint64_t		 round;
 	bool			 fresh;
 	/*
-	 * Busy polling (server_busy_poll): while reads come at most
-	 * busy_poll_ns apart, spin keeps the loop polling instead of
-	 * sleeping, until busy_poll_ns pass with no read.
+	 * Busy polling (server_busy_poll): while the loop waits at most
+	 * busy_poll_ns between the end of a round and the next read,
+	 * spin keeps it polling instead of sleeping, until busy_poll_ns
+	 * pass after a round with no read.
 	 */
 	uv_idle_t		 spin;
 	uint64_t		 busy_poll_ns;	/* 0: never spin */
-	uint64_t		 last_read;	/* uv_hrtime of the last read */
+	uint64_t		 idle_since;	/* uv_hrtime the last round ended */
 	uint64_t		 spin_since;	/* uv_hrtime the spin started */
 };
 

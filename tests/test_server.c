@@ -3,6 +3,8 @@
  * What one poll reads is handled in one round, after every read of that
  * poll; the round moves on when handling follows a new read (conn_round,
  * server.h). A request read with its connection's end is still handled.
+ * Busy polling counts the loop's idle wait, not the time from read to
+ * read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -29,6 +32,7 @@ struct seen {
 	uint64_t		 round[MAX_SEEN];
 	const struct conn	*conn[MAX_SEEN];
 	size_t			 n;
+	long			 handle_ms;	/* each message takes this long */
 };
 
 struct fixture {
@@ -49,6 +53,9 @@ on_message(void *ctx, struct conn *c, const msgpack_object *msg)
 	assert_true(s->n < MAX_SEEN);
 	s->round[s->n] = conn_round(c);
 	s->conn[s->n++] = c;
+	if (s->handle_ms > 0)
+		nanosleep(&(struct timespec){ .tv_nsec = s->handle_ms *
+		    1000000 }, NULL);
 	return 0;
 }
 
@@ -184,6 +191,50 @@ test_server_request_then_close(void **state)
 	assert_int_equal(f->srv.stats.active, 1);
 }
 
+static bool
+spinning(struct fixture *f)
+{
+	return uv_is_active((uv_handle_t *)&f->srv.spin);
+}
+
+/*
+ * A window of 100 ms, messages that take 150 ms to handle: a read right
+ * after a round spins though the reads are 150 ms apart, and a read
+ * after an idle wait longer than the window does not.
+ */
+static void
+test_server_busy_poll_idle_wait(void **state)
+{
+	struct fixture *f = *state;
+
+	server_busy_poll(&f->srv, 100000);
+	f->seen.handle_ms = 150;
+	send_ping(f->a);
+	one_turn(f, 1);
+	assert_false(spinning(f));	/* the first read: no wait before it */
+
+	send_ping(f->a);
+	one_turn(f, 1);
+	assert_true(spinning(f));
+
+	/* 100 ms after that round, with nothing read, it stops. */
+	while (spinning(f))
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_true(server_busy_poll_total(&f->srv) >= 100000000);
+
+	nanosleep(&(struct timespec){ .tv_nsec = 150000000 }, NULL);
+	send_ping(f->a);
+	one_turn(f, 1);
+	assert_false(spinning(f));
+
+	/* 0: never; a spin under way stops. */
+	send_ping(f->a);
+	one_turn(f, 1);
+	assert_true(spinning(f));
+	server_busy_poll(&f->srv, 0);
+	assert_false(spinning(f));
+}
+
 int
 main(void)
 {
@@ -191,6 +242,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_server_rounds,
 		    test_server_setup, test_server_teardown),
 		cmocka_unit_test_setup_teardown(test_server_request_then_close,
+		    test_server_setup, test_server_teardown),
+		cmocka_unit_test_setup_teardown(test_server_busy_poll_idle_wait,
 		    test_server_setup, test_server_teardown),
 	};
 
