@@ -281,7 +281,7 @@ job_cycle_dir_given(const struct reply *r, int kind, long cycle,
 {
 	struct hycod *d = r->d;
 
-	stats_cycle_dir(&d->stats, kind, dataset, created);
+	stats_cycle_dir(&d->stats, kind, dataset, created, r->t0);
 	if (created)
 		events_cycle_created(&d->events, kind, cycle, dataset, path);
 	/* Where its trainer writes now: leased until it asks again. */

@@ -17,6 +17,35 @@ unix_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static uint64_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The Unix time of mono (CLOCK_MONOTONIC ns), without a clock read per
+ * request: the offset between the two clocks is read again once mono
+ * is a second past the last reading, so a step of the wall clock shows
+ * within a second, and one instant gives one time.
+ */
+static double
+unix_at(struct stats *s, uint64_t mono)
+{
+	if (mono == 0 || s->wall_read == 0 || (mono > s->wall_read &&
+	    mono - s->wall_read >= 1000000000u)) {
+		uint64_t m = mono_now();
+		s->wall_offset = unix_now() - (double)m / 1e9;
+		s->wall_read = m;
+		if (mono == 0)
+			mono = m;
+	}
+	return s->wall_offset + (double)mono / 1e9;
+}
+
 void
 stats_init(struct stats *s, size_t max_datasets)
 {
@@ -148,7 +177,8 @@ dataset(struct stats *s, const char *name)
 }
 
 void
-stats_cycle_dir(struct stats *s, int kind, const char *name, bool created)
+stats_cycle_dir(struct stats *s, int kind, const char *name, bool created,
+    uint64_t asked)
 {
 	struct stats_dataset *d = dataset(s, name);
 
@@ -156,7 +186,7 @@ stats_cycle_dir(struct stats *s, int kind, const char *name, bool created)
 		d->misses[kind]++;
 	else
 		d->hits[kind]++;
-	d->last_asked = unix_now();
+	d->last_asked = unix_at(s, asked);
 }
 
 /* -- the stats reply -------------------------------------------------- */

@@ -1,7 +1,8 @@
 /*
  * test_stats.c: the latency buckets at their edges, the per-dataset
  * cap and its other bucket, the sums summary's counters must equal,
- * and the stats reply read back whole.
+ * last_asked off the monotonic clock, and the stats reply read back
+ * whole.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <time.h>
 
 #include "stats.h"
 
@@ -90,7 +92,7 @@ test_stats_datasets_capped(void **state)
 	stats_init(&s, 3);
 	for (size_t i = 0; i < 6; i++)
 		stats_cycle_dir(&s, i % 2 ? KIND_PHYSICAL : KIND_SYNTHETIC,
-		    names[i], i < 3);
+		    names[i], i < 3, 0);
 	/* The first three names, sorted; d and e together in other. */
 	assert_int_equal(s.nds, 3);
 	assert_string_equal(s.ds[0].name, "a");
@@ -103,6 +105,45 @@ test_stats_datasets_capped(void **state)
 	assert_int_equal(s.other.hits[KIND_PHYSICAL], 2);	/* d, e */
 	assert_int_equal(s.other.misses[KIND_PHYSICAL], 0);
 	assert_true(s.other.last_asked > 0 && s.ds[0].last_asked > 0);
+	stats_free(&s);
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Within the second each side of a time(NULL) reading. */
+static bool
+near(double t, double want)
+{
+	return t > want - 2 && t < want + 2;
+}
+
+/*
+ * last_asked is the Unix time of when the request was asked, given on
+ * the monotonic clock: 0 is now, 5 s ago is 5 s before now, and one
+ * instant gives one time however often it is given.
+ */
+static void
+test_stats_last_asked(void **state)
+{
+	struct stats s;
+	uint64_t ago = mono_ns() - 5000000000u;
+	double now = (double)time(NULL);
+
+	(void)state;
+	stats_init(&s, 4);
+	stats_cycle_dir(&s, KIND_SYNTHETIC, "a", true, 0);
+	assert_true(near(s.ds[0].last_asked, now));
+	stats_cycle_dir(&s, KIND_SYNTHETIC, "b", true, ago);
+	assert_true(near(s.ds[1].last_asked, now - 5));
+	stats_cycle_dir(&s, KIND_SYNTHETIC, "a", false, ago);
+	assert_true(s.ds[0].last_asked == s.ds[1].last_asked);
 	stats_free(&s);
 }
 
@@ -123,7 +164,7 @@ test_stats_pack(void **state)
 	(void)state;
 	stats_init(&s, 4);
 	stats_method_add(&s, "ping");
-	stats_cycle_dir(&s, KIND_SYNTHETIC, "burgers_128", true);
+	stats_cycle_dir(&s, KIND_SYNTHETIC, "burgers_128", true, 0);
 	t.cy = &cy;
 	t.ncy = 1;
 	msgpack_sbuffer_init(&sb);
@@ -169,6 +210,7 @@ main(void)
 		cmocka_unit_test(test_stats_bucket_edges),
 		cmocka_unit_test(test_stats_methods_and_sums),
 		cmocka_unit_test(test_stats_datasets_capped),
+		cmocka_unit_test(test_stats_last_asked),
 		cmocka_unit_test(test_stats_pack),
 	};
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
