@@ -5,7 +5,10 @@
 # request and each shape (clients x pipeline: 1, 16 and 50 clients
 # pipelined 1 and 16, one client pipelined 100) loadgen runs Redis then
 # hycod, twice over (A B A B), and prints one table row: hycod's rate,
-# Redis PING's, their ratio, and p50 / p99 / p99.9 of both.
+# Redis PING's, their ratio, and p50 / p99 / p99.9 of both. Then
+# summary again, against Redis answering GET with a value whose reply
+# is as long as summary's (some 1.9 kB against PING's 7 bytes): what
+# the size of the reply costs, apart from the work behind it.
 #
 # Needs $HYCOD, $TOP, $LOADGEN (make bench builds it) and redis-server.
 # BENCH_QUICK=1: one round of 0.2 s per row (about 25 s in all);
@@ -44,12 +47,23 @@ echo "hycod $("$HYCOD" --version 2>&1 | head -1), $(redis-server --version | cut
     "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
     "$R round(s) of $T s each side"
 h=-H
-for m in $METHODS; do
-	spec=$(load_spec "$S" "$m")
+each_shape() {	# LABEL REDIS_TARGET HYCOD_TARGET
 	for shape in $SHAPES; do
 		c=${shape%x*} p=${shape#*x}
-		"$LOADGEN" $h -c "$c" -P "$p" -t "$T" -w "$W" -r "$R" -l "$m" \
-		    "resp:$B/redis.sock:PING" "$spec"
+		"$LOADGEN" $h -c "$c" -P "$p" -t "$T" -w "$W" -r "$R" -l "$1" \
+		    "$2" "$3"
 		h=
 	done
+}
+for m in $METHODS; do
+	each_shape "$m" "resp:$B/redis.sock:PING" "$(load_spec "$S" "$m")"
 done
+case " $METHODS " in *" summary "*)
+	n=$(reply_bytes "$S" summary)
+	# A bulk reply is $LEN CR LF, the value, CR LF.
+	v=$((n - 5 - ${#n}))
+	head -c "$v" /dev/zero | tr '\0' x |
+	    redis-cli -s "$B/redis.sock" -x SET blob >/dev/null
+	each_shape "summary ($n B) vs Redis GET ($n B)" \
+	    "resp:$B/redis.sock:GET:blob" "$(load_spec "$S" summary)"
+esac

@@ -4,6 +4,7 @@
 #                        tensors, ten cycles of predictions
 #   load_spec SOCK M     loadgen's target for hycod method M on SOCK
 #                        (the arguments each method needs)
+#   reply_bytes SOCK M   the bytes of hycod's reply to method M on SOCK
 #   wait_socket WHO SOCK LOG
 #                        wait up to 10 s for the server WHO to make SOCK;
 #                        if it does not, show LOG and exit 1
@@ -37,4 +38,28 @@ load_spec() {
 	disk-check) echo "msgpack:$1:$2:required_bytes=1" ;;
 	*) echo "msgpack:$1:$2" ;;
 	esac
+}
+
+reply_bytes() {
+	/usr/bin/python3 - "$1" "$2" <<'EOF'
+import socket
+import sys
+
+import msgpack
+
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(msgpack.packb([0, 1, sys.argv[2], []]))
+u = msgpack.Unpacker()
+n = 0
+while True:
+    b = s.recv(65536)
+    if not b:
+        sys.exit("reply_bytes: connection closed")
+    n += len(b)
+    u.feed(b)
+    if next(u, None) is not None:
+        print(n)
+        break
+EOF
 }

@@ -8,7 +8,7 @@
  * A and B are PROTO:SOCKET:METHOD[:ARGS], PROTO being msgpack (msgpack-
  * RPC, ARGS as key=value,key=value: integers where they read as one,
  * true and false, else strings) or resp (Redis, METHOD a command such
- * as PING). CLIENTS connections each send PIPELINE requests in one
+ * as PING, ARGS its arguments as a,b: GET:k). CLIENTS connections each send PIPELINE requests in one
  * write and wait for all their replies before sending the next ones.
  * A then B then A... ROUNDS times each, every run SECONDS long after
  * WARMUP; a reply counts when it arrives inside the SECONDS, and its
@@ -292,10 +292,16 @@ reply_len(enum proto proto, const unsigned char *buf, size_t n, bool *err)
 {
 	if (proto == RESP) {
 		const unsigned char *nl = memchr(buf, '\n', n);
+		size_t head, len;
 		if (nl == NULL)
 			return 0;
-		*err = buf[0] != '+';
-		return nl - buf + 1;
+		head = (size_t)(nl - buf) + 1;
+		*err = buf[0] != '+' && buf[0] != '$';
+		if (buf[0] != '$' || buf[1] == '-')
+			return (ssize_t)head;	/* +OK, -ERR, $-1 (nil) */
+		/* $LEN\r\n then LEN bytes and \r\n; the \r ends strtoul. */
+		len = strtoul((const char *)buf + 1, NULL, 10);
+		return n - head >= len + 2 ? (ssize_t)(head + len + 2) : 0;
 	}
 	ssize_t len = mp_len(buf, n);
 	if (len <= 0)
@@ -532,6 +538,37 @@ out:
 
 /* -- command line ------------------------------------------------------- */
 
+/* A RESP array of method and args (a,b,...); -1 when it does not fit. */
+static int
+pack_command(char *p, size_t cap, const char *method, const char *args)
+{
+	const char *word[16];
+	size_t wlen[16], nw = 0, n;
+	int k;
+
+	word[nw] = method;
+	wlen[nw++] = strlen(method);
+	for (const char *a = args; a != NULL && *a != '\0'; nw++) {
+		const char *comma = strchr(a, ',');
+		if (nw == 16)
+			return -1;
+		word[nw] = a;
+		wlen[nw] = comma ? (size_t)(comma - a) : strlen(a);
+		a = comma ? comma + 1 : NULL;
+	}
+	if ((k = snprintf(p, cap, "*%zu\r\n", nw)) < 0 || (size_t)k >= cap)
+		return -1;
+	n = (size_t)k;
+	for (size_t i = 0; i < nw; i++) {
+		k = snprintf(p + n, cap - n, "$%zu\r\n%.*s\r\n", wlen[i],
+		    (int)wlen[i], word[i]);
+		if (k < 0 || (size_t)k >= cap - n)
+			return -1;
+		n += (size_t)k;
+	}
+	return (int)n;
+}
+
 static int
 parse_target(char *spec, long pipeline, struct target *t)
 {
@@ -558,8 +595,7 @@ parse_target(char *spec, long pipeline, struct target *t)
 	t->batchlen = 0;
 	for (long i = 0; i < pipeline; i++) {
 		if (t->proto == RESP)
-			len = snprintf(req, sizeof(req), "*1\r\n$%zu\r\n%s\r\n",
-			    strlen(method), method);
+			len = pack_command(req, sizeof(req), method, args);
 		else
 			len = pack_request(req, sizeof(req), (uint32_t)i, method,
 			    args);
@@ -576,7 +612,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: loadgen [-c clients] [-P pipeline] [-t seconds] "
 	    "[-w warmup] [-r rounds] [-l label] [-H] A B\n"
-	    "  A, B: msgpack:SOCKET:METHOD[:k=v,...] or resp:SOCKET:COMMAND\n");
+	    "  A, B: msgpack:SOCKET:METHOD[:k=v,...] or "
+	    "resp:SOCKET:COMMAND[:arg,...]\n");
 	exit(1);
 }
 
@@ -647,7 +684,7 @@ main(int argc, char **argv)
 		    100.0 * (double)busy[i][0] / (double)busy[i][1] : 0;
 	}
 	if (header)
-		printf("| request | clients | pipeline | hycod req/s | Redis PING "
+		printf("| request | clients | pipeline | hycod req/s | Redis "
 		    "req/s | ratio (rounds) | hycod p50 / p99 / p99.9 us | "
 		    "Redis p50 / p99 / p99.9 us | loadgen busy: hycod / "
 		    "Redis |\n"
