@@ -49,6 +49,13 @@ hash(int kind, long cycle, const char *ds)
 	return h & (ASKED_BUCKETS - 1);
 }
 
+static bool
+same(const struct asked_ent *e, int kind, long cycle, const char *ds)
+{
+	return e->kind == kind && e->cycle == cycle &&
+	    strcmp(e->dataset, ds) == 0;
+}
+
 static uint32_t
 find(const struct asked_table *t, uint32_t b, int kind, long cycle,
     const char *ds)
@@ -56,8 +63,23 @@ find(const struct asked_table *t, uint32_t b, int kind, long cycle,
 	if (t->buckets == NULL)
 		return NIL;
 	for (uint32_t i = t->buckets[b]; i != NIL; i = t->v[i].chain)
-		if (t->v[i].kind == kind && t->v[i].cycle == cycle &&
-		    strcmp(t->v[i].dataset, ds) == 0)
+		if (same(&t->v[i], kind, cycle, ds))
+			return i;
+	return NIL;
+}
+
+/*
+ * The key's entry if it is one of the two asked last, else NIL: a
+ * trainer's get-cycle-dir touches its cycle, then its dataset
+ * (policy_lease), and the next one the same two, with no hashing.
+ */
+static uint32_t
+recent(const struct asked_table *t, int kind, long cycle, const char *ds)
+{
+	uint32_t i = t->newest;
+
+	for (int k = 0; k < 2 && i != NIL; k++, i = t->v[i].older)
+		if (same(&t->v[i], kind, cycle, ds))
 			return i;
 	return NIL;
 }
@@ -111,11 +133,15 @@ int
 asked_touch(struct asked_table *t, int kind, long cycle, const char *ds,
     uint64_t now)
 {
-	uint32_t b = hash(kind, cycle, ds), i;
+	uint32_t b = 0, i;
 
-	if ((i = find(t, b, kind, cycle, ds)) != NIL) {
-		unlink_order(t, i);
-		append_order(t, i);
+	if ((i = recent(t, kind, cycle, ds)) == NIL)
+		i = find(t, b = hash(kind, cycle, ds), kind, cycle, ds);
+	if (i != NIL) {
+		if (i != t->newest) {
+			unlink_order(t, i);
+			append_order(t, i);
+		}
 		t->v[i].at = now;
 		return 0;
 	}

@@ -344,10 +344,12 @@ watch_start(struct watch *w, uv_loop_t *loop, const struct layout *l,
 	for (int i = 0; i < n; i++) {
 		if ((w->top_path[i] = strdup(paths[i])) == NULL ||
 		    index_add_top(&w->ix, paths[i]) == IX_NIL) {
+			free(w->top_path[i]);
 			log_warnx("watch_start: out of memory");
 			watch__free_all(w);
 			return -1;
 		}
+		w->top_len[i] = strlen(paths[i]);
 		w->ntops++;
 		watch__parent_watch(w, i);
 	}
@@ -389,18 +391,23 @@ watch_close(struct watch *w)
 	uv_close((uv_handle_t *)&w->tick, on_closed);
 }
 
-/* The top path is, or is above, and the rest of path below it. */
+/*
+ * The top path is, or is above (layout_is_inside), and the rest of
+ * path below it; a top's length is known, so one strncmp each.
+ */
 static uint32_t
 locate(const struct watch *w, const char *path, const char **rel)
 {
 	for (int i = 0; i < w->ntops; i++) {
-		size_t n = strlen(w->top_path[i]);
-		if (strcmp(w->top_path[i], path) == 0) {
+		size_t n = w->top_len[i];
+		if (strncmp(w->top_path[i], path, n) != 0)
+			continue;
+		if (path[n] == '\0') {
 			*rel = path + n;
 			return w->ix.tops[i].node;
 		}
-		if (layout_is_inside(w->top_path[i], path)) {
-			*rel = path + n + 1;
+		if (n == 1 || (path[n] == '/' && path[n + 1] != '\0')) {
+			*rel = n == 1 ? path + 1 : path + n + 1;
 			return w->ix.tops[i].node;
 		}
 	}

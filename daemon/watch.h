@@ -74,6 +74,7 @@ struct watch {
 	int			 handles;	/* open, for watch_close */
 	int			 ntops;
 	char			*top_path[WATCH_MAX_TOPS];
+	size_t			 top_len[WATCH_MAX_TOPS]; /* strlen, for locate */
 	int32_t			 parent_wd[WATCH_MAX_TOPS]; /* tops' parents */
 	struct dirty_set	*dirty;		/* to reconcile this round */
 	struct dirty_set	*deferred;	/* path was stale: retry */
