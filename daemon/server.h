@@ -173,11 +173,11 @@ uint64_t conn_round(const struct conn *c);
 /* Work in flight allowed per connection and in all (0: no limit). */
 void	server_limit_work(struct server *s, unsigned per_conn, unsigned total);
 /*
- * Keep polling, not sleeping, while reads come at most us microseconds
- * apart (0: always sleep). A client's next request then finds the loop
- * awake: no wake-up, which costs tens of microseconds on a virtual
- * machine. The price is a core kept busy for up to us after the last
- * read.
+ * Keep polling, not sleeping, while the loop waits at most us
+ * microseconds from the end of a round to the next read (0: always
+ * sleep). A client's next request then finds the loop awake: no
+ * wake-up, which costs tens of microseconds on a virtual machine. The
+ * price is a core kept busy for up to us after the last round.
  */
 void	server_busy_poll(struct server *s, unsigned us);
 /* Nanoseconds the loop has polled without sleeping, up to now. */
