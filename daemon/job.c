@@ -277,11 +277,11 @@ on_work(uv_work_t *w)
 
 void
 job_cycle_dir_given(const struct reply *r, int kind, long cycle,
-    const char *dataset, const char *path, bool created)
+    const char *dataset, const char *path, bool created, uint64_t answered)
 {
 	struct hycod *d = r->d;
 
-	stats_cycle_dir(&d->stats, kind, dataset, created, r->t0);
+	stats_cycle_dir(&d->stats, kind, dataset, created, answered);
 	if (created)
 		events_cycle_created(&d->events, kind, cycle, dataset, path);
 	/* Where its trainer writes now: leased until it asks again. */
@@ -451,7 +451,7 @@ after_work(uv_work_t *w, int status)
 	}
 	if (j->type == JOB_CYCLE_DIR && j->err == 0)
 		job_cycle_dir_given(&j->r, j->kind, j->cycle,
-		    j->dataset, j->path, j->created);
+		    j->dataset, j->path, j->created, 0);
 	/* pending starts at one, for this function: no early reply. */
 	j->pending = 1;
 	for (size_t i = 0; i < j->nmoved; i++) {

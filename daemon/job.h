@@ -106,9 +106,10 @@ void	job_free(struct job *j);
  * leased to r's connection while it is open (unless a request it sent
  * later holds the lease already: jobs end in any order), and a policy
  * pass asked for. The loop half of a get-cycle-dir job, and all of one
- * the index answers.
+ * the index answers. answered: when (uv_hrtime), 0 for now.
  */
 void	job_cycle_dir_given(const struct reply *r, int kind, long cycle,
-	    const char *dataset, const char *path, bool created);
+	    const char *dataset, const char *path, bool created,
+	    uint64_t answered);
 
 #endif

@@ -127,7 +127,8 @@ m_get_cycle_dir(struct reply *r, const msgpack_object_map *args)
 	 * half would find the index as it is.
 	 */
 	if (known_dir(r, path)) {
-		job_cycle_dir_given(r, kind, cycle, ds, path, false);
+		/* Answered now: as of its start, microseconds before. */
+		job_cycle_dir_given(r, kind, cycle, ds, path, false, r->t0);
 		pack_cycle_dir(r, path, false);
 		return;
 	}

@@ -178,7 +178,7 @@ dataset(struct stats *s, const char *name)
 
 void
 stats_cycle_dir(struct stats *s, int kind, const char *name, bool created,
-    uint64_t asked)
+    uint64_t answered)
 {
 	struct stats_dataset *d = dataset(s, name);
 
@@ -186,7 +186,7 @@ stats_cycle_dir(struct stats *s, int kind, const char *name, bool created,
 		d->misses[kind]++;
 	else
 		d->hits[kind]++;
-	d->last_asked = unix_at(s, asked);
+	d->last_asked = unix_at(s, answered);
 }
 
 /* -- the stats reply -------------------------------------------------- */

@@ -77,10 +77,10 @@ void	stats_error(struct stats *s, int method, enum rpc_error code);
 void	stats_latency(struct stats *s, int method, uint64_t ns);
 /*
  * get-cycle-dir answered for dataset: created (a miss) or not (a hit);
- * asked at CLOCK_MONOTONIC ns (uv_hrtime), 0: now.
+ * answered at CLOCK_MONOTONIC ns (uv_hrtime), 0: now.
  */
 void	stats_cycle_dir(struct stats *s, int kind, const char *dataset,
-	    bool created, uint64_t asked);
+	    bool created, uint64_t answered);
 
 /* The bucket of a latency in ns (STATS_BUCKETS: above them all). */
 int	stats_bucket(uint64_t ns);

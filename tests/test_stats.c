@@ -117,7 +117,7 @@ mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Within the second each side of a time(NULL) reading. */
+/* Within two seconds either side of a time(NULL) reading. */
 static bool
 near(double t, double want)
 {
@@ -125,9 +125,9 @@ near(double t, double want)
 }
 
 /*
- * last_asked is the Unix time of when the request was asked, given on
- * the monotonic clock: 0 is now, 5 s ago is 5 s before now, and one
- * instant gives one time however often it is given.
+ * last_asked is the Unix time of the answer, given on the monotonic
+ * clock: 0 is now, 5 s ago is 5 s before now, and one instant gives
+ * one time however often it is given.
  */
 static void
 test_stats_last_asked(void **state)
