@@ -380,12 +380,12 @@ process_input(struct conn *c)
 }
 
 /*
- * A read: if the loop waited at most busy_poll_ns for it since its
- * last round ended, keep it polling (an active idle handle makes
- * libuv poll without waiting) until busy_poll_ns pass after a round
- * with no read; on_spin checks the time. The wait, not the time from
- * read to read: the handling between two reads is not idle, and a
- * pipelined batch's may be longer than the window.
+ * A read: if the loop waited at most busy_poll_ns for it since it
+ * last handled input (round_over), keep it polling (an active idle
+ * handle makes libuv poll without waiting) until busy_poll_ns pass
+ * after a round with no read; on_spin checks the time. The wait, not
+ * the time from read to read: the handling between two reads is not
+ * idle, and a pipelined batch's may be longer than the window.
  */
 static void
 note_read(struct server *s)
@@ -483,6 +483,14 @@ round_add(struct conn *c)
 	uv_check_start(&s->round_check, on_round);
 }
 
+/* The loop handled what it had read: busy polling's window opens. */
+static void
+round_over(struct server *s)
+{
+	if (s->busy_poll_ns > 0)
+		s->idle_since = uv_hrtime();
+}
+
 static void
 on_round(uv_check_t *h)
 {
@@ -496,8 +504,7 @@ on_round(uv_check_t *h)
 			process_input(c);
 		conn_unref(c);	/* the queue's */
 	}
-	if (s->busy_poll_ns > 0)
-		s->idle_since = uv_hrtime();
+	round_over(s);
 }
 
 uint64_t
@@ -591,6 +598,7 @@ on_resume(uv_idle_t *h)
 		}
 		conn_unref(c);	/* the queue's */
 	}
+	round_over(s);
 }
 
 void

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """busypoll.py: daemon.busy_poll_us keeps hycod's loop polling while
-requests come closer together than that, and only then.
+requests come within that long of its handling of the ones before,
+and only then.
 
 The figure is hycod's own CPU time (/proc/PID/stat), over one second
 of pings sent 2 ms apart on one connection, then over one idle second:
