@@ -393,7 +393,8 @@ watch_close(struct watch *w)
 
 /*
  * The top path is, or is above (layout_is_inside), and the rest of
- * path below it; a top's length is known, so one strncmp each.
+ * path below it; a top's length is known, so one strncmp each. No top
+ * is "/" (check_layout refuses it as a root).
  */
 static uint32_t
 locate(const struct watch *w, const char *path, const char **rel)
@@ -406,8 +407,8 @@ locate(const struct watch *w, const char *path, const char **rel)
 			*rel = path + n;
 			return w->ix.tops[i].node;
 		}
-		if (n == 1 || (path[n] == '/' && path[n + 1] != '\0')) {
-			*rel = n == 1 ? path + 1 : path + n + 1;
+		if (path[n] == '/' && path[n + 1] != '\0') {
+			*rel = path + n + 1;
 			return w->ix.tops[i].node;
 		}
 	}
