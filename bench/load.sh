@@ -10,7 +10,9 @@
 # is as long as summary's (some 1.9 kB against PING's 7 bytes): what
 # the size of the reply costs, apart from the work behind it.
 #
-# Needs $HYCOD, $TOP, $LOADGEN (make bench builds it) and redis-server.
+# Needs $HYCOD, $TOP, $LOADGEN (make bench builds it), redis-server and
+# redis-cli (Debian: redis-server, redis-tools) and /usr/bin/python3 with
+# msgpack (python3-msgpack: make deps).
 # BENCH_QUICK=1: one round of 0.2 s per row (about 25 s in all);
 # otherwise BENCH_LOAD_SECONDS (1) a run, 2 rounds (about 4 minutes).
 # BENCH_LOAD_METHODS and BENCH_LOAD_SHAPES ("1x1 16x1 ...") narrow it.
@@ -60,10 +62,15 @@ for m in $METHODS; do
 done
 case " $METHODS " in *" summary "*)
 	n=$(reply_bytes "$S" summary)
-	# A bulk reply is $LEN CR LF, the value, CR LF.
+	# A bulk reply is $LEN CR LF, the value, CR LF: v + ${#v} + 5 = n.
 	v=$((n - 5 - ${#n}))
+	[ $((v + ${#v} + 5)) -eq "$n" ] || v=$((v + 1))
 	head -c "$v" /dev/zero | tr '\0' x |
 	    redis-cli -s "$B/redis.sock" -x SET blob >/dev/null
+	if [ "$(redis-cli -s "$B/redis.sock" STRLEN blob)" != "$v" ]; then
+		echo "load: redis-server did not keep the $v-byte value"
+		exit 1
+	fi
 	each_shape "summary ($n B) vs Redis GET ($n B)" \
 	    "resp:$B/redis.sock:GET:blob" "$(load_spec "$S" summary)"
 esac

@@ -8,8 +8,9 @@
  * A and B are PROTO:SOCKET:METHOD[:ARGS], PROTO being msgpack (msgpack-
  * RPC, ARGS as key=value,key=value: integers where they read as one,
  * true and false, else strings) or resp (Redis, METHOD a command such
- * as PING, ARGS its arguments as a,b: GET:k). CLIENTS connections each send PIPELINE requests in one
- * write and wait for all their replies before sending the next ones.
+ * as PING, ARGS its arguments as a,b: GET:k). CLIENTS connections
+ * each send PIPELINE requests in one write and wait for all their
+ * replies before sending the next ones.
  * A then B then A... ROUNDS times each, every run SECONDS long after
  * WARMUP; a reply counts when it arrives inside the SECONDS, and its
  * latency is from the write of its batch to its arrival.
@@ -286,23 +287,47 @@ mp_len(const unsigned char *p, size_t n)
 	return (ssize_t)pos;
 }
 
+/*
+ * Length of the RESP reply at buf: a line (+OK, -ERR, ...), or a bulk
+ * string ($LEN CR LF, LEN bytes, CR LF); 0 when incomplete, -1 when it
+ * is not RESP. An error, or a nil ($-1: GET of no key), sets *err.
+ */
+static ssize_t
+resp_len(const unsigned char *buf, size_t n, bool *err)
+{
+	const unsigned char *nl = memchr(buf, '\n', n);
+	size_t head, len = 0;
+
+	if (nl == NULL)
+		return 0;
+	head = (size_t)(nl - buf) + 1;
+	*err = buf[0] != '+' && buf[0] != '$';
+	if (buf[0] != '$')
+		return (ssize_t)head;
+	if (head < 4 || buf[head - 2] != '\r')
+		return -1;
+	if (buf[1] == '-') {
+		*err = true;
+		return (ssize_t)head;
+	}
+	for (size_t i = 1; i < head - 2; i++) {
+		if (buf[i] < '0' || buf[i] > '9' || len > IN_MAX)
+			return -1;
+		len = len * 10 + (size_t)(buf[i] - '0');
+	}
+	if (n - head < len + 2)
+		return 0;
+	if (buf[head + len] != '\r' || buf[head + len + 1] != '\n')
+		return -1;
+	return (ssize_t)(head + len + 2);
+}
+
 /* One reply's length in buf (0: incomplete, -1: garbage); *err if an error. */
 static ssize_t
 reply_len(enum proto proto, const unsigned char *buf, size_t n, bool *err)
 {
-	if (proto == RESP) {
-		const unsigned char *nl = memchr(buf, '\n', n);
-		size_t head, len;
-		if (nl == NULL)
-			return 0;
-		head = (size_t)(nl - buf) + 1;
-		*err = buf[0] != '+' && buf[0] != '$';
-		if (buf[0] != '$' || buf[1] == '-')
-			return (ssize_t)head;	/* +OK, -ERR, $-1 (nil) */
-		/* $LEN\r\n then LEN bytes and \r\n; the \r ends strtoul. */
-		len = strtoul((const char *)buf + 1, NULL, 10);
-		return n - head >= len + 2 ? (ssize_t)(head + len + 2) : 0;
-	}
+	if (proto == RESP)
+		return resp_len(buf, n, err);
 	ssize_t len = mp_len(buf, n);
 	if (len <= 0)
 		return len;
