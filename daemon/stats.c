@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <uv.h>
+
 #include "array.h"
 
 static double
@@ -17,17 +19,8 @@ unix_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint64_t
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
- * The Unix time of mono (CLOCK_MONOTONIC ns), without a clock read per
+ * The Unix time of mono (uv_hrtime), without a clock read per
  * request: the offset between the two clocks is read again once mono
  * is a second past the last reading, so a step of the wall clock shows
  * within a second, and one instant gives one time.
@@ -37,7 +30,7 @@ unix_at(struct stats *s, uint64_t mono)
 {
 	if (mono == 0 || s->wall_read == 0 || (mono > s->wall_read &&
 	    mono - s->wall_read >= 1000000000u)) {
-		uint64_t m = mono_now();
+		uint64_t m = uv_hrtime();
 		s->wall_offset = unix_now() - (double)m / 1e9;
 		s->wall_read = m;
 		if (mono == 0)

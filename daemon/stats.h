@@ -59,9 +59,9 @@ struct stats {
 	struct stats_dataset	 other;		/* beyond max_datasets */
 	size_t			 max_datasets;	/* metrics.max_datasets */
 	double			 since;		/* Unix time of start */
-	/* Unix time less CLOCK_MONOTONIC, as read at wall_read (unix_at) */
+	/* Unix time less uv_hrtime, as read at wall_read (unix_at) */
 	double			 wall_offset;
-	uint64_t		 wall_read;	/* CLOCK_MONOTONIC ns; 0: never */
+	uint64_t		 wall_read;	/* uv_hrtime; 0: never */
 };
 
 /* Slot 0 is "unknown"; methods are added with stats_method_add. */
@@ -77,7 +77,7 @@ void	stats_error(struct stats *s, int method, enum rpc_error code);
 void	stats_latency(struct stats *s, int method, uint64_t ns);
 /*
  * get-cycle-dir answered for dataset: created (a miss) or not (a hit);
- * answered at CLOCK_MONOTONIC ns (uv_hrtime), 0: now.
+ * answered at uv_hrtime, 0: now.
  */
 void	stats_cycle_dir(struct stats *s, int kind, const char *dataset,
 	    bool created, uint64_t answered);
