@@ -96,6 +96,20 @@ enqueue(struct server *s, enum server_queue q, struct conn *c)
 	cq->tail = c;
 }
 
+/*
+ * c onto queue q once: not while *in says it is there, nor once it
+ * closes or the server does. Whether it went on.
+ */
+static bool
+enqueue_once(struct conn *c, bool *in, enum server_queue q)
+{
+	if (*in || c->closing || !c->srv->listening)
+		return false;
+	*in = true;
+	enqueue(c->srv, q, c);
+	return true;
+}
+
 /* The first of queue q, taken off it with the queue's reference; NULL. */
 struct conn *
 server_dequeue(struct server *s, enum server_queue q)
@@ -474,13 +488,8 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 static void
 round_add(struct conn *c)
 {
-	struct server *s = c->srv;
-
-	if (c->in_round || c->closing || !s->listening)
-		return;
-	c->in_round = true;
-	enqueue(s, SQ_ROUND, c);
-	uv_check_start(&s->round_check, on_round);
+	if (enqueue_once(c, &c->in_round, SQ_ROUND))
+		uv_check_start(&c->srv->round_check, on_round);
 }
 
 /* The loop handled what it had read: busy polling's window opens. */
@@ -536,13 +545,8 @@ conn_work_begin(struct conn *c)
 static void
 schedule(struct conn *c)
 {
-	struct server *s = c->srv;
-
-	if (c->queued || c->closing || !s->listening)
-		return;
-	c->queued = true;
-	enqueue(s, SQ_READY, c);
-	uv_idle_start(&s->resume, on_resume);
+	if (enqueue_once(c, &c->queued, SQ_READY))
+		uv_idle_start(&c->srv->resume, on_resume);
 }
 
 void
