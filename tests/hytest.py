@@ -77,16 +77,10 @@ class Conn:
 
     def next(self):
         """The next message, or None once the daemon closes."""
-        while True:
-            for msg in self.u:
-                return msg
-            try:
-                data = self.s.recv(1 << 20)
-            except ConnectionResetError:
-                data = b""  # closed with our bytes unread
-            if not data:
-                return None
-            self.u.feed(data)
+        try:
+            return next_msg(self.s, self.u)
+        except ConnectionResetError:
+            return None  # closed with our bytes unread
 
     def close(self):
         self.s.close()

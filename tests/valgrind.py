@@ -52,7 +52,6 @@ class Conn(hytest.Conn):
         return (r[2]["code"] if r[2] else None), r[3]
 
 
-
 def methods():
     src = open(os.path.join(TOP, "daemon/rpc.c")).read()
     table = src[src.index("} methods[] = {"):]

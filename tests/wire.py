@@ -174,7 +174,6 @@ class Conn(hytest.Conn):
                          else False)[3]
 
 
-
 def sees(c, pred, what):
     """Wait (summary by summary) until pred(summary) holds."""
     deadline = time.time() + 10
